@@ -1,0 +1,67 @@
+"""Shared pieces for the command modules: option types, output helpers, error mapping.
+
+Kept free of heavy imports: every ``<package>/commands.py`` imports it at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+LabOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--lab",
+        envvar="STORELAB_LAB",
+        help="Lab folder. Default: $STORELAB_LAB, else the nearest storelab.toml above here.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+class UserFacingError(click.ClickException):
+    """A StorelabError turned into click's one-line 'Error: …' with our exit code."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class StorelabGroup(TyperGroup):
+    """Root group: maps ``lab.StorelabError`` (raised anywhere below) to exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            from lab import StorelabError  # lazy: keeps pydantic out of start-up
+
+            if isinstance(exc, StorelabError):
+                raise UserFacingError(str(exc), exc.exit_code) from exc
+            raise
+
+
+def open_lab(path: Path | None):
+    """The lab for a command (``--lab``, ``$STORELAB_LAB`` or walking up)."""
+    from lab import find_lab
+
+    return find_lab(path)
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, nothing else: scripts parse it."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def console():
+    """A rich console on stderr-free stdout (imported on use)."""
+    from rich.console import Console
+
+    return Console(highlight=False)

@@ -1,0 +1,128 @@
+"""The event contract: one JSON object per line, written by prototypes and the simulator.
+
+``Event`` validates a single event where one is made (the prototype runtime). Bulk validation
+of files happens in SQL at ingest (``feedback.store``) with the same rules, so no Python loop
+runs per event there; ``tests/test_events.py`` holds both to the same corpus of good and bad
+lines.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+EVENT_TYPES: tuple[str, ...] = (
+    "session_start",
+    "consent",
+    "screen_view",
+    "tap",
+    "misclick",
+    "task_start",
+    "task_success",
+    "task_fail",
+    "task_abandon",
+    "answer",
+    "comment",
+    "session_end",
+)
+DEVICES: tuple[str, ...] = ("kiosk", "phone", "web")
+END_REASONS: tuple[str, ...] = ("completed", "idle_timeout", "abandoned")
+
+# Column order of the contract; also the order of the ``events`` table.
+FIELDS: tuple[str, ...] = (
+    "event_id",
+    "ts",
+    "session_id",
+    "experiment_id",
+    "prototype_id",
+    "prototype_version",
+    "variant",
+    "store_id",
+    "device",
+    "type",
+    "screen",
+    "element",
+    "task",
+    "question",
+    "x",
+    "y",
+    "value",
+    "text",
+    "props",
+)
+REQUIRED: tuple[str, ...] = (
+    "event_id",
+    "ts",
+    "session_id",
+    "prototype_id",
+    "prototype_version",
+    "variant",
+    "store_id",
+    "device",
+    "type",
+)
+MAX_TEXT_CHARS = 2000
+
+
+def uuid7() -> uuid.UUID:
+    """A time-ordered UUID (RFC 9562 version 7): sorts by creation time, good as a key."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(secrets.token_bytes(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80 | rand & ((1 << 80) - 1)
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    return uuid.UUID(int=value)
+
+
+def now_iso() -> str:
+    """Current time as ISO-8601 with the UTC offset, millisecond precision."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class Event(BaseModel):
+    """One customer interaction, exactly as the contract in DESIGN.md describes it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: uuid.UUID = Field(default_factory=uuid7)
+    ts: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    session_id: uuid.UUID
+    experiment_id: str | None = None
+    prototype_id: str = Field(min_length=1)
+    prototype_version: int = Field(ge=1)
+    variant: str = Field(min_length=1)
+    store_id: str = Field(min_length=1)
+    device: Literal[DEVICES]
+    type: Literal[EVENT_TYPES]
+    screen: str | None = None
+    element: str | None = None
+    task: str | None = None
+    question: str | None = None
+    x: float | None = Field(None, ge=0, le=1)
+    y: float | None = Field(None, ge=0, le=1)
+    value: float | None = None
+    text: str | None = Field(None, max_length=MAX_TEXT_CHARS)
+    props: dict[str, Any] | None = Field(default_factory=dict)
+
+    @field_validator("ts")
+    @classmethod
+    def _needs_offset(cls, ts: datetime) -> datetime:
+        if ts.tzinfo is None:
+            raise ValueError("ts needs a UTC offset, e.g. 2026-11-02T10:15:00+01:00")
+        return ts
+
+    def to_json(self) -> str:
+        """The event as one JSON line (no trailing newline)."""
+        return self.model_dump_json()
+
+
+def writer_id() -> str:
+    """Identifies this writer process in spool file names: host-pid."""
+    host = os.uname().nodename.split(".")[0] or "host"
+    return f"{host}-{os.getpid()}"

@@ -1,0 +1,208 @@
+"""The lab: a folder that holds one pilot's prototypes, experiments, stores and data.
+
+Finding it (``--lab``, then ``STORELAB_LAB``, then walking up to a ``storelab.toml``), creating
+it, reading its config, and the error types every package raises for problems a user can fix.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+CONFIG_FILE = "storelab.toml"
+ENV_VAR = "STORELAB_LAB"
+
+
+# --- errors a user can cause: the CLI maps exit_code, never shows a traceback ---------------
+
+
+class StorelabError(Exception):
+    """A problem the user can fix; the message says what to do."""
+
+    exit_code = 1
+
+
+class LabNotFoundError(StorelabError):
+    """No lab at the given path, or none above the current directory."""
+
+
+class InvalidInputError(StorelabError):
+    """A file or value the user gave cannot be used as it is."""
+
+
+class DatabaseBusyError(StorelabError):
+    """Another process holds the DuckDB file."""
+
+
+class DataProblemError(StorelabError):
+    """Data problems found in ``--strict`` mode; the valid data was still kept."""
+
+    exit_code = 3
+
+
+# --- config ---------------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LabSection(_Strict):
+    name: str
+    locale: Literal["de", "en"] = "de"
+    stores: str = Field("stores.csv", description="store list, relative to the lab")
+
+
+class PrivacySection(_Strict):
+    redact_text: bool = Field(True, description="mask e-mail addresses and phone numbers in text")
+    retention_days: int = Field(365, ge=1)
+
+
+class DashboardSection(_Strict):
+    token: str = Field(min_length=16)
+
+
+class LabConfig(_Strict):
+    lab: LabSection
+    privacy: PrivacySection = PrivacySection()
+    dashboard: DashboardSection
+
+
+@dataclass(frozen=True)
+class Lab:
+    """A lab folder and the paths inside it."""
+
+    root: Path
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    @cached_property
+    def config(self) -> LabConfig:
+        return load_config(self.config_path)
+
+    @property
+    def prototypes_dir(self) -> Path:
+        return self.root / "prototypes"
+
+    @property
+    def experiments_dir(self) -> Path:
+        return self.root / "experiments"
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.root / "spool"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "storelab.duckdb"
+
+    @property
+    def stores_csv(self) -> Path:
+        return self.root / self.config.lab.stores
+
+    @property
+    def truth_path(self) -> Path:
+        """Where the simulator writes the true effects it planted."""
+        return self.root / "sample_truth.json"
+
+
+def load_config(path: Path) -> LabConfig:
+    """Read and check ``storelab.toml``; every problem is named with its key."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise LabNotFoundError(
+            f"{path} does not exist. Create a lab with `storelab init`."
+        ) from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        return LabConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidInputError(f"{path}:\n{format_validation_error(exc)}") from exc
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """One line per problem: ``  key.path: message``."""
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"  {where}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def find_lab(explicit: Path | str | None = None, *, start: Path | None = None) -> Lab:
+    """Locate the lab: ``explicit`` path, then ``$STORELAB_LAB``, then walk up from ``start``."""
+    given = explicit or os.environ.get(ENV_VAR) or None
+    if given:
+        root = Path(given).expanduser()
+        source = "--lab" if explicit else ENV_VAR
+        if not root.exists():
+            raise LabNotFoundError(f"{source} points to {root}, which does not exist.")
+        if not (root / CONFIG_FILE).is_file():
+            raise LabNotFoundError(
+                f"{source} points to {root}, which has no {CONFIG_FILE}. "
+                f"Run `storelab init {root}` first."
+            )
+        return Lab(root.resolve())
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return Lab(folder)
+    raise LabNotFoundError(
+        f"No lab found in {here} or above it. Run `storelab init PATH`, pass --lab PATH "
+        f"or set {ENV_VAR}."
+    )
+
+
+def init_lab(path: Path | str, *, locale: str = "de", name: str | None = None) -> Lab:
+    """Create a lab folder with config, store list and the empty sub-folders."""
+    root = Path(path).expanduser()
+    if (root / CONFIG_FILE).exists():
+        raise InvalidInputError(f"{root} is already a lab ({CONFIG_FILE} exists).")
+    if root.exists() and not root.is_dir():
+        raise InvalidInputError(f"{root} exists and is not a folder.")
+    if locale not in ("de", "en"):
+        raise InvalidInputError(f"locale must be 'de' or 'en', not {locale!r}.")
+    root.mkdir(parents=True, exist_ok=True)
+    lab = Lab(root.resolve())
+    for sub in (lab.prototypes_dir, lab.experiments_dir, lab.spool_dir, lab.reports_dir):
+        sub.mkdir(exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    lab.config_path.write_text(
+        f"""# storelab lab configuration
+[lab]
+name = "{name or root.resolve().name}"
+locale = "{locale}"          # default language customers see: de or en
+stores = "stores.csv"   # pilot fleet: store_id,name,city,region,format,size_sqm
+
+[privacy]
+redact_text = true      # mask e-mail addresses and phone numbers in free text at ingest
+retention_days = 365
+
+[dashboard]
+token = "{token}"       # analysts enter this (or open ?token=...) to see data
+""",
+        encoding="utf-8",
+    )
+    (root / ".gitignore").write_text(
+        "spool/\n*.duckdb\n*.duckdb.wal\n",
+        encoding="utf-8",
+    )
+    from sample_data.fleet import write_stores_csv
+
+    write_stores_csv(lab.stores_csv)
+    return lab
