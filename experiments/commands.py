@@ -1,0 +1,267 @@
+"""``storelab experiment …``: new, power, analyze, decide.
+
+Command bodies parse options and call ``experiments.*`` functions; numpy, scipy, duckdb, yaml
+and the pydantic models are imported inside the bodies so ``storelab --help`` stays light.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from clikit import JsonOption, LabOption, StorelabGroup, console, open_lab, print_json
+
+app = typer.Typer(
+    cls=StorelabGroup, no_args_is_help=True, help="Design, analyse and decide experiments."
+)
+
+
+class Unit(StrEnum):
+    store = "store"
+    session = "session"
+
+
+class Decision(StrEnum):
+    roll_out = "roll_out"
+    extend = "extend"
+    iterate = "iterate"
+    scrap = "scrap"
+
+
+@app.command("new")
+def new(
+    experiment_id: Annotated[str, typer.Argument(help="Experiment id (lower case, digits, - _).")],
+    prototype: Annotated[str, typer.Option("--prototype", help="Prototype id it tests.")],
+    unit: Annotated[
+        Unit, typer.Option("--unit", help="store: each store runs one variant; session: all.")
+    ],
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Write a first experiment spec (stores from stores.csv split alternately for unit=store)."""
+    from experiments.spec import new_experiment
+
+    the_lab = open_lab(lab)
+    path = new_experiment(the_lab, experiment_id, prototype, unit.value)
+    if json_:
+        print_json({"experiment": experiment_id, "path": str(path)})
+        return
+    console().print(
+        f"Wrote [bold]{path}[/]\n  edit hypothesis, variants, dates and metrics, then run\n"
+        f"  storelab experiment power --baseline 0.6 --mde 0.05"
+    )
+
+
+@app.command("power")
+def power(
+    mde: Annotated[
+        float | None,
+        typer.Option(help="Smallest effect worth detecting (absolute; a share with --relative)."),
+    ] = None,
+    baseline: Annotated[
+        float | None, typer.Option(help="Baseline proportion (or the mean, with --sd).")
+    ] = None,
+    sd: Annotated[float | None, typer.Option(help="Standard deviation of a mean metric.")] = None,
+    relative: Annotated[bool, typer.Option("--relative", help="Read --mde as a share.")] = False,
+    alpha: Annotated[float, typer.Option(help="Two-sided significance level.")] = 0.05,
+    power_: Annotated[float, typer.Option("--power", help="Wanted power.")] = 0.8,
+    unit: Annotated[Unit, typer.Option(help="Randomisation unit.")] = Unit.session,
+    sessions_per_store: Annotated[
+        float | None, typer.Option(help="unit=store: sessions each store delivers.")
+    ] = None,
+    icc: Annotated[
+        float, typer.Option(help="unit=store: intra-store correlation of the metric.")
+    ] = 0.05,
+    pre_period_r: Annotated[
+        float, typer.Option(help="unit=store: correlation with a pre-period store KPI.")
+    ] = 0.0,
+    variants: Annotated[int, typer.Option(help="Number of variants incl. control.")] = 2,
+    sessions: Annotated[
+        int | None, typer.Option(help="Instead of --mde: sessions per variant → MDE.")
+    ] = None,
+    stores: Annotated[
+        int | None, typer.Option(help="Instead of --mde: stores per variant → MDE.")
+    ] = None,
+    json_: JsonOption = False,
+) -> None:
+    """Sample size for a minimum effect, or the MDE for a given size (sessions or stores)."""
+    from experiments import power as pw
+    from lab import InvalidInputError
+
+    try:
+        if unit is Unit.store:
+            if sessions_per_store is None:
+                raise ValueError("--unit store needs --sessions-per-store")
+            common = {"sessions_per_store": sessions_per_store, "icc": icc}
+            if stores is not None:
+                out = pw.mde_for_stores(
+                    stores,
+                    baseline=baseline,
+                    sd=sd,
+                    alpha=alpha,
+                    power=power_,
+                    pre_period_r=pre_period_r,
+                    **common,
+                )
+            else:
+                out = pw.stores_needed(
+                    _need_mde(mde),
+                    baseline=baseline,
+                    sd=sd,
+                    relative=relative,
+                    alpha=alpha,
+                    power=power_,
+                    pre_period_r=pre_period_r,
+                    variants=variants,
+                    **common,
+                )
+        elif sessions is not None:
+            out = pw.mde_for_sessions(sessions, baseline=baseline, sd=sd, alpha=alpha, power=power_)
+        else:
+            out = pw.sessions_needed(
+                _need_mde(mde),
+                baseline=baseline,
+                sd=sd,
+                relative=relative,
+                alpha=alpha,
+                power=power_,
+                variants=variants,
+            )
+    except ValueError as exc:
+        raise InvalidInputError(str(exc)) from exc
+    if json_:
+        print_json(out)
+        return
+    con = console()
+    for key, value in out.items():
+        if value is not None:
+            shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+            con.print(f"{key:>28}: {shown}")
+
+
+def _need_mde(mde: float | None) -> float:
+    if mde is None:
+        raise ValueError("give --mde (or --sessions / --stores to get the MDE instead)")
+    return mde
+
+
+@app.command("analyze")
+def analyze(
+    experiment_id: Annotated[
+        str | None, typer.Argument(help="Experiment id; or --all.", show_default=False)
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every experiment in the lab.")] = False,
+    correction: Annotated[
+        str, typer.Option(help="Multiple-comparison correction: holm, bh or none.")
+    ] = "holm",
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Compare variants: effects, CIs, p-values, chance to win, SRM and a recommendation."""
+    from experiments.analysis import analyze as run_analysis
+    from experiments.analysis import analyze_all
+    from lab import InvalidInputError
+
+    if correction not in ("holm", "bh", "none"):
+        raise InvalidInputError(f"--correction must be holm, bh or none, not {correction!r}")
+    if all_ == (experiment_id is not None):
+        raise InvalidInputError("give an experiment id or --all (not both)")
+    the_lab = open_lab(lab)
+    if all_:
+        results = analyze_all(the_lab, correction=correction)
+        if json_:
+            print_json(results)
+            return
+        if not results:
+            console().print("No experiments in this lab yet (storelab experiment new …).")
+        for result in results:
+            print_analysis(result)
+        return
+    result = run_analysis(the_lab, experiment_id, correction=correction)
+    if json_:
+        print_json(result)
+        return
+    print_analysis(result)
+
+
+def _num(x: float | None, fmt: str = ".3g") -> str:
+    return "–" if x is None else format(x, fmt)
+
+
+def print_analysis(result: dict) -> None:
+    """A readable rich rendering of one ``analyze`` result."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    con = console()
+    srm = result["srm"]
+    con.print(
+        f"\n[bold]{result['experiment']}[/]  unit={result['unit']}  alpha={result['alpha']}  "
+        f"correction={result['correction']}"
+    )
+    srm_state = "[green]ok[/]" if srm["ok"] else "[red]MISMATCH[/]"
+    con.print(f"SRM {srm_state} p={_num(srm['p_value'])} {srm['unit']} counts {srm['counts']}")
+    con.print(f"n = {result['unit']}s with a value; * = significant after {result['correction']}")
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for col in ("metric", "variant", "n", "mean", "effect [CI]", "rel", "p adj", "win"):
+        left = col in ("metric", "variant")
+        table.add_column(col, justify="left" if left else "right", no_wrap=col != "metric")
+    for m in result["metrics"]:
+        comps = {c["variant"]: c for c in m["comparisons"]}
+        for i, v in enumerate(m["variants"]):
+            c = comps.get(v["variant"])
+            name = m["metric"] if i == 0 else f"[dim]{m['role']}[/]" if i == 1 else ""
+            row = [name, v["variant"], str(v["units"]), _num(v["mean"])]
+            if c is None:
+                row += ["", "", "", ""]
+            else:
+                mark = "[bold green]*[/]" if c["significant"] else " "
+                row += [
+                    escape(
+                        f"{_num(c['abs_effect'], '+.3g')} [{_num(c['ci_low'], '+.2g')}, "
+                        f"{_num(c['ci_high'], '+.2g')}]"
+                    )
+                    + mark,
+                    _num(c["rel_effect"], "+.1%"),
+                    _num(c["p_adjusted"], ".2g"),
+                    _num(c["chance_to_win"], ".0%"),
+                ]
+            table.add_row(*row)
+    con.print(table)
+    decision = result["decision"]
+    con.print(f"Recommendation: [bold]{decision['recommendation']}[/]")
+    for reason in decision["reasons"]:
+        con.print(f"  - {reason}")
+
+
+@app.command("decide")
+def decide(
+    experiment_id: Annotated[str, typer.Argument(help="Experiment id.")],
+    decision: Annotated[Decision, typer.Option(help="What the team decided.")],
+    note: Annotated[str, typer.Option(help="Why (kept with the lab, in git).")],
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Record a decision in lab/experiments/<id>.decisions.jsonl (with the recommendation)."""
+    from experiments.decisions import record_decision
+    from lab import StorelabError
+
+    the_lab = open_lab(lab)
+    try:
+        from experiments.analysis import analyze as run_analysis
+
+        recommendation = run_analysis(the_lab, experiment_id)["decision"]["recommendation"]
+    except StorelabError:
+        recommendation = None  # no data yet: the decision is still worth recording
+    entry = record_decision(
+        the_lab, experiment_id, decision.value, note, recommendation=recommendation
+    )
+    if json_:
+        print_json(entry)
+        return
+    console().print(
+        f"Recorded [bold]{decision.value}[/] for {experiment_id}"
+        + (f" (recommendation was {recommendation})" if recommendation else "")
+    )

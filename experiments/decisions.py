@@ -1,0 +1,268 @@
+"""Recommendations from an analysis, and the decisions analysts record.
+
+``recommend`` looks at the primary metric's comparisons (each challenger against the baseline),
+the guardrails and the SRM check, and returns one of ``roll_out``, ``extend``, ``iterate``,
+``scrap`` or ``keep_running`` with reasons a person can read. Rules, in order:
+
+1. No data yet, or fewer than 2 units in a variant → ``keep_running``.
+2. Sample ratio mismatch (SRM p < 0.001) → ``keep_running``: the split is not what was planned,
+   so no result can be trusted until the cause is found.
+3. A challenger is significantly better on the primary metric (Holm-adjusted p < alpha, in the
+   metric's good direction) and no guardrail is significantly worse (unadjusted p < alpha)
+   → ``roll_out`` (the best such challenger by chance to win). Before the planned end date
+   this becomes ``keep_running``: stopping early on a good result inflates false positives.
+4. A challenger wins on the primary metric but harms a guardrail → ``iterate`` (fix the harm,
+   test again). Allowed before the end date: harm should not wait.
+5. Every challenger is significantly worse on the primary metric → ``scrap`` (also early).
+6. Otherwise the result is inconclusive:
+   - end date not reached → ``keep_running``;
+   - ``min_effect`` is set and every challenger's CI lies below it in the good direction (any
+     effect is too small to matter) → ``scrap`` if no point estimate is positive, else
+     ``iterate`` (it helps a little; a better version might help enough);
+   - else → ``extend`` (the CI still includes effects worth having: more stores or more time;
+     for unit=store the reasons say when the store count cannot reach significance at all,
+     or not after the Holm adjustment).
+
+``record_decision`` appends what the team decided to ``lab/experiments/<id>.decisions.jsonl``
+(the lab is kept in git; the database has a single writer, ingest).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lab import InvalidInputError
+
+if TYPE_CHECKING:
+    from experiments.spec import ExperimentSpec
+    from lab import Lab
+
+DECISIONS: tuple[str, ...] = ("roll_out", "extend", "iterate", "scrap")
+RECOMMENDATIONS: tuple[str, ...] = (*DECISIONS, "keep_running")
+
+
+def _fmt(x: float | None, digits: int = 3) -> str:
+    return "n/a" if x is None else f"{x:+.{digits}g}"
+
+
+def _good(c: dict, higher_is_better: bool) -> tuple[float, float, float]:
+    """(effect, ci_low, ci_high) turned so that positive is good."""
+    if higher_is_better:
+        return c["abs_effect"], c["ci_low"], c["ci_high"]
+    return -c["abs_effect"], -c["ci_high"], -c["ci_low"]
+
+
+def _describe(metric: dict, c: dict) -> str:
+    def num(x: float | None, spec: str) -> str:
+        return "n/a" if x is None else format(x, spec)
+
+    return (
+        f"{c['variant']} vs {c['baseline']} on {metric['metric']}: "
+        f"{_fmt(c['abs_effect'])} (CI {_fmt(c['ci_low'])} to {_fmt(c['ci_high'])}, "
+        f"p={num(c['p_value'], '.3g')}, adjusted p={num(c['p_adjusted'], '.3g')}, "
+        f"chance to win {num(c['chance_to_win'], '.0%')})"
+    )
+
+
+def recommend(
+    spec: ExperimentSpec,
+    metrics: list[dict],
+    srm: dict,
+    *,
+    today: date,
+    correction: str = "holm",
+) -> dict:
+    """The recommendation and its reasons (rules in the module docstring)."""
+    primary = next(m for m in metrics if m["role"] == "primary")
+    guardrails = [m for m in metrics if m["role"] == "guardrail"]
+    hib = primary["higher_is_better"]
+    ended = today > spec.end
+    days_left = (spec.end - today).days + 1
+
+    def result(recommendation: str, *reasons: str) -> dict:
+        return {"recommendation": recommendation, "reasons": list(reasons)}
+
+    units = {v["variant"]: v["units"] for v in primary["variants"]}
+    if sum(units.values()) == 0:
+        return result("keep_running", f"No {spec.unit}s with {primary['metric']} data yet.")
+    thin = [v for v, n in units.items() if n < 2]
+    if thin:
+        return result(
+            "keep_running",
+            f"Not enough data: {', '.join(thin)} has fewer than 2 {spec.unit}s with "
+            f"{primary['metric']} values.",
+        )
+    if not srm["ok"]:
+        return result(
+            "keep_running",
+            f"Sample ratio mismatch (p={srm['p_value']:.2g}): {srm['unit']} counts "
+            f"{srm['counts']} do not match the plan {srm['planned']}. Find the cause (broken "
+            "assignment, a store not running its variant, lost events) before trusting results.",
+        )
+
+    comps = [c for c in primary["comparisons"] if c["p_value"] is not None]
+    if not comps:
+        return result("keep_running", f"{primary['metric']} cannot be compared yet (no variance).")
+    winners, losers = [], []
+    for c in comps:
+        effect = _good(c, hib)[0]
+        if c["significant"] and effect > 0:
+            winners.append(c)
+        elif c["significant"] and effect < 0:
+            losers.append(c)
+
+    def harmed(variant: str) -> list[str]:
+        out = []
+        for g in guardrails:
+            for c in g["comparisons"]:
+                if (
+                    c["variant"] == variant
+                    and c["significant"]
+                    and c["abs_effect"] is not None
+                    and _good(c, g["higher_is_better"])[0] < 0
+                ):
+                    out.append(_describe(g, c))
+        return out
+
+    clean_winners = [c for c in winners if not harmed(c["variant"])]
+    if clean_winners:
+        best = max(clean_winners, key=lambda c: c["chance_to_win"] or 0)
+        if not ended:
+            return result(
+                "keep_running",
+                _describe(primary, best),
+                f"Looks better, but the planned end is {spec.end} ({days_left} days left); "
+                "deciding early on a good result inflates false positives.",
+            )
+        return result(
+            "roll_out",
+            _describe(primary, best),
+            "No guardrail is significantly worse." if guardrails else "No guardrails defined.",
+        )
+    if winners:
+        c = winners[0]
+        return result(
+            "iterate",
+            _describe(primary, c),
+            *(f"Guardrail worse: {h}" for h in harmed(c["variant"])),
+            "Fix what hurts the guardrail, then test the next version.",
+        )
+    if len(losers) == len(comps):
+        return result(
+            "scrap",
+            *(_describe(primary, c) for c in losers),
+            "Significantly worse than the baseline.",
+        )
+    reasons = [_describe(primary, c) for c in comps]
+    floor_reasons = (
+        _store_floor_reasons(spec, metrics, units, comps, correction)
+        if spec.unit == "store"
+        else []
+    )
+    if not ended:
+        return result(
+            "keep_running",
+            *reasons,
+            f"Not conclusive yet; the planned end is {spec.end} ({days_left} days left).",
+            *floor_reasons,
+        )
+    if spec.min_effect is not None and all(_good(c, hib)[2] < spec.min_effect for c in comps):
+        best_effect = max(_good(c, hib)[0] for c in comps)
+        return result(
+            "scrap" if best_effect <= 0 else "iterate",
+            *reasons,
+            f"Any effect is smaller than the minimum effect worth having ({spec.min_effect:g}): "
+            + (
+                "the idea does not move the metric."
+                if best_effect <= 0
+                else "it helps a little; a better version might help enough."
+            ),
+        )
+    reasons.append(
+        "Inconclusive at the planned end: the CI still includes effects worth having. "
+        "Extend the pilot (more stores or more time); `storelab experiment power` says how much."
+    )
+    return result("extend", *reasons, *floor_reasons)
+
+
+def _store_floor_reasons(
+    spec: ExperimentSpec, metrics: list[dict], units: dict, comps: list[dict], correction: str
+) -> list[str]:
+    """Say so when too few stores make significance impossible, before or after adjustment."""
+    from experiments.frequentist import min_permutation_p_value
+
+    family = sum(len(m["comparisons"]) for m in metrics if m["role"] != "guardrail")
+    n_base = units[spec.baseline]
+    out = []
+    for c in comps:
+        n_var = units[c["variant"]]
+        floor = min_permutation_p_value(n_base, n_var)
+        stores = f"With {n_base} + {n_var} stores the smallest possible p-value is {floor:.2g}"
+        if floor >= spec.alpha:
+            out.append(f"{stores} (≥ alpha {spec.alpha:g}): add stores.")
+        elif correction == "holm" and min(1.0, floor * family) >= spec.alpha:
+            out.append(
+                f"{stores}, {min(1.0, floor * family):.2g} after Holm over {family} comparisons "
+                f"(≥ alpha {spec.alpha:g}): add stores or make fewer metrics secondary."
+            )
+    return out
+
+
+# --- recorded decisions ------------------------------------------------------------------------
+
+
+def decisions_path(lab: Lab, experiment_id: str) -> Path:
+    return lab.experiments_dir / f"{experiment_id}.decisions.jsonl"
+
+
+def record_decision(
+    lab: Lab,
+    experiment_id: str,
+    decision: str,
+    note: str,
+    *,
+    recommendation: str | None = None,
+) -> dict:
+    """Append one decision to ``lab/experiments/<id>.decisions.jsonl`` and return it."""
+    from experiments.spec import load_experiment
+
+    if decision not in DECISIONS:
+        raise InvalidInputError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+    if not note or not note.strip():
+        raise InvalidInputError("--note is required: say why, for whoever reads this later")
+    load_experiment(lab, experiment_id)  # the experiment must exist
+    try:
+        who = getpass.getuser()
+    except (OSError, KeyError):
+        who = None
+    entry = {
+        "ts": datetime.now(UTC).isoformat(timespec="seconds"),
+        "experiment": experiment_id,
+        "decision": decision,
+        "note": note.strip(),
+        "recommendation": recommendation,
+        "by": who,
+    }
+    path = decisions_path(lab, experiment_id)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    return entry
+
+
+def read_decisions(lab: Lab, experiment_id: str) -> list[dict]:
+    """Recorded decisions of an experiment, oldest first."""
+    path = decisions_path(lab, experiment_id)
+    if not path.is_file():
+        return []
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise InvalidInputError(f"{path}:{number}: not valid JSON: {exc}") from exc
+    return out

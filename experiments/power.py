@@ -1,0 +1,257 @@
+"""Sample size and minimum detectable effect (MDE), for session- and store-randomised tests.
+
+Sessions (normal approximation, two-sided, unpooled variances — the variance the Welch test
+uses)::
+
+    n per variant = (z₁₋α/₂ + z_power)² · (σ₁² + σ₂²) / δ²
+
+with σ² = p(1 − p) for a proportion (σ₁ at the baseline p, σ₂ at p + δ) and σ₁ = σ₂ = sd for a
+mean metric. For a mean metric this is exactly statsmodels' ``NormalIndPower`` with effect size
+δ/sd (minus its negligible second tail); for a proportion it is within about 1% of statsmodels'
+arcsine ``proportion_effectsize`` approach (tests/test_experiments_power.py checks both).
+
+Stores: sessions in a store are alike, so m sessions per store carry the information of
+m / DE independent ones, with the design effect DE = 1 + (m − 1)·ICC. A pre-period covariate
+(e.g. last month's KPI per store, used by CUPED / difference-in-differences) with correlation r
+multiplies the variance by (1 − r²). The stores needed per variant solve
+
+    k = (t₁₋α/₂,ν + t_power,ν)² · (σ₁² + σ₂²) · DE · (1 − r²) / (m · δ²),  ν = 2k − 2
+
+by fixed-point iteration (t quantiles instead of z: with a handful of stores the normal
+approximation promises too much), and never fewer than the smallest k for which an exact
+permutation test over the stores can reach p < alpha at all.
+"""
+
+from __future__ import annotations
+
+import math
+
+from experiments.frequentist import min_permutation_p_value
+
+FORMULA_SESSIONS = (
+    "normal approximation, unpooled variances: n = (z_a/2 + z_b)^2 (s1^2 + s2^2) / d^2"
+)
+FORMULA_STORES = (
+    "stores k = (t_a/2 + t_b)^2 (s1^2 + s2^2) DE (1 - r^2) / (m d^2), DE = 1 + (m - 1) ICC, "
+    "t with 2k - 2 dof"
+)
+
+
+def _check(alpha: float, power: float) -> None:
+    if not 0 < alpha < 1:
+        raise ValueError("alpha must be between 0 and 1")
+    if not 0 < power < 1:
+        raise ValueError("power must be between 0 and 1")
+
+
+def _variances(
+    mde: float, baseline: float | None, sd: float | None, relative: bool
+) -> tuple[float, float, float]:
+    """(absolute mde, σ₁², σ₂²) for a proportion (baseline) or a mean metric (sd)."""
+    if mde <= 0:
+        raise ValueError("mde must be > 0")
+    if relative:
+        if baseline is None or baseline == 0:
+            raise ValueError("--relative needs a non-zero --baseline")
+        delta = mde * abs(baseline)
+    else:
+        delta = mde
+    if sd is not None:
+        if sd <= 0:
+            raise ValueError("sd must be > 0")
+        return delta, sd**2, sd**2
+    if baseline is None:
+        raise ValueError("give --baseline (a proportion) or --sd (a mean metric)")
+    if not 0 < baseline < 1:
+        raise ValueError("a proportion baseline must be between 0 and 1")
+    p2 = baseline + delta
+    if not 0 < p2 < 1:
+        # a decrease of the same size is as detectable; use it when the increase leaves (0, 1)
+        p2 = baseline - delta
+    if not 0 < p2 < 1:
+        raise ValueError(f"baseline {baseline} ± mde {delta} leaves the range 0..1")
+    return delta, baseline * (1 - baseline), p2 * (1 - p2)
+
+
+def _z(alpha: float, power: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(1 - alpha / 2) + norm.ppf(power))
+
+
+def sessions_needed(
+    mde: float,
+    *,
+    baseline: float | None = None,
+    sd: float | None = None,
+    relative: bool = False,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    variants: int = 2,
+) -> dict:
+    """Sessions per variant (and in total) for a session-randomised test."""
+    _check(alpha, power)
+    delta, var1, var2 = _variances(mde, baseline, sd, relative)
+    exact = _z(alpha, power) ** 2 * (var1 + var2) / delta**2
+    per_variant = math.ceil(exact - 1e-9)
+    return {
+        "per_variant": per_variant,
+        "total": per_variant * variants,
+        "unit": "session",
+        "variants": variants,
+        "mde_abs": delta,
+        "mde_rel": delta / abs(baseline) if baseline else None,
+        "baseline": baseline,
+        "sd": sd,
+        "alpha": alpha,
+        "power": power,
+        "two_sided": True,
+        "formula": FORMULA_SESSIONS,
+    }
+
+
+def _min_stores_for_alpha(alpha: float) -> int:
+    k = 2
+    while min_permutation_p_value(k, k) >= alpha:
+        k += 1
+    return k
+
+
+def stores_needed(
+    mde: float,
+    *,
+    sessions_per_store: float,
+    icc: float,
+    baseline: float | None = None,
+    sd: float | None = None,
+    relative: bool = False,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    pre_period_r: float = 0.0,
+    variants: int = 2,
+) -> dict:
+    """Stores per variant for a store-randomised test (design effect, optional pre-period r)."""
+    from scipy.stats import t
+
+    _check(alpha, power)
+    if sessions_per_store < 1:
+        raise ValueError("sessions per store must be >= 1")
+    if not 0 <= icc <= 1:
+        raise ValueError("ICC must be between 0 and 1")
+    if not -1 < pre_period_r < 1:
+        raise ValueError("pre-period correlation r must be between -1 and 1")
+    delta, var1, var2 = _variances(mde, baseline, sd, relative)
+    m = sessions_per_store
+    design_effect = 1 + (m - 1) * icc
+    shrink = 1 - pre_period_r**2
+    base = (var1 + var2) * design_effect * shrink / (m * delta**2)
+    k = max(2.0, _z(alpha, power) ** 2 * base)
+    for _ in range(100):
+        dof = max(2 * math.ceil(k) - 2, 1)
+        q = float(t.ppf(1 - alpha / 2, dof) + t.ppf(power, dof))
+        new_k = max(2.0, q**2 * base)
+        if abs(new_k - k) < 1e-9:
+            break
+        k = new_k
+    floor = _min_stores_for_alpha(alpha)
+    per_variant = max(math.ceil(k - 1e-9), floor)
+    return {
+        "stores_per_variant": per_variant,
+        "total_stores": per_variant * variants,
+        "sessions_per_store": m,
+        "sessions_per_variant": math.ceil(per_variant * m),
+        "icc": icc,
+        "design_effect": design_effect,
+        "pre_period_r": pre_period_r,
+        "min_stores_for_permutation": floor,
+        "unit": "store",
+        "variants": variants,
+        "mde_abs": delta,
+        "mde_rel": delta / abs(baseline) if baseline else None,
+        "baseline": baseline,
+        "sd": sd,
+        "alpha": alpha,
+        "power": power,
+        "two_sided": True,
+        "formula": FORMULA_STORES,
+    }
+
+
+def mde_for_sessions(
+    per_variant: int,
+    *,
+    baseline: float | None = None,
+    sd: float | None = None,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> dict:
+    """Smallest absolute effect a session test with ``per_variant`` sessions detects."""
+    from scipy.optimize import brentq
+
+    _check(alpha, power)
+    if per_variant < 2:
+        raise ValueError("need at least 2 sessions per variant")
+    z2 = _z(alpha, power) ** 2
+    if sd is not None:
+        mde = math.sqrt(z2 * 2 * sd**2 / per_variant)
+    else:
+        if baseline is None or not 0 < baseline < 1:
+            raise ValueError("give --sd, or a --baseline between 0 and 1")
+
+        def gap(delta: float) -> float:
+            _, v1, v2 = _variances(delta, baseline, None, False)
+            return z2 * (v1 + v2) / delta**2 - per_variant
+
+        upper = max(baseline, 1 - baseline) - 1e-9
+        mde = brentq(gap, 1e-9, upper) if gap(upper) < 0 else None
+    return {
+        "mde_abs": mde,
+        "mde_rel": mde / abs(baseline) if (mde is not None and baseline) else None,
+        "per_variant": per_variant,
+        "unit": "session",
+        "alpha": alpha,
+        "power": power,
+    }
+
+
+def mde_for_stores(
+    stores_per_variant: int,
+    *,
+    sessions_per_store: float,
+    icc: float,
+    baseline: float | None = None,
+    sd: float | None = None,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    pre_period_r: float = 0.0,
+) -> dict:
+    """Smallest absolute effect a store test with ``stores_per_variant`` stores detects."""
+    from scipy.stats import t
+
+    _check(alpha, power)
+    if stores_per_variant < 2:
+        raise ValueError("need at least 2 stores per variant")
+    m = sessions_per_store
+    factor = (1 + (m - 1) * icc) * (1 - pre_period_r**2) / (m * stores_per_variant)
+    dof = 2 * stores_per_variant - 2
+    q = float(t.ppf(1 - alpha / 2, dof) + t.ppf(power, dof))
+    if sd is not None:
+        mde = q * math.sqrt(2 * sd**2 * factor)
+    else:
+        if baseline is None or not 0 < baseline < 1:
+            raise ValueError("give --sd, or a --baseline between 0 and 1")
+        var = baseline * (1 - baseline)
+        mde = q * math.sqrt(2 * var * factor)  # both arms at the baseline variance
+    floor = min_permutation_p_value(stores_per_variant, stores_per_variant)
+    return {
+        "mde_abs": mde,
+        "mde_rel": mde / abs(baseline) if baseline else None,
+        "stores_per_variant": stores_per_variant,
+        "sessions_per_store": m,
+        "icc": icc,
+        "unit": "store",
+        "alpha": alpha,
+        "power": power,
+        "min_p_value": floor,
+        "reachable": floor < alpha,
+    }

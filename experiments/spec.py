@@ -1,0 +1,318 @@
+"""The experiment spec (``lab/experiments/<id>.yaml``): model, checks, reading and writing.
+
+The YAML is exactly DESIGN.md's "Experiment spec". Every problem is reported with the file and
+the key (``lab.InvalidInputError``). The first variant listed is the baseline every other
+variant is compared with.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from lab import InvalidInputError, format_validation_error
+
+if TYPE_CHECKING:
+    from lab import Lab
+
+# name -> (kind, higher_is_better, short description). The SQL for each is in metrics.py.
+METRICS: dict[str, tuple[str, bool, str]] = {
+    "task_success_rate": ("proportion", True, "share of started tasks that succeeded"),
+    "time_on_task_s": ("mean", False, "seconds from task start to success or fail"),
+    "misclick_rate": ("proportion", False, "misclicks / (taps + misclicks)"),
+    "completion_rate": ("proportion", True, "sessions that ended with reason 'completed'"),
+    "sus": ("mean", True, "System Usability Scale, 0-100"),
+    "umux_lite": ("mean", True, "UMUX-Lite, 0-100"),
+    "seq": ("mean", True, "Single Ease Question, 1-7"),
+    "nps": ("mean", True, "Net Promoter Score, -100..100"),
+    "csat": ("mean", True, "CSAT, share of 4-5 answers, 0-100"),
+    "ces": ("mean", True, "Customer Effort Score, 1-7 (7 = very easy)"),
+}
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+SUFFIX = ".yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class VariantSpec(_Strict):
+    """Which prototype version (and optionally which prototype variant) a variant shows."""
+
+    version: int = Field(ge=1)
+    variant: str | None = Field(None, min_length=1, description="prototype variant name")
+
+
+class ExperimentSpec(_Strict):
+    id: str = Field(pattern=ID_PATTERN)
+    hypothesis: str = Field(min_length=1)
+    prototype: str = Field(min_length=1)
+    unit: Literal["store", "session"]
+    variants: dict[str, VariantSpec] = Field(min_length=2)
+    allocation: dict[str, float]
+    stores: dict[str, list[str]] | list[str] = Field(default_factory=list)
+    start: date
+    end: date
+    primary_metric: str
+    secondary_metrics: list[str] = Field(default_factory=list)
+    guardrails: list[str] = Field(default_factory=list)
+    alpha: float = Field(0.05, gt=0, lt=0.5)
+    power: float = Field(0.8, gt=0, lt=1)
+    min_effect: float | None = Field(None, gt=0, description="in the primary metric's units")
+
+    @field_validator("variants")
+    @classmethod
+    def _variant_names(cls, variants: dict[str, VariantSpec]) -> dict[str, VariantSpec]:
+        for name in variants:
+            if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", name):
+                raise ValueError(f"variant name {name!r}: use letters, digits, - and _")
+        return variants
+
+    @field_validator("allocation")
+    @classmethod
+    def _allocation_valid(cls, allocation: dict[str, float]) -> dict[str, float]:
+        if any(share <= 0 for share in allocation.values()):
+            raise ValueError("every share must be > 0")
+        if abs(sum(allocation.values()) - 1.0) > 1e-6:
+            raise ValueError(f"shares must add up to 1, not {sum(allocation.values()):g}")
+        return allocation
+
+    @field_validator("primary_metric")
+    @classmethod
+    def _primary_known(cls, name: str) -> str:
+        return _known_metric(name)
+
+    @field_validator("secondary_metrics", "guardrails")
+    @classmethod
+    def _metrics_known(cls, names: list[str]) -> list[str]:
+        for name in names:
+            _known_metric(name)
+        if len(set(names)) != len(names):
+            raise ValueError("a metric is listed twice")
+        return names
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> ExperimentSpec:
+        names = list(self.variants)
+        if set(self.allocation) != set(names):
+            raise ValueError(
+                f"allocation names {sorted(self.allocation)} must match variants {sorted(names)}"
+            )
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        roles = [self.primary_metric, *self.secondary_metrics, *self.guardrails]
+        if len(set(roles)) != len(roles):
+            raise ValueError("a metric appears in more than one of primary/secondary/guardrails")
+        if self.unit == "store":
+            if not isinstance(self.stores, dict):
+                raise ValueError(
+                    "unit=store needs stores as a mapping variant -> list of stores, "
+                    "e.g. {control: [S01, S03], treatment: [S02, S04]}"
+                )
+            if set(self.stores) != set(names):
+                raise ValueError(f"stores names {sorted(self.stores)} must match variants {names}")
+            seen: dict[str, str] = {}
+            for variant, stores in self.stores.items():
+                if not stores:
+                    raise ValueError(f"stores.{variant} is empty")
+                for store in stores:
+                    if store in seen:
+                        raise ValueError(
+                            f"store {store} is in both {seen[store]} and {variant}; "
+                            "with unit=store every store runs exactly one variant"
+                        )
+                    seen[store] = variant
+        elif isinstance(self.stores, dict):
+            raise ValueError("unit=session needs stores as a list (every store runs every variant)")
+        return self
+
+    # --- convenience -------------------------------------------------------------------------
+
+    @property
+    def baseline(self) -> str:
+        """The variant every other variant is compared with: the first listed."""
+        return next(iter(self.variants))
+
+    @property
+    def store_variants(self) -> dict[str, str]:
+        """unit=store: store id -> variant; unit=session: empty."""
+        if isinstance(self.stores, dict):
+            return {s: v for v, stores in self.stores.items() for s in stores}
+        return {}
+
+    @property
+    def store_list(self) -> list[str]:
+        """Every store in the experiment (empty list: any store, for unit=session)."""
+        if isinstance(self.stores, dict):
+            return [s for stores in self.stores.values() for s in stores]
+        return list(self.stores)
+
+    def metric_roles(self) -> list[tuple[str, str]]:
+        """(metric, role) in report order: primary, secondary, guardrail."""
+        return [
+            (self.primary_metric, "primary"),
+            *((m, "secondary") for m in self.secondary_metrics),
+            *((m, "guardrail") for m in self.guardrails),
+        ]
+
+
+def _known_metric(name: str) -> str:
+    if name not in METRICS:
+        raise ValueError(f"unknown metric {name!r}; known: {', '.join(METRICS)}")
+    return name
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def experiment_path(lab: Lab, experiment_id: str) -> Path:
+    return lab.experiments_dir / f"{experiment_id}{SUFFIX}"
+
+
+def parse_experiment(raw: object, source: str) -> ExperimentSpec:
+    """Validate already-parsed YAML; errors name ``source`` and each key."""
+    if not isinstance(raw, dict):
+        raise InvalidInputError(f"{source}: expected a mapping of keys (id, hypothesis, …)")
+    try:
+        return ExperimentSpec.model_validate(raw)
+    except ValidationError as exc:
+        problems = format_validation_error(exc)
+        raise InvalidInputError(f"{source}: invalid experiment spec\n{problems}") from exc
+
+
+def load_experiment_file(path: Path) -> ExperimentSpec:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InvalidInputError(f"{path} does not exist.") from exc
+    except yaml.YAMLError as exc:
+        raise InvalidInputError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_experiment(raw, str(path))
+
+
+def load_experiment(lab: Lab, experiment_id: str) -> ExperimentSpec:
+    """Read and check ``lab/experiments/<id>.yaml``."""
+    path = experiment_path(lab, experiment_id)
+    if not path.is_file():
+        known = ", ".join(list_experiments(lab)) or "none yet"
+        raise InvalidInputError(
+            f"No experiment {experiment_id!r} in {lab.experiments_dir} (known: {known}). "
+            f"Create it with `storelab experiment new {experiment_id} --prototype P --unit store`."
+        )
+    spec = load_experiment_file(path)
+    if spec.id != experiment_id:
+        raise InvalidInputError(f"{path}: id: is {spec.id!r} but the file is named {path.name}")
+    return spec
+
+
+def list_experiments(lab: Lab) -> list[str]:
+    """Ids of the experiment specs in the lab, sorted."""
+    if not lab.experiments_dir.is_dir():
+        return []
+    return sorted(p.stem for p in lab.experiments_dir.glob(f"*{SUFFIX}") if p.is_file())
+
+
+def _flow(value: object) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10_000)
+    return text.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def render_experiment_yaml(spec: ExperimentSpec) -> str:
+    """The spec as commented YAML in DESIGN.md's key order."""
+    lines = [
+        f"id: {spec.id}",
+        f"hypothesis: {_flow(spec.hypothesis)}",
+        f"prototype: {spec.prototype}",
+        f"unit: {spec.unit}                  # store: each store runs one variant; "
+        "session: every store runs every variant",
+        "variants:                    # the first one is the baseline",
+    ]
+    for name, v in spec.variants.items():
+        lines.append(f"  {name}: {_flow(v.model_dump(exclude_none=True))}")
+    lines.append(f"allocation: {_flow(spec.allocation)}")
+    if isinstance(spec.stores, dict):
+        lines.append("stores:                      # which store runs which variant")
+        for name, stores in spec.stores.items():
+            lines.append(f"  {name}: {_flow(stores)}")
+    else:
+        lines.append(f"stores: {_flow(spec.stores)}            # empty: every store")
+    lines += [
+        f"start: {spec.start.isoformat()}",
+        f"end: {spec.end.isoformat()}",
+        f"primary_metric: {spec.primary_metric}",
+        f"secondary_metrics: {_flow(spec.secondary_metrics)}",
+        f"guardrails: {_flow(spec.guardrails)}",
+        f"alpha: {spec.alpha}",
+        f"power: {spec.power}",
+        f"min_effect: {_flow(spec.min_effect)}             # in the primary metric's own units",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_experiment(lab: Lab, spec: ExperimentSpec, *, overwrite: bool = False) -> Path:
+    """Write ``lab/experiments/<id>.yaml``; refuses to replace an existing file."""
+    path = experiment_path(lab, spec.id)
+    if path.exists() and not overwrite:
+        raise InvalidInputError(f"{path} already exists; edit it, or pick another id.")
+    text = render_experiment_yaml(spec)
+    parse_experiment(yaml.safe_load(text), str(path))  # what we write must read back
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def read_store_ids(lab: Lab) -> list[str]:
+    """Store ids from the lab's stores.csv, in file order."""
+    path = lab.stores_csv
+    if not path.is_file():
+        raise InvalidInputError(f"{path} does not exist; the lab needs a store list.")
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or "store_id" not in reader.fieldnames:
+            raise InvalidInputError(f"{path}: needs a store_id column")
+        return [row["store_id"].strip() for row in reader if (row.get("store_id") or "").strip()]
+
+
+def new_experiment(
+    lab: Lab,
+    experiment_id: str,
+    prototype: str,
+    unit: str,
+    *,
+    start: date | None = None,
+    weeks: int = 4,
+) -> Path:
+    """A sensible first spec: control = version 1, treatment = version 2, stores alternated."""
+    stores = read_store_ids(lab)
+    begin = start or date.today()
+    raw: dict = {
+        "id": experiment_id,
+        "hypothesis": f"The new version of {prototype} raises task success.",
+        "prototype": prototype,
+        "unit": unit,
+        "variants": {"control": {"version": 1}, "treatment": {"version": 2}},
+        "allocation": {"control": 0.5, "treatment": 0.5},
+        "stores": {"control": stores[0::2], "treatment": stores[1::2]}
+        if unit == "store"
+        else stores,
+        "start": begin,
+        "end": begin + timedelta(days=7 * weeks - 1),
+        "primary_metric": "task_success_rate",
+        "secondary_metrics": ["sus", "time_on_task_s"],
+        "guardrails": ["misclick_rate"],
+        "alpha": 0.05,
+        "power": 0.8,
+        "min_effect": 0.05,
+    }
+    if unit == "store" and len(stores) < 2:
+        raise InvalidInputError(
+            f"{lab.stores_csv} lists {len(stores)} store(s); unit=store needs at least 2"
+        )
+    spec = parse_experiment(raw, str(experiment_path(lab, experiment_id)))
+    return write_experiment(lab, spec)

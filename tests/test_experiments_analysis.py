@@ -1,0 +1,476 @@
+"""experiments.metrics SQL and experiments.analysis on a small DuckDB lab with known truth."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from experiments.analysis import analyze, analyze_all, analyze_data
+from experiments.metrics import MetricData, per_session_values, sufficient_statistics
+from experiments.spec import METRICS, ExperimentSpec, load_experiment, write_experiment
+from experiments.statistics import ProportionStatistic
+from feedback.store import create_schema
+from lab import init_lab
+
+START = date(2026, 11, 2)
+END = date(2026, 11, 15)
+STORES = [f"S{i:02d}" for i in range(1, 9)]
+SUS = [f"sus.q{i}" for i in range(1, 11)]
+
+
+def spec_dict(exp_id: str, unit: str, **over) -> dict:
+    raw = {
+        "id": exp_id,
+        "hypothesis": "Showing sizes nearby raises task success.",
+        "prototype": "scan-and-discover",
+        "unit": unit,
+        "variants": {"control": {"version": 1}, "treatment": {"version": 2}},
+        "allocation": {"control": 0.5, "treatment": 0.5},
+        "stores": {"control": STORES[0::2], "treatment": STORES[1::2]}
+        if unit == "store"
+        else STORES,
+        "start": START,
+        "end": END,
+        "primary_metric": "task_success_rate",
+        "secondary_metrics": ["sus", "time_on_task_s", "nps"],
+        "guardrails": ["misclick_rate"],
+        "alpha": 0.05,
+        "power": 0.8,
+        "min_effect": 0.05,
+    }
+    raw.update(over)
+    return raw
+
+
+def make_events(
+    exp_id: str,
+    n_sessions: int,
+    *,
+    seed: int,
+    unit: str = "session",
+    p_success: dict[str, float] | None = None,
+    split: float = 0.5,
+    store_sd: float = 0.0,
+    start: date = START,
+    days: int = 14,
+) -> tuple[pa.Table, dict]:
+    """Events of ``n_sessions`` sessions plus the per-session truth the SQL must reproduce."""
+    rng = np.random.default_rng(seed)
+    p_success = p_success or {"control": 0.6, "treatment": 0.6}
+    sid = np.array([str(uuid.UUID(int=int(x))) for x in rng.integers(0, 2**62, n_sessions)])
+    store = rng.choice(STORES, n_sessions)
+    if unit == "store":
+        variant = np.where(np.isin(store, STORES[0::2]), "control", "treatment")
+    else:
+        variant = np.where(rng.random(n_sessions) < split, "control", "treatment")
+    store_effect = {s: rng.normal(0, store_sd) for s in STORES}
+    p = np.array([p_success[v] for v in variant]) + np.array([store_effect[s] for s in store])
+    success = rng.random(n_sessions) < np.clip(p, 0.01, 0.99)
+    t0 = datetime.combine(start, datetime.min.time(), tzinfo=UTC) + np.array(
+        [timedelta(seconds=float(s)) for s in rng.uniform(3600, days * 86400 - 3600, n_sessions)]
+    )
+    duration = np.round(rng.uniform(10, 60, n_sessions), 3)
+    misclick = rng.random(n_sessions) < 0.3
+    seq = rng.integers(1, 8, n_sessions)
+    nps = rng.integers(0, 11, n_sessions)
+    has_sus = rng.random(n_sessions) < 0.5
+    sus = rng.integers(1, 6, (n_sessions, 10))
+
+    rows: dict[str, list] = {
+        k: [] for k in ("i", "dt", "type", "task", "question", "value", "props")
+    }
+
+    def add(idx, dt, type_, task=None, question=None, value=None, props=None):
+        idx = np.asarray(idx)
+        rows["i"].append(idx)
+        rows["dt"].append(np.broadcast_to(np.asarray(dt, dtype=float), idx.shape))
+        for key, val in (("type", type_), ("task", task), ("question", question)):
+            rows[key].append(np.full(idx.shape, val, dtype=object))
+        rows["value"].append(
+            np.full(idx.shape, np.nan) if value is None else np.asarray(value, dtype=float)
+        )
+        rows["props"].append(
+            np.broadcast_to(np.asarray("{}" if props is None else props, dtype=object), idx.shape)
+        )
+
+    every = np.arange(n_sessions)
+    add(every, 0.0, "session_start")
+    add(every, 2.0, "task_start", task="find-size")
+    for k in range(3):
+        add(every, 3.0 + k, "tap")
+    add(every[misclick], 4.5, "misclick")
+    add(every[success], 2.0 + duration[success], "task_success", task="find-size")
+    add(every[~success], 2.0 + duration[~success], "task_fail", task="find-size")
+    after = 3.0 + duration
+    add(every, after, "answer", question="seq", value=seq)
+    add(every, after + 1, "answer", question="nps", value=nps)
+    for q in range(10):
+        add(
+            every[has_sus], after[has_sus] + 2 + q, "answer", question=SUS[q], value=sus[has_sus, q]
+        )
+    reasons = np.where(success, '{"reason": "completed"}', '{"reason": "abandoned"}')
+    add(every, after + 20, "session_end", props=reasons)
+
+    i = np.concatenate(rows["i"])
+    dt = np.concatenate(rows["dt"])
+    ts = t0[i] + np.array([timedelta(seconds=float(x)) for x in dt])
+    n = len(i)
+    now = datetime.now(UTC)
+    table = pa.table(
+        {
+            "event_id": [str(uuid.uuid4()) for _ in range(n)],
+            "ts": pa.array(list(ts), type=pa.timestamp("us", tz="UTC")),
+            "session_id": sid[i],
+            "experiment_id": np.full(n, exp_id, dtype=object),
+            "prototype_id": np.full(n, "scan-and-discover", dtype=object),
+            "prototype_version": np.where(variant[i] == "control", 1, 2),
+            "variant": variant[i],
+            "store_id": store[i],
+            "device": np.full(n, "kiosk", dtype=object),
+            "type": np.concatenate(rows["type"]),
+            "task": np.concatenate(rows["task"]),
+            "question": np.concatenate(rows["question"]),
+            "value": pa.array(np.concatenate(rows["value"]), from_pandas=True),
+            "props": np.concatenate(rows["props"]),
+            "source": np.full(n, "test", dtype=object),
+            "ingested_at": pa.array([now] * n, type=pa.timestamp("us", tz="UTC")),
+        }
+    )
+    odd, even = sus[:, 0::2], sus[:, 1::2]
+    truth = {
+        "session_id": sid,
+        "variant": variant,
+        "store": store,
+        "task_success_rate": success.astype(float),
+        "time_on_task_s": duration,
+        "misclick_rate": misclick / (3 + misclick),
+        "completion_rate": success.astype(float),
+        "seq": seq.astype(float),
+        "nps": np.where(nps >= 9, 100.0, np.where(nps >= 7, 0.0, -100.0)),
+        "sus": np.where(has_sus, 2.5 * ((odd - 1).sum(1) + (5 - even).sum(1)), np.nan),
+    }
+    return table, truth
+
+
+def insert(db_path, table: pa.Table) -> None:
+    con = duckdb.connect(str(db_path))
+    try:
+        create_schema(con)
+        con.register("incoming", table)
+        con.execute(
+            """INSERT INTO events SELECT CAST(event_id AS UUID), ts, CAST(session_id AS UUID),
+               experiment_id, prototype_id, prototype_version, variant, store_id, device, type,
+               NULL, NULL, task, question, NULL, NULL, "value", NULL, CAST(props AS JSON),
+               source, ingested_at FROM incoming"""
+        )
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def lab(tmp_path):
+    return init_lab(tmp_path / "lab", locale="en")
+
+
+def setup_experiment(lab, exp_id, unit, n, seed, spec_over=None, **gen):
+    spec = ExperimentSpec.model_validate(spec_dict(exp_id, unit, **(spec_over or {})))
+    write_experiment(lab, spec)
+    table, truth = make_events(exp_id, n, seed=seed, unit=unit, **gen)
+    insert(lab.db_path, table)
+    return spec, truth
+
+
+# --- the SQL reproduces the metric definitions -------------------------------------------------
+
+
+def test_per_variant_statistics_match_numpy_truth(lab):
+    spec, truth = setup_experiment(lab, "exp-a", "session", 400, seed=1)
+    con = duckdb.connect(str(lab.db_path), read_only=True)
+    try:
+        data = sufficient_statistics(con, spec)
+        rows = per_session_values(con, spec)
+    finally:
+        con.close()
+    assert len(rows) == 400
+    for v in ("control", "treatment"):
+        mask = truth["variant"] == v
+        assert data.sessions_by_variant[v] == mask.sum()
+        for metric in ("task_success_rate", "time_on_task_s", "misclick_rate", "seq", "nps",
+                       "sus", "completion_rate"):  # fmt: skip
+            values = truth[metric][mask]
+            values = values[~np.isnan(values)]
+            stat = data.by_variant[v][metric]
+            assert stat.n == len(values), metric
+            assert stat.sum == pytest.approx(values.sum(), abs=1e-6), metric
+            assert stat.sum_squares == pytest.approx((values**2).sum(), rel=1e-9), metric
+        assert "csat" not in data.by_variant[v]  # nobody answered it: no value, not zero
+    assert sum(data.sessions_by_store.values()) == 400
+
+
+def test_filters_experiment_dates_and_variants(lab):
+    spec, _ = setup_experiment(lab, "exp-a", "session", 200, seed=2)
+    other, _ = make_events("exp-other", 50, seed=3)
+    late, _ = make_events("exp-a", 30, seed=4, start=END + timedelta(days=1), days=3)
+    insert(lab.db_path, other)
+    insert(lab.db_path, late)
+    con = duckdb.connect(str(lab.db_path), read_only=True)
+    try:
+        data = sufficient_statistics(con, spec)
+    finally:
+        con.close()
+    assert sum(data.sessions_by_variant.values()) == 200
+
+
+def test_instrument_scoring_edge_cases(lab):
+    spec = ExperimentSpec.model_validate(spec_dict("exp-i", "session"))
+    write_experiment(lab, spec)
+    base = datetime(2026, 11, 3, 10, tzinfo=UTC)
+    rows = []
+
+    def ev(session, type_, question=None, value=None, sec=0, props="{}", variant="control"):
+        rows.append(
+            (
+                str(uuid.uuid4()),
+                base + timedelta(seconds=sec),
+                session,
+                "exp-i",
+                variant,
+                "S01",
+                type_,
+                question,
+                value,
+                props,
+            )  # fmt: skip
+        )
+
+    s1, s2, s3 = (str(uuid.uuid4()) for _ in range(3))
+    # s1: all SUS items = 3 → 50; csat 4 → 100; nps answered twice: last (10) counts → 100
+    for q in SUS:
+        ev(s1, "answer", q, 3.0, 1)
+    ev(s1, "answer", "csat", 4.0, 2)
+    ev(s1, "answer", "nps", 3.0, 3)
+    ev(s1, "answer", "nps", 10.0, 4)
+    ev(s1, "answer", "umux_lite.q1", 7.0, 5)
+    ev(s1, "answer", "umux_lite.q2", 4.0, 6)
+    # s2: nine SUS items → no SUS; csat 9 (out of scale) → ignored; ces 7
+    for q in SUS[:9]:
+        ev(s2, "answer", q, 5.0, 1)
+    ev(s2, "answer", "csat", 9.0, 2)
+    ev(s2, "answer", "ces", 7.0, 3)
+    ev(s2, "session_end", props='{"reason": "completed"}', sec=9)
+    # s3: shows two variants → dropped
+    ev(s3, "session_start", variant="control")
+    ev(s3, "tap", variant="treatment", sec=1)
+    con = duckdb.connect(str(lab.db_path))
+    create_schema(con)
+    con.executemany(
+        """INSERT INTO events VALUES (?, ?, ?, ?, 'p', 1, ?, ?, 'kiosk', ?, NULL, NULL, NULL,
+           ?, NULL, NULL, ?, NULL, ?, 'test', now())""",
+        rows,
+    )
+    con.close()
+    con = duckdb.connect(str(lab.db_path), read_only=True)
+    values = {r[0]: r for r in per_session_values(con, spec)}
+    con.close()
+    cols = ["session_id", "variant", "store_id", *METRICS]
+    assert len(values) == 2
+    r1 = dict(zip(cols, values[uuid.UUID(s1)], strict=True))
+    r2 = dict(zip(cols, values[uuid.UUID(s2)], strict=True))
+    assert r1["sus"] == 50.0 and r1["csat"] == 100.0 and r1["nps"] == 100.0
+    assert r1["umux_lite"] == pytest.approx((6 + 3) * 100 / 12)
+    assert r1["task_success_rate"] is None and r1["misclick_rate"] is None
+    assert r1["completion_rate"] == 0.0
+    assert r2["sus"] is None and r2["csat"] is None and r2["ces"] == 7.0
+    assert r2["completion_rate"] == 1.0
+
+
+# --- analyze(): shape and numbers ---------------------------------------------------------------
+
+TOP_KEYS = {"experiment", "unit", "alpha", "correction", "srm", "metrics", "decision"}
+SRM_KEYS = {"p_value", "ok", "counts", "unit", "planned", "sessions", "threshold"}
+METRIC_KEYS = {"metric", "role", "kind", "higher_is_better", "variants", "comparisons"}
+VARIANT_KEYS = {"variant", "units", "sessions", "mean"}
+COMPARISON_KEYS = {
+    # DESIGN.md
+    "variant", "baseline", "abs_effect", "ci_low", "ci_high", "p_value", "rel_effect",
+    "rel_ci_low", "rel_ci_high", "p_adjusted", "chance_to_win", "significant",
+    # documented extensions
+    "risk", "se", "method",
+}  # fmt: skip
+
+
+def check_shape(result: dict) -> None:
+    assert set(result) == TOP_KEYS
+    assert set(result["srm"]) == SRM_KEYS
+    assert set(result["decision"]) == {"recommendation", "reasons"}
+    assert result["decision"]["recommendation"] in {
+        "roll_out", "extend", "iterate", "scrap", "keep_running"
+    }  # fmt: skip
+    assert all(isinstance(r, str) for r in result["decision"]["reasons"])
+    for m in result["metrics"]:
+        assert set(m) == METRIC_KEYS
+        assert m["kind"] in {"proportion", "mean"}
+        for v in m["variants"]:
+            assert set(v) == VARIANT_KEYS
+        for c in m["comparisons"]:
+            assert set(c) == COMPARISON_KEYS
+    json.loads(json.dumps(result, allow_nan=False))  # strict JSON
+
+
+def test_analyze_session_unit_equals_scipy_welch(lab):
+    _, truth = setup_experiment(
+        lab, "exp-s", "session", 1500, seed=5, p_success={"control": 0.55, "treatment": 0.70}
+    )
+    result = analyze(lab, "exp-s", today=date(2026, 12, 1))
+    check_shape(result)
+    assert result["experiment"] == "exp-s" and result["unit"] == "session"
+    assert result["correction"] == "holm"
+    assert [m["metric"] for m in result["metrics"]] == [
+        "task_success_rate", "sus", "time_on_task_s", "nps", "misclick_rate"
+    ]  # fmt: skip
+    primary = result["metrics"][0]
+    assert primary["role"] == "primary" and primary["kind"] == "proportion"
+    c = primary["comparisons"][0]
+    y = truth["task_success_rate"]
+    a, b = y[truth["variant"] == "control"], y[truth["variant"] == "treatment"]
+    ref = stats.ttest_ind(b, a, equal_var=False)
+    ci = ref.confidence_interval(0.95)
+    assert c["p_value"] == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-300)
+    assert c["ci_low"] == pytest.approx(ci.low, rel=1e-9)
+    assert c["ci_high"] == pytest.approx(ci.high, rel=1e-9)
+    assert c["abs_effect"] == pytest.approx(b.mean() - a.mean())
+    assert primary["variants"][0]["units"] == len(a)
+    assert result["srm"]["ok"] and result["srm"]["unit"] == "session"
+    assert c["significant"] and c["chance_to_win"] > 0.99
+    # holm over 4 metrics (primary + 3 secondary) × 1 challenger
+    family = [m["comparisons"][0]["p_value"] for m in result["metrics"][:4]]
+    expected = multipletests(family, method="holm")[1]
+    got = [m["comparisons"][0]["p_adjusted"] for m in result["metrics"][:4]]
+    assert got == pytest.approx(list(expected), rel=1e-12, abs=1e-300)
+    guard = result["metrics"][-1]["comparisons"][0]
+    assert guard["p_adjusted"] == guard["p_value"]
+    assert result["decision"]["recommendation"] == "roll_out"
+
+
+def test_analyze_before_end_keeps_running(lab):
+    setup_experiment(
+        lab, "exp-s", "session", 1500, seed=5, p_success={"control": 0.55, "treatment": 0.70}
+    )
+    result = analyze(lab, "exp-s", today=date(2026, 11, 10))
+    assert result["decision"]["recommendation"] == "keep_running"
+
+
+def test_analyze_store_unit_uses_stores_and_permutation(lab):
+    spec, truth = setup_experiment(lab, "exp-st", "store", 800, seed=6, store_sd=0.05)
+    result = analyze(lab, "exp-st", today=date(2026, 12, 1))
+    check_shape(result)
+    primary = result["metrics"][0]
+    assert [v["units"] for v in primary["variants"]] == [4, 4]
+    assert sum(v["sessions"] for v in primary["variants"]) == 800
+    c = primary["comparisons"][0]
+    assert c["method"] == "store_delta+permutation_exact"
+    # 4 + 4 stores: p is a multiple of 1/70
+    assert round(c["p_value"] * 70, 6) == pytest.approx(round(c["p_value"] * 70))
+    # ratio of sums = mean over the variant's sessions
+    ctrl = truth["task_success_rate"][truth["variant"] == "control"]
+    assert primary["variants"][0]["mean"] == pytest.approx(ctrl.mean())
+    srm = result["srm"]
+    assert srm["unit"] == "store" and srm["counts"] == {"control": 4, "treatment": 4}
+    assert srm["planned"] == {"control": 4, "treatment": 4}
+    assert sum(srm["sessions"].values()) == 800
+
+
+def test_srm_detected_and_blocks_decision(lab):
+    setup_experiment(lab, "exp-srm", "session", 2000, seed=7, split=0.58)
+    result = analyze(lab, "exp-srm", today=date(2026, 12, 1))
+    assert not result["srm"]["ok"]
+    assert result["srm"]["p_value"] < 0.001
+    assert result["decision"]["recommendation"] == "keep_running"
+    assert "mismatch" in result["decision"]["reasons"][0].lower()
+
+
+def test_analyze_all_and_missing_data(lab):
+    setup_experiment(lab, "exp-a", "session", 300, seed=8)
+    write_experiment(lab, ExperimentSpec.model_validate(spec_dict("exp-b", "store")))
+    results = analyze_all(lab, today=date(2026, 12, 1))
+    assert [r["experiment"] for r in results] == ["exp-a", "exp-b"]
+    for r in results:
+        check_shape(r)
+    empty = results[1]
+    assert empty["decision"]["recommendation"] == "keep_running"
+    assert empty["metrics"][0]["comparisons"][0]["p_value"] is None
+    assert load_experiment(lab, "exp-b").unit == "store"
+
+
+def test_analyze_without_database_is_a_user_error(lab):
+    from lab import StorelabError
+
+    write_experiment(lab, ExperimentSpec.model_validate(spec_dict("exp-a", "session")))
+    with pytest.raises(StorelabError, match="ingest"):
+        analyze(lab, "exp-a")
+
+
+# --- decision rules on hand-made statistics ------------------------------------------------------
+
+
+def session_data(ctrl: tuple[int, int], trt: tuple[int, int], guard_trt: int = 200) -> MetricData:
+    data = MetricData()
+    data.by_variant = {
+        "control": {
+            "task_success_rate": ProportionStatistic(n=ctrl[0], sum=ctrl[1]),
+            "misclick_rate": ProportionStatistic(n=2000, sum=200),
+        },
+        "treatment": {
+            "task_success_rate": ProportionStatistic(n=trt[0], sum=trt[1]),
+            "misclick_rate": ProportionStatistic(n=2000, sum=guard_trt),
+        },
+    }
+    data.sessions_by_variant = {"control": ctrl[0], "treatment": trt[0]}
+    return data
+
+
+@pytest.mark.parametrize(
+    ("ctrl", "trt", "guard_trt", "today", "expected"),
+    [
+        ((2000, 1000), (2000, 1200), 200, date(2026, 12, 1), "roll_out"),
+        ((2000, 1000), (2000, 1200), 200, date(2026, 11, 10), "keep_running"),
+        ((2000, 1000), (2000, 1200), 300, date(2026, 12, 1), "iterate"),  # guardrail harmed
+        ((2000, 1000), (2000, 1200), 300, date(2026, 11, 10), "iterate"),  # harm: no waiting
+        ((2000, 1000), (2000, 800), 200, date(2026, 12, 1), "scrap"),
+        ((2000, 1000), (2000, 800), 200, date(2026, 11, 10), "scrap"),
+        ((2000, 1000), (2000, 1020), 200, date(2026, 12, 1), "iterate"),  # CI below min_effect
+        ((2000, 1000), (2000, 990), 200, date(2026, 12, 1), "scrap"),  # … and not positive
+        ((100, 50), (100, 55), 200, date(2026, 12, 1), "extend"),  # CI still wide
+        ((100, 50), (100, 55), 200, date(2026, 11, 10), "keep_running"),
+        ((1, 1), (100, 55), 200, date(2026, 12, 1), "keep_running"),  # not enough data
+    ],
+)
+def test_decision_rules(ctrl, trt, guard_trt, today, expected):
+    spec = ExperimentSpec.model_validate(spec_dict("exp-d", "session", secondary_metrics=[]))
+    result = analyze_data(spec, session_data(ctrl, trt, guard_trt), today=today)
+    check_shape(result)
+    assert result["decision"]["recommendation"] == expected, result["decision"]["reasons"]
+
+
+def test_store_decision_explains_the_permutation_floor():
+    spec = ExperimentSpec.model_validate(
+        spec_dict("exp-f", "store", stores={"control": STORES[:3], "treatment": STORES[3:6]})
+    )
+    data = MetricData()
+    for i, store in enumerate(STORES[:6]):
+        rate = 0.5 + 0.01 * i + (0.1 if i >= 3 else 0.0)
+        data.by_store[store] = {"task_success_rate": ProportionStatistic(n=100, sum=100 * rate)}
+        data.sessions_by_store[store] = 100
+    result = analyze_data(spec, data, today=date(2026, 12, 1))
+    c = result["metrics"][0]["comparisons"][0]
+    assert c["p_value"] == pytest.approx(0.1)  # the most extreme of C(6, 3) = 20 splits, ×2
+    assert result["decision"]["recommendation"] == "extend"
+    assert any("smallest possible p-value is 0.1" in r for r in result["decision"]["reasons"])

@@ -1,0 +1,169 @@
+"""``storelab experiment …`` through typer's CliRunner on experiments.commands.app."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from test_experiments_analysis import insert, make_events
+from typer.testing import CliRunner
+
+from experiments.commands import app
+from experiments.decisions import read_decisions
+from experiments.spec import load_experiment, read_store_ids
+from lab import init_lab
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+@pytest.fixture
+def lab(tmp_path):
+    return init_lab(tmp_path / "lab", locale="en")
+
+
+def run(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def user_error(result, *fragments: str) -> bool:
+    """Exit 1 from a ``StorelabError`` whose message contains every fragment.
+
+    Accepts both the mapped form (SystemExit, message in the output) and the raw exception that
+    typer >= 0.2x leaves when clikit's ``UserFacingError`` derives from the unvendored click.
+    """
+    from lab import StorelabError
+
+    exc = result.exception
+    mapped = isinstance(exc, SystemExit)
+    raw = exc is not None and isinstance(exc.__cause__ or exc, StorelabError)
+    text = result.output + (str(exc) if exc is not None and not mapped else "")
+    return result.exit_code == 1 and (mapped or raw) and all(f in text for f in fragments)
+
+
+def test_new_writes_specs_and_refuses_to_overwrite(lab):
+    result = run("new", "scan-pos", "--prototype", "scan-and-discover", "--unit", "store",
+                 "--lab", lab.root)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    spec = load_experiment(lab, "scan-pos")
+    stores = read_store_ids(lab)
+    assert spec.unit == "store" and spec.baseline == "control"
+    assert spec.stores == {"control": stores[0::2], "treatment": stores[1::2]}
+    text = (lab.experiments_dir / "scan-pos.yaml").read_text()
+    assert text.startswith("id: scan-pos\n") and "# " in text  # commented for people
+    again = run("new", "scan-pos", "--prototype", "x", "--unit", "store", "--lab", lab.root)
+    assert user_error(again, "already exists")
+
+    result = run("new", "kiosk-ab", "--prototype", "p", "--unit", "session", "--lab", lab.root)
+    assert result.exit_code == 0
+    assert load_experiment(lab, "kiosk-ab").stores == stores
+
+
+def test_new_rejects_bad_id_naming_the_key(lab):
+    result = run("new", "Bad Id!", "--prototype", "p", "--unit", "session", "--lab", lab.root)
+    assert user_error(result, "id:", "Bad Id!.yaml")
+
+
+def test_invalid_spec_names_file_and_key(lab):
+    path = lab.experiments_dir / "broken.yaml"
+    raw = {
+        "id": "broken", "hypothesis": "h", "prototype": "p", "unit": "store",
+        "variants": {"control": {"version": 1}, "treatment": {"version": 2}},
+        "allocation": {"control": 0.5, "treatment": 0.6},
+        "stores": {"control": ["S01"], "treatment": ["S01"]},
+        "start": "2026-11-02", "end": "2026-11-29", "primary_metric": "task_sucess_rate",
+        "colour": "blue",
+    }  # fmt: skip
+    path.write_text(yaml.safe_dump(raw))
+    result = run("analyze", "broken", "--lab", lab.root)
+    assert user_error(result, str(path), "allocation", "primary_metric", "colour")
+    raw.update(allocation={"control": 0.5, "treatment": 0.5}, primary_metric="task_success_rate")
+    raw.pop("colour")
+    path.write_text(yaml.safe_dump(raw))
+    result = run("analyze", "broken", "--lab", lab.root)
+    assert user_error(result, "S01 is in both")
+
+
+def test_power_json_contract():
+    result = run("power", "--baseline", "0.40", "--mde", "0.05", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["per_variant"] == 1531 and out["total"] == 3062
+
+    result = run("power", "--baseline", "0.40", "--mde", "0.05", "--unit", "store",
+                 "--sessions-per-store", "200", "--icc", "0.02", "--json")  # fmt: skip
+    out = json.loads(result.output)
+    assert result.exit_code == 0 and out["stores_per_variant"] >= 4
+    assert out["design_effect"] == pytest.approx(1 + 199 * 0.02)
+
+    result = run("power", "--sd", "10", "--mde", "2", "--json")
+    assert json.loads(result.output)["per_variant"] == 393
+    result = run("power", "--baseline", "0.4", "--sessions", "1531", "--json")
+    assert json.loads(result.output)["mde_abs"] == pytest.approx(0.05, rel=0.01)
+    result = run("power", "--baseline", "0.4", "--mde", "0.125", "--relative")
+    assert result.exit_code == 0 and "per_variant" in result.output
+
+
+def test_power_user_errors():
+    assert user_error(run("power", "--mde", "0.05"), "--baseline")
+    result = run("power", "--baseline", "0.4", "--mde", "0.05", "--unit", "store")
+    assert user_error(result, "--sessions-per-store")
+    assert user_error(run("power", "--baseline", "1.4", "--mde", "0.05"), "between 0 and 1")
+
+
+def test_analyze_decide_roundtrip(lab):
+    for exp_id, unit in (("exp-a", "session"), ("exp-b", "store")):
+        run("new", exp_id, "--prototype", "p", "--unit", unit, "--lab", lab.root)
+        spec = load_experiment(lab, exp_id)
+        table, _ = make_events(exp_id, 300, seed=1, unit=unit, start=spec.start, days=7)
+        insert(lab.db_path, table)
+
+    result = run("analyze", "exp-a", "--json", "--lab", lab.root)
+    assert result.exit_code == 0, result.output
+    single = json.loads(result.output)
+    assert single["experiment"] == "exp-a" and single["correction"] == "holm"
+
+    result = run("analyze", "--all", "--json", "--lab", lab.root)
+    many = json.loads(result.output)
+    assert isinstance(many, list) and [r["experiment"] for r in many] == ["exp-a", "exp-b"]
+
+    result = run("analyze", "exp-b", "--lab", lab.root)
+    assert result.exit_code == 0 and "Recommendation" in result.output
+    assert "task_success_rate" in result.output
+
+    assert user_error(run("analyze", "--lab", lab.root), "--all")  # neither id nor --all
+    assert user_error(run("analyze", "nope", "--lab", lab.root), "No experiment 'nope'")
+
+    result = run("decide", "exp-a", "--decision", "extend", "--note", "needs more stores",
+                 "--lab", lab.root, "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.output)
+    assert entry["decision"] == "extend" and entry["recommendation"] == "keep_running"
+    run("decide", "exp-a", "--decision", "scrap", "--note", "second thoughts", "--lab", lab.root)
+    assert [d["decision"] for d in read_decisions(lab, "exp-a")] == ["extend", "scrap"]
+    bad = run("decide", "exp-a", "--decision", "maybe", "--note", "x", "--lab", lab.root)
+    assert bad.exit_code == 2  # usage error from the choice
+    missing = run("decide", "nope", "--decision", "scrap", "--note", "x", "--lab", lab.root)
+    assert user_error(missing, "nope")
+
+
+def test_decide_without_database_still_records(lab):
+    run("new", "exp-a", "--prototype", "p", "--unit", "session", "--lab", lab.root)
+    result = run("decide", "exp-a", "--decision", "iterate", "--note", "looked at videos",
+                 "--lab", lab.root)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert read_decisions(lab, "exp-a")[0]["recommendation"] is None
+
+
+def test_command_module_import_stays_light():
+    code = (
+        "import sys; import experiments.commands; "
+        "heavy = [m for m in ('numpy', 'scipy', 'duckdb', 'pandas', 'yaml', 'pydantic') "
+        "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,0 +1,90 @@
+"""Sample size / MDE: formulas, statsmodels cross-checks and a power simulation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import proportion_effectsize
+
+from experiments.frequentist import welch_test
+from experiments.power import mde_for_sessions, mde_for_stores, sessions_needed, stores_needed
+from experiments.statistics import ProportionStatistic
+
+
+def test_proportion_golden_value_and_statsmodels_arcsine():
+    out = sessions_needed(0.05, baseline=0.40)
+    # (1.959964 + 0.841621)^2 · (0.4·0.6 + 0.45·0.55) / 0.05^2 = 1530.4
+    assert out["per_variant"] == 1531 and out["total"] == 3062
+    assert out["mde_abs"] == pytest.approx(0.05) and out["mde_rel"] == pytest.approx(0.125)
+    h = proportion_effectsize(0.45, 0.40)
+    reference = NormalIndPower().solve_power(effect_size=h, alpha=0.05, power=0.8, ratio=1)
+    assert out["per_variant"] == pytest.approx(reference, rel=0.01)  # arcsine vs unpooled
+
+
+@pytest.mark.parametrize(
+    ("sd", "mde", "alpha", "power"), [(1.0, 0.2, 0.05, 0.8), (12, 3, 0.01, 0.9)]
+)
+def test_mean_metric_equals_statsmodels_normal_ind_power(sd, mde, alpha, power):
+    out = sessions_needed(mde, sd=sd, alpha=alpha, power=power)
+    reference = NormalIndPower().solve_power(effect_size=mde / sd, alpha=alpha, power=power)
+    assert out["per_variant"] == math.ceil(reference - 1e-6)
+
+
+def test_relative_mde_and_variants():
+    rel = sessions_needed(0.125, baseline=0.40, relative=True, variants=3)
+    assert rel["per_variant"] == sessions_needed(0.05, baseline=0.40)["per_variant"]
+    assert rel["total"] == 3 * rel["per_variant"]
+    with pytest.raises(ValueError, match="baseline"):
+        sessions_needed(0.1, relative=True, sd=2.0)
+    with pytest.raises(ValueError):
+        sessions_needed(0.05)
+
+
+def test_stores_design_effect_and_pre_period():
+    base = sessions_needed(0.05, baseline=0.40)["per_variant"]
+    out = stores_needed(0.05, baseline=0.40, sessions_per_store=200, icc=0.02)
+    de = 1 + 199 * 0.02
+    assert out["design_effect"] == pytest.approx(de)
+    # at least the z-approximation, a little more for the t quantiles
+    assert out["stores_per_variant"] >= math.ceil(base * de / 200)
+    assert out["stores_per_variant"] <= math.ceil(base * de / 200) + 2
+    with_r = stores_needed(0.05, baseline=0.40, sessions_per_store=200, icc=0.02, pre_period_r=0.7)
+    assert with_r["stores_per_variant"] < out["stores_per_variant"]
+    # ICC 0 and 1 session per store: stores behave like sessions (plus the t correction)
+    flat = stores_needed(0.05, sd=1.0, sessions_per_store=1, icc=0.0)
+    assert flat["stores_per_variant"] == pytest.approx(
+        sessions_needed(0.05, sd=1.0)["per_variant"], rel=0.002
+    )
+    # a huge effect still needs enough stores for a permutation test to reach alpha
+    tiny = stores_needed(0.4, baseline=0.4, sessions_per_store=500, icc=0.0)
+    assert tiny["stores_per_variant"] == tiny["min_stores_for_permutation"] == 4
+
+
+def test_mde_inverts_sample_size():
+    n = sessions_needed(0.05, baseline=0.40)["per_variant"]
+    mde = mde_for_sessions(n, baseline=0.40)["mde_abs"]
+    assert mde == pytest.approx(0.05, rel=0.01) and mde <= 0.05
+    assert mde_for_sessions(400, sd=2.0)["mde_abs"] == pytest.approx(
+        (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * math.sqrt(2 * 4 / 400)
+    )
+    k = stores_needed(1.0, sd=10.0, sessions_per_store=100, icc=0.05)["stores_per_variant"]
+    got = mde_for_stores(k, sd=10.0, sessions_per_store=100, icc=0.05)
+    assert got["mde_abs"] <= 1.0 and got["reachable"]
+    assert not mde_for_stores(3, sd=1.0, sessions_per_store=100, icc=0.05)["reachable"]
+
+
+def test_planned_power_is_reached_in_simulation():
+    """With the planned sessions per variant, Welch rejects in about 80% of runs."""
+    n = sessions_needed(0.06, baseline=0.30)["per_variant"]
+    rng = np.random.default_rng(1)
+    sims = 1000
+    hits = 0
+    for _ in range(sims):
+        a = ProportionStatistic(n=n, sum=float(rng.binomial(n, 0.30)))
+        b = ProportionStatistic(n=n, sum=float(rng.binomial(n, 0.36)))
+        hits += welch_test(a, b).p_value < 0.05
+    assert 0.76 <= hits / sims <= 0.84
