@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -26,25 +25,19 @@ LabOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
-class UserFacingError(click.ClickException):
-    """A StorelabError turned into click's one-line 'Error: …' with our exit code."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
 class StorelabGroup(TyperGroup):
-    """Root group: maps ``lab.StorelabError`` (raised anywhere below) to exit codes."""
+    """Root group: turns ``lab.StorelabError`` (raised anywhere below) into one line on stderr
+    and its exit code: no traceback for a problem the user can fix."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except Exception as exc:
             from lab import StorelabError  # lazy: keeps pydantic out of start-up
 
             if isinstance(exc, StorelabError):
-                raise UserFacingError(str(exc), exc.exit_code) from exc
+                typer.echo(f"Error: {exc}", err=True)
+                raise typer.Exit(exc.exit_code) from exc
             raise
 
 

@@ -1,0 +1,51 @@
+# storelab: `make demo` sets everything up and runs the whole loop; `make test` runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-fast e2e lint format bench browser clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The whole loop on simulated pilot data in ./demo-lab, then served on http://localhost:$(PORT)
+demo: $(STAMP)
+	$(VENV)/bin/storelab demo --lab demo-lab --port $(PORT)
+
+## Debian's chromium for the browser tests (never `playwright install`: it downloads a browser)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "Browser tests need Debian's chromium: sudo apt-get install chromium"; fi; }
+
+## All tests: unit, CLI, statistics, AppTest pages and the browser suite
+test: $(STAMP) browser
+	$(PY) -m pytest -q
+
+## Everything but the browser suite
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not e2e"
+
+e2e: $(STAMP) browser
+	$(PY) -m pytest -q -m e2e
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(STAMP)
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) demo-lab .pytest_cache .ruff_cache
