@@ -1,0 +1,90 @@
+"""Free-text comments customers leave after a prototype session, in German and English.
+
+Three moods (negative, neutral, positive) per language; the simulator picks the mood from a
+session's latent satisfaction. A few comments carry an e-mail address or a phone number, as real
+customers sometimes type them, so that redaction at ingest has something to catch.
+"""
+
+from __future__ import annotations
+
+MOODS: tuple[str, ...] = ("negative", "neutral", "positive")
+
+COMMENTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "de": {
+        "negative": (
+            "Ich habe nicht gefunden, ob die Regenjacke in M hier im Laden ist.",
+            "Der Scanner hat den Barcode erst beim dritten Versuch erkannt.",
+            "Zu viele Schritte, bis ich die Größe sehen konnte.",
+            "Die Schrift am Kiosk ist zu klein, ich musste ganz nah ran.",
+            "Warum soll ich mich registrieren, nur um die Verfügbarkeit zu sehen?",
+            "Die Knöpfe reagieren manchmal nicht, ich habe mehrfach getippt.",
+            "Der Zurück-Button fehlt, ich bin im Kreis gelaufen.",
+            "Beim Toaster wurde mir Zubehör angezeigt, das gar nicht passt.",
+            "Hat ewig geladen, dann habe ich aufgegeben.",
+            "Bitte ruft mich zurück, die Lieferung ist falsch: 0171 2345678",
+        ),
+        "neutral": (
+            "Ganz okay, aber die Farben der Chinos sahen in echt anders aus.",
+            "Funktioniert, aber ich frage lieber das Personal.",
+            "Die Filialsuche ist praktisch, die Karte könnte größer sein.",
+            "Mir fehlt die Angabe, wann die Ware wieder da ist.",
+            "Brauchbar. Die Pflegehinweise hätte ich gern direkt gesehen.",
+            "Gebt mir Bescheid, wenn meine Größe wieder da ist: lena.schmidt@example.de",
+            "Auf dem Handy ging es besser als am Kiosk.",
+            "Die Preise sollten auch im Vergleich zum Onlineshop stehen.",
+        ),
+        "positive": (
+            "Super, ich sehe sofort, dass der Pullover in Hamburg in meiner Größe da ist.",
+            "Sehr einfach, der QR-Code hat sofort funktioniert.",
+            "Toll, dass mir gleich der passende Entkalker zum Wasserkocher angezeigt wird.",
+            "Schnell und übersichtlich, gerne mehr davon.",
+            "Reservieren und in der Filiale anprobieren ist genau das, was ich wollte.",
+            "Endlich muss ich nicht mehr durch den ganzen Laden laufen.",
+            "Klasse Idee! Meldet euch gern bei mir: jonas.weber@example.com",
+            "Die Empfehlungen passen wirklich zu dem, was ich suche.",
+        ),
+    },
+    "en": {
+        "negative": (
+            "I could not tell whether the rain jacket is in stock in my size.",
+            "The scanner took three tries to read the barcode.",
+            "Too many steps before I saw the sizes.",
+            "The kiosk text is too small to read.",
+            "It kept loading, so I gave up.",
+            "Please call me back about my order: +49 30 1234567",
+        ),
+        "neutral": (
+            "Works, but I would rather ask a sales assistant.",
+            "The store finder is handy, the map could be bigger.",
+            "I would like to know when my size is back in stock.",
+            "Fine on my phone, less so on the kiosk.",
+            "Send me a note when the sneakers are back: sam.taylor@example.org",
+        ),
+        "positive": (
+            "Great, I saw right away that the sweater is available nearby.",
+            "Very easy, the QR code worked immediately.",
+            "Love that it suggested the right descaler for my kettle.",
+            "Quick and clear, more of this please.",
+            "Reserve and try on in store is exactly what I wanted.",
+        ),
+    },
+}
+
+
+def flat_bank() -> tuple[list[str], dict[tuple[str, str], tuple[int, int]]]:
+    """All comments in one list and, per (locale, mood), the slice ``(start, stop)`` into it."""
+    texts: list[str] = []
+    slices: dict[tuple[str, str], tuple[int, int]] = {}
+    for locale, moods in COMMENTS.items():
+        for mood in MOODS:
+            start = len(texts)
+            texts.extend(moods[mood])
+            slices[(locale, mood)] = (start, len(texts))
+    return texts, slices
+
+
+def has_contact_details(text: str) -> bool:
+    """Whether a comment contains an e-mail address or a phone number (for redaction tests)."""
+    import re
+
+    return bool(re.search(r"[\w.+-]+@[\w-]+\.[\w.]+|\+?\d[\d /-]{6,}\d", text))

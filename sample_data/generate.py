@@ -1,0 +1,156 @@
+"""Fill a lab with simulated pilot data: stores, prototype, experiment, spool events, ingest.
+
+``generate_sample`` is what ``storelab sample generate``, ``storelab demo`` and the tests call.
+It only adds what is missing (an existing stores.csv, prototype or experiment is used as it is),
+writes events through the spool like the prototype runtime does, and ingests them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lab import Lab
+
+PROTOTYPE_ID = "scan-and-discover"
+TEMPLATE_ID = "scan-and-discover"
+EXPERIMENT_ID = "scan-and-discover-pilot"
+PILOT_START = date(2026, 11, 2)  # a Monday; fixed so that a seed always gives the same data
+PILOT_END = date(2026, 11, 29)
+
+
+def parse_effects(items: list[str] | None) -> dict[str, float]:
+    """``["task_success_rate=0.05", "sus=4"]`` -> dict; bad items raise ``InvalidInputError``."""
+    from lab import InvalidInputError
+    from sample_data.simulate import validate_effects
+
+    raw: dict[str, str] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInputError(f"--effect {item!r}: write METRIC=VALUE, e.g. sus=4")
+        raw[name.strip()] = value.strip()
+    return validate_effects(raw)
+
+
+def ensure_stores(lab: Lab, stores: int, seed: int) -> list[Any]:
+    """The pilot's stores: the lab's stores.csv (written with ``stores`` stores if missing)."""
+    from lab import InvalidInputError
+    from sample_data.fleet import default_stores, read_stores, write_stores_csv
+
+    if not lab.stores_csv.is_file():
+        write_stores_csv(lab.stores_csv, default_stores(stores, seed))
+    fleet = read_stores(lab.stores_csv)
+    if len(fleet) < 2:
+        raise InvalidInputError(f"{lab.stores_csv} lists {len(fleet)} store(s); a pilot needs 2+")
+    return fleet[:stores] if stores >= 2 else fleet
+
+
+def ensure_prototype(lab: Lab, prototype_id: str = PROTOTYPE_ID) -> bool:
+    """Scaffold the scan-and-discover prototype if the lab lacks it; True if it was created."""
+    if (lab.prototypes_dir / prototype_id / "prototype.yaml").is_file():
+        return False
+    from prototypes.scaffold import new_prototype
+
+    new_prototype(lab, prototype_id, TEMPLATE_ID)
+    return True
+
+
+def ensure_experiment(
+    lab: Lab, store_ids: list[str], experiment_id: str | None = None
+) -> tuple[Any, bool]:
+    """The experiment to simulate: ``experiment_id``, else the lab's first, else a new one."""
+    from experiments.spec import (
+        list_experiments,
+        load_experiment,
+        parse_experiment,
+        write_experiment,
+    )
+    from prototypes.spec import load_prototype
+
+    if experiment_id:
+        return load_experiment(lab, experiment_id), False
+    existing = list_experiments(lab)
+    if existing:
+        return load_experiment(lab, existing[0]), False
+    ensure_prototype(lab)
+    proto = load_prototype(lab.prototypes_dir / PROTOTYPE_ID / "prototype.yaml")
+    version = proto.current_version
+    variants = proto.variant_names(version)
+    treatment = next((v for v in variants if v != "control"), None)
+    raw = {
+        "id": EXPERIMENT_ID,
+        "hypothesis": "Showing sizes in nearby stores on the product screen raises task success.",
+        "prototype": PROTOTYPE_ID,
+        "unit": "store",
+        "variants": {
+            "control": {"version": version},
+            "treatment": {"version": version, "variant": treatment}
+            if treatment
+            else {"version": version},
+        },
+        "allocation": {"control": 0.5, "treatment": 0.5},
+        "stores": {"control": store_ids[0::2], "treatment": store_ids[1::2]},
+        "start": PILOT_START,
+        "end": PILOT_END,
+        "primary_metric": "task_success_rate",
+        "secondary_metrics": ["umux_lite", "time_on_task_s"],
+        "guardrails": ["misclick_rate"],
+        "alpha": 0.05,
+        "power": 0.8,
+        "min_effect": 0.05,
+    }
+    spec = parse_experiment(raw, f"{lab.experiments_dir}/{EXPERIMENT_ID}.yaml")
+    write_experiment(lab, spec)
+    return spec, True
+
+
+def generate_sample(
+    lab: Lab,
+    stores: int = 12,
+    sessions: int = 2_000,
+    seed: int = 7,
+    effects: Mapping[str, float] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    experiment_id: str | None = None,
+    icc: float = 0.03,
+    ingest: bool = True,
+    ingest_progress: Callable[[int, int, str], None] | None = None,
+) -> dict[str, Any]:
+    """Stores, prototype and experiment (if missing), simulated events, ingest; a summary."""
+    from sample_data.simulate import simulate_pilot, validate_effects
+
+    effects_ = validate_effects(effects)
+    fleet = ensure_stores(lab, stores, seed)
+    created_prototype = ensure_prototype(lab)
+    spec, created_experiment = ensure_experiment(lab, [s.store_id for s in fleet], experiment_id)
+    result = simulate_pilot(lab, spec, sessions, seed, effects_, progress, icc=icc)
+    summary: dict[str, Any] = {
+        "lab": str(lab.root),
+        "experiment": spec.id,
+        "prototype": spec.prototype,
+        "created": {"prototype": created_prototype, "experiment": created_experiment},
+        "stores": len(spec.store_list),
+        "sessions": result.sessions,
+        "events": result.events,
+        "files": [str(f) for f in result.files],
+        "seconds": round(result.seconds, 3),
+        "sessions_per_second": round(result.sessions_per_second, 1),
+        "seed": seed,
+        "effects": effects_,
+        "true_effects": {
+            m: v
+            for m, v in result.truth["true_effects"].items()
+            if m in result.truth["measured_metrics"]
+        },
+        "truth": str(result.truth_path),
+    }
+    if ingest:
+        from feedback.store import ingest as ingest_spool
+
+        report = ingest_spool(lab, progress=ingest_progress)
+        summary["ingest"] = report.to_dict()
+    return summary

@@ -1,0 +1,80 @@
+"""``generate_sample`` and ``storelab sample generate``: a lab filled and ingested."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from clikit import StorelabGroup
+from lab import InvalidInputError
+from sample_data.commands import app as sample_app
+from sample_data.generate import generate_sample, parse_effects
+
+
+def _cli() -> typer.Typer:
+    root = typer.Typer(cls=StorelabGroup, pretty_exceptions_enable=False)
+    root.add_typer(sample_app, name="sample")
+
+    @root.command("noop")
+    def noop() -> None:  # a second command keeps "sample" a group
+        pass
+
+    return root
+
+
+def test_generate_fills_and_ingests_a_lab(lab):
+    summary = generate_sample(lab, stores=6, sessions=600, seed=5,
+                              effects={"task_success_rate": 0.05})  # fmt: skip
+    assert summary["created"] == {"prototype": True, "experiment": True}
+    assert summary["stores"] == 6 and summary["sessions"] == 600
+    assert summary["ingest"]["inserted"] == summary["events"]
+    assert summary["ingest"]["rejected"] == 0
+    assert summary["true_effects"]["task_success_rate"]["treatment"] == pytest.approx(
+        0.05, abs=1e-3
+    )
+    truth = json.loads(lab.truth_path.read_text(encoding="utf-8"))
+    assert truth["experiment_id"] == summary["experiment"]
+    from feedback.store import connect
+
+    with connect(lab, read_only=True) as con:
+        (count,) = con.execute("SELECT count(*) FROM events").fetchone()
+    assert count == summary["events"]
+
+
+def test_parse_effects():
+    assert parse_effects(["task_success_rate=0.05", "sus=4"]) == {
+        "task_success_rate": 0.05,
+        "sus": 4.0,
+    }
+    with pytest.raises(InvalidInputError, match="valid: task_success_rate"):
+        parse_effects(["conversion=0.1"])
+    with pytest.raises(InvalidInputError, match="METRIC=VALUE"):
+        parse_effects(["sus"])
+
+
+def test_cli_generate_json_and_bad_effect(lab):
+    runner = CliRunner()
+    result = runner.invoke(_cli(), ["sample", "generate", "--lab", str(lab.root),
+                                    "--sessions", "300", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["sessions"] == 300 and data["ingest"]["rejected"] == 0
+    bad = runner.invoke(_cli(), ["sample", "generate", "--lab", str(lab.root),
+                                 "--effect", "happiness=1"])  # fmt: skip
+    assert bad.exit_code == 1
+    assert "happiness" in bad.output and "task_success_rate" in bad.output
+
+
+def test_cli_module_stays_light():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sample_data.commands; "
+        "print(sorted(m for m in ('numpy', 'pyarrow', 'faker', 'duckdb') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
