@@ -1,0 +1,193 @@
+"""``storelab prototype …``: list templates, scaffold, validate and version prototype specs.
+
+Command bodies only parse arguments and call ``prototypes.templates``, ``prototypes.scaffold``
+and ``prototypes.validate``; those (with pydantic and yaml) are imported inside the bodies so
+``storelab --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clikit import JsonOption, LabOption, StorelabGroup, console, open_lab, print_json
+
+app = typer.Typer(
+    cls=StorelabGroup,
+    no_args_is_help=True,
+    help="Author, validate, version and run prototypes.",
+)
+
+
+@app.command("templates")
+def templates(json_: JsonOption = False) -> None:
+    """List the built-in journey templates."""
+    from prototypes.templates import list_templates
+
+    rows = list_templates()
+    if json_:
+        print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title="Journey templates", title_justify="left")
+    for column in ("id", "phase", "title"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["id"], row["phase"], row["title"])
+    out = console()
+    out.print(table)
+    out.print("Start one with: storelab prototype new ID --template TEMPLATE", markup=False)
+
+
+@app.command("new")
+def new(
+    id_: Annotated[
+        str, typer.Argument(metavar="ID", help="Id of the new prototype, e.g. scan-pos-v2.")
+    ],
+    template: Annotated[
+        str,
+        typer.Option("--template", "-t", help="Template id (see `storelab prototype templates`)."),
+    ],
+    locale: Annotated[
+        str | None,
+        typer.Option(help="Language customers see first: de or en. Default: the lab's."),
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option(help="Title instead of the template's (set for every locale).")
+    ] = None,
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Scaffold a prototype into the lab from a template."""
+    from prototypes.scaffold import new_prototype
+
+    the_lab = open_lab(lab)
+    path = new_prototype(the_lab, id_, template, locale=locale, title=title)
+    if json_:
+        print_json({"id": id_, "template": template, "file": str(path)})
+        return
+    typer.echo(
+        f"Created {path}\n"
+        f"  edit it, then:  storelab prototype validate {id_}\n"
+        f"  try it:         storelab prototype run {id_}"
+    )
+
+
+@app.command("validate")
+def validate(
+    target: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[ID|FILE]",
+            help="Prototype id in the lab, or a prototype.yaml (or its folder). "
+            "Default: every prototype in the lab.",
+            show_default=False,
+        ),
+    ] = None,
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Check specs and list every problem (file:line: path: message); exit 1 when invalid."""
+    from prototypes.validate import check_file
+
+    files = _spec_files(target, lab)
+    results = []
+    for file in files:
+        proto, problems = check_file(file)
+        results.append(
+            {
+                "file": str(file),
+                "id": proto.id if proto else None,
+                "valid": not problems,
+                "versions": proto.version_numbers if proto else [],
+                "variants": proto.variant_names() if proto else [],
+                "problems": [p.to_dict() for p in problems],
+                "_problems": problems,
+            }
+        )
+    invalid = [r for r in results if not r["valid"]]
+    if json_:
+        print_json([{k: v for k, v in r.items() if k != "_problems"} for r in results])
+    elif not results:
+        typer.echo("No prototypes in this lab yet. Create one with `storelab prototype new`.")
+    else:
+        for r in results:
+            if r["valid"]:
+                versions = r["versions"]
+                span = f"{versions[0]}–{versions[-1]}" if len(versions) > 1 else str(versions[0])
+                typer.echo(
+                    f"ok  {r['file']}: {r['id']} is valid "
+                    f"(versions {span}; variants {', '.join(r['variants'])})"
+                )
+            else:
+                n = len(r["_problems"])
+                typer.echo(f"{r['file']}: {n} problem{'s' if n != 1 else ''}", err=True)
+                for p in r["_problems"]:
+                    typer.echo(str(p), err=True)
+        if len(results) > 1:
+            typer.echo(f"{len(results) - len(invalid)} of {len(results)} prototypes are valid.")
+    if invalid:
+        raise typer.Exit(1)
+
+
+@app.command("version")
+def version(
+    target: Annotated[
+        str, typer.Argument(metavar="ID", help="Prototype id in the lab (or its prototype.yaml).")
+    ],
+    note: Annotated[
+        str | None, typer.Option(help="What this version changes (kept in the spec).")
+    ] = None,
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Start the next version as a copy of the current one; earlier versions stay loadable."""
+    from prototypes.scaffold import add_version
+
+    (file,) = _spec_files(target, lab)
+    number = add_version(file, note=note)
+    if json_:
+        print_json({"id": file.parent.name, "version": number, "file": str(file)})
+        return
+    typer.echo(
+        f"Version {number} started from version {number - 1} in {file}.\n"
+        f"  Describe its changes under 'versions:' (the entry '- version: {number}'): "
+        "screens, elements, tasks or questions."
+    )
+
+
+def _spec_files(target: str | None, lab_path: Path | None) -> list[Path]:
+    """The spec file(s) a command means: a file, a folder, an id in the lab, or all of them."""
+    from lab import InvalidInputError
+    from prototypes.validate import SPEC_FILE
+
+    if target is None:
+        the_lab = open_lab(lab_path)
+        return sorted(the_lab.prototypes_dir.glob(f"*/{SPEC_FILE}"))
+    given = Path(target)
+    if given.is_file():
+        return [given]
+    if given.is_dir() and (given / SPEC_FILE).is_file():
+        return [given / SPEC_FILE]
+    if given.suffix in (".yaml", ".yml") or "/" in target or "\\" in target:
+        raise InvalidInputError(f"{target} does not exist.")
+    the_lab = open_lab(lab_path)
+    file = the_lab.prototypes_dir / target / SPEC_FILE
+    if not file.is_file():
+        known = sorted(p.parent.name for p in the_lab.prototypes_dir.glob(f"*/{SPEC_FILE}"))
+        listing = ", ".join(known) if known else "none yet"
+        raise InvalidInputError(
+            f"There is no prototype {target!r} in {the_lab.prototypes_dir} (prototypes: "
+            f"{listing}). Create it with `storelab prototype new {target} --template T`."
+        )
+    return [file]
+
+
+# --- run and qr ------------------------------------------------------------------------------
+# `storelab prototype run ID [--store S01] [--variant auto|NAME] [--device kiosk|phone]
+# [--port N]` and `storelab prototype qr ID --stores S01,S02` are added below by the runtime
+# work (prototypes/runtime). Use `_spec_files(target, lab)` to find the spec and
+# `prototypes.spec.load_prototype(...).resolve(version, variant)` for what to render.

@@ -1,0 +1,434 @@
+"""Prototype spec: templates load and resolve, views follow links, scaffolding and versions."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lab import InvalidInputError, StorelabError, init_lab
+from prototypes.scaffold import ANSWERS_FILE, add_version, new_prototype
+from prototypes.spec import (
+    BASE_VARIANT,
+    BUILTIN_INSTRUMENTS,
+    PHASES,
+    Prototype,
+    SpecError,
+    load_prototype,
+)
+from prototypes.templates import list_templates, template_ids, template_path
+from prototypes.validate import validate_file
+
+REQUIRED_TEMPLATES = {
+    "scan-and-discover",
+    "wishlist-alert",
+    "click-and-collect",
+    "reserve-and-try",
+    "endless-aisle",
+    "personal-recommendation",
+    "easy-returns",
+    "feedback-kiosk",
+}
+EVENT_QUESTION_IDS = {
+    "seq",
+    *(f"sus.q{i}" for i in range(1, 11)),
+    "umux_lite.q1",
+    "umux_lite.q2",
+    "nps",
+    "csat",
+    "ces",
+    "comment",
+}
+ALL_TEMPLATES = template_ids()
+
+
+@pytest.fixture
+def lab(tmp_path):
+    return init_lab(tmp_path / "lab")
+
+
+def _walk_expected_path(view, task) -> None:
+    """The expected path starts at the task start, ends on a goal, and follows real links."""
+    path = task.expected_path
+    assert path[0] == task.start_screen
+    assert path[-1] in task.goal_screens
+    for a, b in zip(path, path[1:], strict=False):
+        targets = {target for _, target in view.links(a)}
+        assert b in targets, f"{view.id} {view.variant}: no link {a} -> {b}"
+
+
+# --- templates --------------------------------------------------------------------------------
+
+
+def test_list_templates_has_every_journey_with_id_title_phase():
+    rows = list_templates()
+    assert {r["id"] for r in rows} >= REQUIRED_TEMPLATES
+    assert len(rows) >= 8
+    for row in rows:
+        assert set(row) == {"id", "title", "phase"}
+        assert row["phase"] in PHASES
+        assert row["title"] and row["title"] == load_prototype(template_path(row["id"])).title["en"]
+    assert rows[0]["id"] == "scan-and-discover"
+
+
+def test_unknown_template_names_the_valid_ones():
+    with pytest.raises(InvalidInputError, match="scan-and-discover"):
+        template_path("scan-and-disco")
+
+
+@pytest.mark.parametrize("template", ALL_TEMPLATES)
+def test_template_is_a_complete_valid_prototype(template):
+    path = template_path(template)
+    assert validate_file(path) == []
+    proto = load_prototype(path)
+    assert proto.id == template
+    assert proto.locales == ["de", "en"]
+    base = proto.resolve()
+    assert 4 <= len(base.screens) <= 8
+    assert base.tasks, "every template needs a task"
+    instruments = {q.instrument for q in base.questions}
+    assert "seq" in instruments and "comment" in instruments
+    assert instruments & {"sus", "umux_lite", "nps", "csat", "ces"}
+    task_ids = {t.id for t in base.tasks}
+    assert all(q.after_task in task_ids for q in base.questions if q.instrument == "seq")
+    text = path.read_text(encoding="utf-8")
+    assert "http://" not in text and "https://" not in text
+    assert "lorem" not in text.lower()
+
+
+@pytest.mark.parametrize("template", ALL_TEMPLATES)
+def test_template_resolves_for_every_version_and_variant(template):
+    proto = load_prototype(template_path(template))
+    for version in proto.version_numbers:
+        for variant in proto.variant_names(version):
+            view = proto.resolve(version=version, variant=variant)
+            assert view.version == version and view.variant == variant
+            assert view.start_screen in view.screens
+            assert view.reachable() == set(view.screens)
+            for task in view.tasks:
+                _walk_expected_path(view, task)
+            for q in view.questions:
+                assert q.id in EVENT_QUESTION_IDS
+                assert set(q.text) == {"de", "en"}
+            for screen in view.screens.values():
+                ids = [e.id for e in screen.elements]
+                assert len(ids) == len(set(ids))
+
+
+def test_scan_and_discover_treatment_shows_nearby_sizes_on_the_product_screen():
+    proto = load_prototype(template_path("scan-and-discover"))
+    assert proto.variant_names() == [BASE_VARIANT, "treatment"]
+    control = proto.resolve()
+    treatment = proto.resolve(variant="treatment")
+    control_ids = [e.id for e in control.screens["product"].elements]
+    treatment_ids = [e.id for e in treatment.screens["product"].elements]
+    assert "nearby-sizes" not in control_ids
+    assert treatment_ids.index("nearby-sizes") == treatment_ids.index("size") + 1
+    assert len(treatment.task("find-size").expected_path) < len(
+        control.task("find-size").expected_path
+    )
+    # the base is untouched by resolving a variant
+    assert [e.id for e in proto.resolve().screens["product"].elements] == control_ids
+
+
+# --- view API ---------------------------------------------------------------------------------
+
+
+def test_view_exposes_the_interface_contract():
+    view = load_prototype(template_path("scan-and-discover")).resolve()
+    assert view.id == "scan-and-discover" and view.version == 1 and view.variant == "control"
+    assert view.title == {"de": "Scannen und entdecken", "en": "Scan and discover"}
+    assert view.start_screen == "scan"
+    assert list(view.screens)[:2] == ["scan", "product"]
+    assert view.links("scan") == [("scanner", "product")]
+    task = view.tasks[0]
+    assert (task.id, task.start_screen, task.goal_screens) == (
+        "find-size",
+        "scan",
+        ["availability"],
+    )
+    assert task.expected_path == ["scan", "product", "availability"]
+    assert set(task.prompt) == {"de", "en"}
+    seq = view.questions[0]
+    assert (seq.id, seq.after_task, seq.scale) == ("seq", "find-size", (1, 7))
+    assert [q.id for q in view.questions_after(None)] == [
+        "umux_lite.q1",
+        "umux_lite.q2",
+        "csat",
+        "comment",
+    ]
+    comment = view.questions[-1]
+    assert comment.scale is None
+
+
+def test_product_grid_items_are_links_named_grid_dot_item():
+    view = load_prototype(template_path("easy-returns")).resolve()
+    assert ("items.nordkap", "reason") in view.links("order")
+
+
+def test_instruments_expand_to_the_event_question_ids():
+    sus = BUILTIN_INSTRUMENTS["sus"]
+    assert [i.id for i in sus.items] == [f"sus.q{i}" for i in range(1, 11)]
+    assert sus.scale == (1, 5)
+    assert sus.items[0].text["de"] == "Ich denke, dass ich das System gerne häufig benutzen würde."
+    assert sus.items[1].text["en"] == "I found the system unnecessarily complex."
+    assert [i.id for i in BUILTIN_INSTRUMENTS["umux_lite"].items] == [
+        "umux_lite.q1",
+        "umux_lite.q2",
+    ]
+    assert BUILTIN_INSTRUMENTS["umux_lite"].scale == (1, 7)
+    assert BUILTIN_INSTRUMENTS["nps"].scale == (0, 10)
+    assert BUILTIN_INSTRUMENTS["csat"].scale == (1, 5)
+    assert BUILTIN_INSTRUMENTS["ces"].scale == (1, 7)
+    assert BUILTIN_INSTRUMENTS["seq"].scale == (1, 7)
+    for inst in BUILTIN_INSTRUMENTS.values():
+        for item in inst.items:
+            assert item.text["de"] and item.text["en"] and item.text["de"] != item.text["en"]
+
+
+def test_reworded_nps_keeps_its_question_id():
+    view = load_prototype(template_path("feedback-kiosk")).resolve()
+    nps = next(q for q in view.questions if q.id == "nps")
+    assert "{{store.name}}" in nps.text["de"] and nps.scale == (0, 10)
+
+
+def test_resolve_rejects_unknown_version_and_variant():
+    proto = load_prototype(template_path("scan-and-discover"))
+    with pytest.raises(InvalidInputError, match="versions: 1"):
+        proto.resolve(version=7)
+    with pytest.raises(InvalidInputError, match="control, treatment"):
+        proto.resolve(variant="nope")
+
+
+def test_models_are_frozen():
+    proto = load_prototype(template_path("scan-and-discover"))
+    with pytest.raises(ValueError):
+        proto.id = "other"
+    with pytest.raises(ValueError):
+        proto.screens[0].id = "other"
+
+
+MINI = textwrap.dedent(
+    """\
+    id: mini
+    title: {de: Mini, en: Mini}
+    phase: purchase
+    touchpoint: kiosk
+    screens:
+      - id: a
+        elements:
+          - {type: heading, id: h, text: {de: A, en: A}}
+          - {type: button, id: go, label: {de: Weiter, en: Next}, target: b}
+      - id: b
+        elements:
+          - {type: text, id: t, text: {de: B, en: B}}
+          - {type: button, id: back, label: {de: Zurück, en: Back}, target: a}
+    tasks:
+      - {id: t1, prompt: {de: Los, en: Go}, start_screen: a, goal_screens: b,
+         expected_path: [a, b]}
+    questions:
+      - {instrument: seq, after_task: t1}
+      - {instrument: sus}
+    """
+)
+
+
+def _mini(extra: str = "") -> Prototype:
+    return Prototype.model_validate(yaml.safe_load(MINI + textwrap.dedent(extra)))
+
+
+def test_element_changes_replace_remove_insert():
+    proto = _mini(
+        """\
+        variants:
+          treatment:
+            elements:
+              - {screen: a, before: h, element: {type: text, id: pre, text: {de: x, en: x}}}
+              - {screen: a, after: go, element: {type: text, id: post, text: {de: y, en: y}}}
+              - {screen: a, remove: h}
+              - screen: b
+                replace: t
+                element: {type: heading, id: t, text: {de: Neu, en: New}}
+        """
+    )
+    view = proto.resolve(variant="treatment")
+    assert [e.id for e in view.screens["a"].elements] == ["pre", "go", "post"]
+    assert view.screens["b"].element("t").type == "heading"
+    assert [e.id for e in proto.resolve().screens["a"].elements] == ["h", "go"]
+
+
+def test_sus_expands_to_ten_questions_at_the_end():
+    view = _mini().resolve()
+    assert [q.id for q in view.questions] == ["seq", *(f"sus.q{i}" for i in range(1, 11))]
+    assert all(q.after_task is None and q.scale == (1, 5) for q in view.questions[1:])
+
+
+def test_versions_chain_and_full_snapshots():
+    proto = _mini(
+        """\
+        versions:
+          - {version: 1, note: base}
+          - version: 2
+            note: new start
+            screens:
+              - id: c
+                elements:
+                  - {type: button, id: go, label: {de: Los, en: Go}, target: a}
+            start_screen: c
+          - version: 3
+            mode: full
+            note: rebuilt
+            screens:
+              - id: z
+                elements: [{type: text, id: t, text: {de: Z, en: Z}}]
+            questions: []
+        """
+    )
+    assert proto.current_version == 3 and proto.version_numbers == [1, 2, 3]
+    assert list(proto.resolve(1).screens) == ["a", "b"]
+    v2 = proto.resolve(2)
+    assert list(v2.screens) == ["a", "b", "c"] and v2.start_screen == "c"
+    assert v2.questions == proto.resolve(1).questions
+    v3 = proto.resolve()
+    assert v3.version == 3 and list(v3.screens) == ["z"] and v3.questions == []
+
+
+# --- scaffold ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("template", ALL_TEMPLATES)
+def test_scaffold_every_template_then_validate(lab, template):
+    path = new_prototype(lab, f"my-{template}", template)
+    assert path == lab.prototypes_dir / f"my-{template}" / "prototype.yaml"
+    assert validate_file(path) == []
+    text = path.read_text(encoding="utf-8")
+    assert "{{" not in text, "every placeholder is filled"
+    proto = load_prototype(path)
+    assert proto.id == f"my-{template}"
+    template_text = template_path(template).read_text(encoding="utf-8")
+    if "{{store.name}}" in template_text:
+        first_store = (lab.stores_csv.read_text(encoding="utf-8").splitlines()[1]).split(",")[1]
+        assert first_store in text
+    answers = yaml.safe_load((path.parent / ANSWERS_FILE).read_text(encoding="utf-8"))
+    assert answers["template"] == template
+    assert re.fullmatch(r"[0-9a-f]{64}", answers["template_sha256"])
+    assert answers["template_version"] == 1
+    assert answers["answers"]["id"] == f"my-{template}"
+    assert answers["storelab_version"] and answers["created"]
+
+
+def test_scaffold_keeps_comments_and_applies_locale_and_title(lab):
+    path = new_prototype(lab, "scan-pos", "scan-and-discover", locale="en", title='Scan: "now"')
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Scan and discover")
+    proto = load_prototype(path)
+    assert proto.locales == ["en", "de"]
+    assert proto.title == {"en": 'Scan: "now"', "de": 'Scan: "now"'}
+
+
+def test_scaffold_fills_placeholders_from_stores_csv_with_quotes(tmp_path):
+    lab = init_lab(tmp_path / "lab")
+    lab.stores_csv.write_text(
+        "store_id,name,city,region,format,size_sqm\n"
+        'S07,"Kaufhaus ""Am Markt"": Mitte",Köln,West,city,1200\n',
+        encoding="utf-8",
+    )
+    path = new_prototype(lab, "kiosk", "feedback-kiosk")
+    view = load_prototype(path).resolve()
+    assert 'Kaufhaus "Am Markt": Mitte' in view.screens["welcome"].element("intro").text["de"]
+
+
+@pytest.mark.parametrize(
+    ("pid", "template", "message"),
+    [
+        ("Scan_POS", "scan-and-discover", "not a valid prototype id"),
+        ("scan-pos", "no-such-template", "Templates: scan-and-discover, wishlist-alert"),
+        ("scan-pos", "../lab", "There is no template"),
+    ],
+)
+def test_scaffold_rejects_bad_input(lab, pid, template, message):
+    with pytest.raises(InvalidInputError, match=re.escape(message)):
+        new_prototype(lab, pid, template)
+    assert not (lab.prototypes_dir / pid).exists()
+
+
+def test_scaffold_refuses_an_existing_id_and_unknown_locale(lab):
+    new_prototype(lab, "scan-pos", "scan-and-discover")
+    with pytest.raises(InvalidInputError, match="already exists"):
+        new_prototype(lab, "scan-pos", "easy-returns")
+    with pytest.raises(InvalidInputError, match="not 'fr'"):
+        new_prototype(lab, "other", "easy-returns", locale="fr")
+
+
+# --- versions ---------------------------------------------------------------------------------
+
+
+def test_version_bump_keeps_v1_and_starts_v2_equal(lab):
+    path = new_prototype(lab, "scan-pos", "scan-and-discover")
+    assert add_version(path, note="Sizes first") == 2
+    proto = load_prototype(path)
+    assert proto.version_numbers == [1, 2] and proto.current_version == 2
+    v1, v2 = proto.resolve(version=1), proto.resolve()
+    assert v2.version == 2 and v1.version == 1
+    assert v1.screens == v2.screens and v1.tasks == v2.tasks and v1.questions == v2.questions
+    assert proto.versions[-1].note == "Sizes first"
+    # edit version 2 only: v1 stays as it was
+    text = path.read_text(encoding="utf-8") + textwrap.indent(
+        textwrap.dedent(
+            """\
+            elements:
+              - screen: scan
+                replace: title
+                element: {type: heading, id: title, text: {de: Jetzt scannen, en: Scan now}}
+            """
+        ),
+        "    ",
+    )
+    path.write_text(text, encoding="utf-8")
+    proto = load_prototype(path)
+    assert proto.resolve(1).screens["scan"].element("title").text["en"] == "More about this item"
+    assert proto.resolve(2).screens["scan"].element("title").text["en"] == "Scan now"
+    assert proto.resolve(1, "treatment").screens["scan"] == proto.resolve(1).screens["scan"]
+    assert add_version(path) == 3
+    assert load_prototype(path).resolve(3).screens == load_prototype(path).resolve(2).screens
+
+
+def test_version_bump_without_versions_list_and_with_versions_not_last(tmp_path):
+    spec = tmp_path / "p" / "prototype.yaml"
+    spec.parent.mkdir()
+    spec.write_text(MINI, encoding="utf-8")
+    assert add_version(spec.parent, note="second") == 2
+    assert load_prototype(spec).version_numbers == [1, 2]
+    # versions in the middle of the file, followed by other keys and a comment
+    moved = MINI.replace(
+        "tasks:",
+        "versions:\n  - version: 1\n    note: base  # first\n\n# tasks below\ntasks:",
+    )
+    spec.write_text(moved, encoding="utf-8")
+    assert add_version(spec, note="x") == 2
+    text = spec.read_text(encoding="utf-8")
+    assert "note: base  # first\n  - version: 2\n" in text
+    assert "# tasks below" in text
+    assert load_prototype(spec).resolve(2).tasks == load_prototype(spec).resolve(1).tasks
+
+
+def test_version_bump_refuses_an_invalid_spec(tmp_path):
+    spec = tmp_path / "prototype.yaml"
+    spec.write_text(MINI.replace("target: b", "target: nowhere"), encoding="utf-8")
+    with pytest.raises(SpecError) as info:
+        add_version(spec)
+    assert isinstance(info.value, StorelabError) and info.value.exit_code == 1
+    assert "nowhere" in str(info.value)
+    assert "versions" not in spec.read_text(encoding="utf-8")
+
+
+def test_load_prototype_accepts_a_folder(tmp_path):
+    folder = tmp_path / "mini"
+    folder.mkdir()
+    (folder / "prototype.yaml").write_text(MINI, encoding="utf-8")
+    proto = load_prototype(folder)
+    assert proto.path == (folder / "prototype.yaml").resolve()
+    assert isinstance(proto.path, Path)
