@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,8 +21,14 @@ if TYPE_CHECKING:
 DEMO_MARKER = ".storelab-demo"
 DEFAULT_SESSIONS = 12_000
 DEFAULT_SEED = 7
-# What the simulated pilot "really" did: the treatment helps customers find their size.
-DEFAULT_EFFECTS = {"task_success_rate": 0.08, "sus": 5.0, "time_on_task_s": -0.15}
+PILOT_WEEKS = 4
+# What the simulated pilots "really" did. Store-randomised: showing sizes in nearby stores
+# helps customers find their size. Session-randomised: recommending the descaler to toaster
+# buyers (segment of one) makes the recommendation task easier.
+STORE_PILOT_EFFECTS = {"task_success_rate": 0.08, "umux_lite": 4.0}
+SESSION_PILOT = "reco-descaler"
+SESSION_PILOT_PROTOTYPE = "personal-recommendation"
+SESSION_PILOT_EFFECTS = {"task_success_rate": 0.06, "nps": 8.0}
 
 Step = Callable[[str], None]
 
@@ -58,6 +65,43 @@ def prepare_demo_lab(path: Path | str, locale: str = "de") -> Lab:
     return lab
 
 
+def finished_pilot_window(today: date, weeks: int = PILOT_WEEKS) -> tuple[date, date]:
+    """The last ``weeks`` full weeks (Monday to Sunday) that ended before ``today``."""
+    end = today - timedelta(days=today.isoweekday())  # last Sunday before today
+    return end - timedelta(days=7 * weeks - 1), end
+
+
+def write_session_experiment(lab: Lab, start: date, end: date) -> None:
+    """A session-randomised experiment on the personal-recommendation prototype."""
+    from experiments.spec import parse_experiment, write_experiment
+    from prototypes.scaffold import new_prototype
+    from sample_data.fleet import read_stores
+
+    new_prototype(lab, SESSION_PILOT_PROTOTYPE, SESSION_PILOT_PROTOTYPE)
+    raw = {
+        "id": SESSION_PILOT,
+        "hypothesis": "Offering the matching descaler to toaster buyers (segment of one) "
+        "makes finding the right accessory easier.",
+        "prototype": SESSION_PILOT_PROTOTYPE,
+        "unit": "session",
+        "variants": {
+            "control": {"version": 1},
+            "treatment": {"version": 1, "variant": "treatment"},
+        },
+        "allocation": {"control": 0.5, "treatment": 0.5},
+        "stores": [s.store_id for s in read_stores(lab.stores_csv)],
+        "start": start,
+        "end": end,
+        "primary_metric": "task_success_rate",
+        "secondary_metrics": ["nps", "time_on_task_s"],
+        "guardrails": ["misclick_rate"],
+        "alpha": 0.05,
+        "power": 0.8,
+        "min_effect": 0.03,
+    }
+    write_experiment(lab, parse_experiment(raw, f"{lab.experiments_dir}/{SESSION_PILOT}.yaml"))
+
+
 def run_demo(
     path: Path | str,
     *,
@@ -73,10 +117,34 @@ def run_demo(
     say = step or (lambda _msg: None)
     say(f"Creating a fresh demo lab in {path}")
     lab = prepare_demo_lab(path)
-    say(f"Simulating {sessions:,} customer sessions in 12 pilot stores (seed {seed})")
-    generated = generate_sample(
-        lab, stores=12, sessions=sessions, seed=seed, effects=dict(DEFAULT_EFFECTS)
+    start, end = finished_pilot_window(date.today())
+    say(
+        f"Store-randomised pilot, {start:%d.%m.}–{end:%d.%m.%Y}: simulating {sessions:,} "
+        f"customer sessions in 12 stores (seed {seed})"
     )
+    first = generate_sample(
+        lab,
+        stores=12,
+        sessions=sessions,
+        seed=seed,
+        effects=STORE_PILOT_EFFECTS,
+        start=start,
+        end=end,
+    )
+    say(f"Session-randomised pilot in every store: simulating {sessions:,} more sessions")
+    write_session_experiment(lab, start, end)
+    second = generate_sample(
+        lab,
+        sessions=sessions,
+        seed=seed + 1,
+        effects=SESSION_PILOT_EFFECTS,
+        experiment_id=SESSION_PILOT,
+    )
+    generated = {
+        "sessions": first["sessions"] + second["sessions"],
+        "events": first["events"] + second["events"],
+        "experiments": [first, second],
+    }
     result = DemoResult(lab=lab, generated=generated)
     say("Analysing every experiment (statistics from DuckDB)")
     result.analyses = analyze_all(lab)

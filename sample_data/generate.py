@@ -59,7 +59,11 @@ def ensure_prototype(lab: Lab, prototype_id: str = PROTOTYPE_ID) -> bool:
 
 
 def ensure_experiment(
-    lab: Lab, store_ids: list[str], experiment_id: str | None = None
+    lab: Lab,
+    store_ids: list[str],
+    experiment_id: str | None = None,
+    start: date = PILOT_START,
+    end: date = PILOT_END,
 ) -> tuple[Any, bool]:
     """The experiment to simulate: ``experiment_id``, else the lab's first, else a new one."""
     from experiments.spec import (
@@ -93,8 +97,8 @@ def ensure_experiment(
         },
         "allocation": {"control": 0.5, "treatment": 0.5},
         "stores": {"control": store_ids[0::2], "treatment": store_ids[1::2]},
-        "start": PILOT_START,
-        "end": PILOT_END,
+        "start": start,
+        "end": end,
         "primary_metric": "task_success_rate",
         "secondary_metrics": ["umux_lite", "time_on_task_s"],
         "guardrails": ["misclick_rate"],
@@ -119,14 +123,21 @@ def generate_sample(
     icc: float = 0.03,
     ingest: bool = True,
     ingest_progress: Callable[[int, int, str], None] | None = None,
+    start: date = PILOT_START,
+    end: date = PILOT_END,
 ) -> dict[str, Any]:
-    """Stores, prototype and experiment (if missing), simulated events, ingest; a summary."""
+    """Stores, prototype and experiment (if missing), simulated events, ingest; a summary.
+
+    ``start``/``end`` date a newly made experiment (an existing spec keeps its own dates).
+    """
     from sample_data.simulate import simulate_pilot, validate_effects
 
     effects_ = validate_effects(effects)
     fleet = ensure_stores(lab, stores, seed)
     created_prototype = ensure_prototype(lab)
-    spec, created_experiment = ensure_experiment(lab, [s.store_id for s in fleet], experiment_id)
+    spec, created_experiment = ensure_experiment(
+        lab, [s.store_id for s in fleet], experiment_id, start, end
+    )
     result = simulate_pilot(lab, spec, sessions, seed, effects_, progress, icc=icc)
     summary: dict[str, Any] = {
         "lab": str(lab.root),
