@@ -279,6 +279,44 @@ def read_store_ids(lab: Lab) -> list[str]:
         return [row["store_id"].strip() for row in reader if (row.get("store_id") or "").strip()]
 
 
+def _arms_for(lab: Lab, prototype: str) -> tuple[dict, list[str], str]:
+    """What a first experiment on ``prototype`` can compare, and which instruments it asks.
+
+    Two or more versions: the previous one against the current one. Otherwise the base
+    against the prototype's first variant. Reads the spec through ``prototypes.spec`` (lazy:
+    the one place ``experiments`` looks at a prototype, to write a spec that resolves).
+    """
+    from prototypes.spec import load_prototype
+
+    path = lab.prototypes_dir / prototype / "prototype.yaml"
+    if not path.is_file():
+        raise InvalidInputError(
+            f"No prototype {prototype!r} in {lab.prototypes_dir}. Create it with "
+            f"`storelab prototype new {prototype} --template …`."
+        )
+    proto = load_prototype(path)
+    current = proto.current_version
+    instruments = {q.instrument for q in proto.resolve(current).questions}
+    secondary = [m for m in ("sus", "umux_lite", "nps", "csat", "ces", "seq") if m in instruments]
+    if current >= 2:
+        arms = {"control": {"version": current - 1}, "treatment": {"version": current}}
+        what = f"version {current} of {prototype} against version {current - 1}"
+        return arms, secondary[:1] + ["time_on_task_s"], what
+    variants = [v for v in proto.variant_names(current) if v != "control"]
+    if not variants:
+        raise InvalidInputError(
+            f"{prototype} has one version and no variants, so there is nothing to compare. "
+            f"Run `storelab prototype version {prototype}` and change version 2, or add a "
+            "variant to its spec."
+        )
+    arms = {
+        "control": {"version": current},
+        "treatment": {"version": current, "variant": variants[0]},
+    }
+    what = f"the {variants[0]} variant of {prototype} against its base"
+    return arms, secondary[:1] + ["time_on_task_s"], what
+
+
 def new_experiment(
     lab: Lab,
     experiment_id: str,
@@ -288,15 +326,24 @@ def new_experiment(
     start: date | None = None,
     weeks: int = 4,
 ) -> Path:
-    """A sensible first spec: control = version 1, treatment = version 2, stores alternated."""
+    """A sensible first spec for ``prototype``: what it can compare, stores alternated."""
+    if experiment_path(lab, experiment_id).exists():
+        raise InvalidInputError(
+            f"{experiment_path(lab, experiment_id)} already exists; edit it, or pick another id."
+        )
     stores = read_store_ids(lab)
+    if unit == "store" and len(stores) < 2:
+        raise InvalidInputError(
+            f"{lab.stores_csv} lists {len(stores)} store(s); unit=store needs at least 2"
+        )
+    arms, secondary, what = _arms_for(lab, prototype)
     begin = start or date.today()
     raw: dict = {
         "id": experiment_id,
-        "hypothesis": f"The new version of {prototype} raises task success.",
+        "hypothesis": f"Customers complete the task more often with {what}.",
         "prototype": prototype,
         "unit": unit,
-        "variants": {"control": {"version": 1}, "treatment": {"version": 2}},
+        "variants": arms,
         "allocation": {"control": 0.5, "treatment": 0.5},
         "stores": {"control": stores[0::2], "treatment": stores[1::2]}
         if unit == "store"
@@ -304,15 +351,11 @@ def new_experiment(
         "start": begin,
         "end": begin + timedelta(days=7 * weeks - 1),
         "primary_metric": "task_success_rate",
-        "secondary_metrics": ["sus", "time_on_task_s"],
+        "secondary_metrics": secondary,
         "guardrails": ["misclick_rate"],
         "alpha": 0.05,
         "power": 0.8,
         "min_effect": 0.05,
     }
-    if unit == "store" and len(stores) < 2:
-        raise InvalidInputError(
-            f"{lab.stores_csv} lists {len(stores)} store(s); unit=store needs at least 2"
-        )
     spec = parse_experiment(raw, str(experiment_path(lab, experiment_id)))
     return write_experiment(lab, spec)

@@ -111,7 +111,7 @@ def run_demo(
 ) -> DemoResult:
     """Fill a fresh demo lab with a simulated pilot, analyse it and write the reports."""
     from experiments.analysis import analyze_all
-    from reports.html import write_report
+    from reports.htmlreport import write_report
     from sample_data.generate import generate_sample
 
     say = step or (lambda _msg: None)

@@ -23,7 +23,12 @@ runner = CliRunner()
 
 @pytest.fixture
 def lab(tmp_path):
-    return init_lab(tmp_path / "lab", locale="en")
+    from prototypes.scaffold import new_prototype
+
+    the_lab = init_lab(tmp_path / "lab", locale="en")
+    new_prototype(the_lab, "scan-and-discover", "scan-and-discover")  # has a treatment variant
+    new_prototype(the_lab, "p", "feedback-kiosk")  # one version, no variant yet
+    return the_lab
 
 
 def run(*args: str):
@@ -58,13 +63,27 @@ def test_new_writes_specs_and_refuses_to_overwrite(lab):
     again = run("new", "scan-pos", "--prototype", "x", "--unit", "store", "--lab", lab.root)
     assert user_error(again, "already exists")
 
+    assert spec.variants["treatment"].variant == "treatment"  # the spec resolves
+    assert spec.secondary_metrics[0] == "umux_lite"  # an instrument the prototype asks
+
     result = run("new", "kiosk-ab", "--prototype", "p", "--unit", "session", "--lab", lab.root)
-    assert result.exit_code == 0
-    assert load_experiment(lab, "kiosk-ab").stores == stores
+    assert user_error(result, "nothing to compare", "storelab prototype version p")
+    from prototypes.scaffold import add_version
+
+    add_version(lab.prototypes_dir / "p" / "prototype.yaml")
+    result = run("new", "kiosk-ab", "--prototype", "p", "--unit", "session", "--lab", lab.root)
+    assert result.exit_code == 0, result.output
+    spec = load_experiment(lab, "kiosk-ab")
+    assert spec.stores == stores
+    assert (spec.variants["control"].version, spec.variants["treatment"].version) == (1, 2)
+    result = run("new", "ghost", "--prototype", "nope", "--unit", "session", "--lab", lab.root)
+    assert user_error(result, "No prototype 'nope'")
 
 
 def test_new_rejects_bad_id_naming_the_key(lab):
-    result = run("new", "Bad Id!", "--prototype", "p", "--unit", "session", "--lab", lab.root)
+    result = run(
+        "new", "Bad Id!", "--prototype", "scan-and-discover", "--unit", "session", "--lab", lab.root
+    )
     assert user_error(result, "id:", "Bad Id!.yaml")
 
 
@@ -117,7 +136,7 @@ def test_power_user_errors():
 
 def test_analyze_decide_roundtrip(lab):
     for exp_id, unit in (("exp-a", "session"), ("exp-b", "store")):
-        run("new", exp_id, "--prototype", "p", "--unit", unit, "--lab", lab.root)
+        run("new", exp_id, "--prototype", "scan-and-discover", "--unit", unit, "--lab", lab.root)
         spec = load_experiment(lab, exp_id)
         table, _ = make_events(exp_id, 300, seed=1, unit=unit, start=spec.start, days=7)
         insert(lab.db_path, table)
@@ -152,7 +171,7 @@ def test_analyze_decide_roundtrip(lab):
 
 
 def test_decide_without_database_still_records(lab):
-    run("new", "exp-a", "--prototype", "p", "--unit", "session", "--lab", lab.root)
+    run("new", "exp-a", "--prototype", "scan-and-discover", "--unit", "session", "--lab", lab.root)
     result = run("decide", "exp-a", "--decision", "iterate", "--note", "looked at videos",
                  "--lab", lab.root)  # fmt: skip
     assert result.exit_code == 0, result.output

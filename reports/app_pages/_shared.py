@@ -1,0 +1,161 @@
+"""What every dashboard page shares: the lab, the access check, cached data, friendly errors.
+
+Not a page itself (the leading underscore says so). Data is read through short read-only DuckDB
+connections (``feedback.store.connect`` inside ``reports.data``) and cached with
+``st.cache_data`` keyed by the lab path and the database file's version, so a new ingest shows at
+once and no connection outlives a call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+from collections.abc import Iterator
+from pathlib import Path
+
+import streamlit as st
+
+from lab import DatabaseBusyError, Lab, StorelabError, find_lab
+from reports import data
+from reports.htmlreport import CSS
+
+TOKEN_KEY = "storelab_token"  # session_state: the token this session was opened with
+CACHE_TTL_S = 300
+DASHBOARD_CSS = """
+.sl { font-family: inherit; }
+.sl-decision .sl-verdict { font-size: 34px; }
+[data-testid='stMainBlockContainer'] { padding-top: 3.5rem; padding-bottom: 3rem; }
+[data-testid='stMetricValue'] { font-variant-numeric: tabular-nums; }
+.sl .sl-table, .sl .sl-table tr, .sl .sl-table td, .sl .sl-table th {
+  border: none; background: none; }
+.sl .sl-table { display: table; margin-bottom: 4px; }
+.sl .sl-table th { border-bottom: 2px solid var(--line); }
+.sl .sl-table td { border-bottom: 1px solid var(--line); }
+.sl .sl-table tr.primary td { background: #f8fafc; }
+.sl .sl-table tr:hover td { background: #f1f5f9; }
+"""
+
+
+def current_lab() -> Lab:
+    """The lab named by ``STORELAB_LAB`` (set by ``storelab dashboard``); stops the page if none."""
+    try:
+        lab = find_lab()
+        lab.config  # noqa: B018 - read the config now so a broken storelab.toml shows here
+    except StorelabError as exc:
+        st.error(f"No lab to show. {exc}\n\nStart the dashboard with `storelab dashboard`.")
+        st.stop()
+    return lab
+
+
+def token_matches(lab: Lab, given: str | None) -> bool:
+    """Constant-time comparison with the lab's ``[dashboard] token``."""
+    if not given:
+        return False
+    expected = lab.config.dashboard.token
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def authorised(lab: Lab) -> bool:
+    """Whether this session may see data; reads ``?token=`` once into the session state."""
+    if TOKEN_KEY not in st.session_state:
+        st.session_state[TOKEN_KEY] = st.query_params.get("token", "")
+    return token_matches(lab, st.session_state[TOKEN_KEY])
+
+
+def sign_in_page() -> None:
+    """The only page before the token matches: asks for it and shows no data at all."""
+    lab = current_lab()
+    st.title("storelab · analyst dashboard")
+    st.write(
+        "This dashboard shows pilot data. Enter the lab's access token "
+        "(`[dashboard] token` in `storelab.toml`), or open the link that `storelab dashboard` "
+        "printed."
+    )
+    typed = st.text_input(
+        "Access token", key="token_entry", type="password", placeholder="paste the token here"
+    )
+    st.button("Open dashboard", key="token_submit", type="primary")
+    if typed:
+        if token_matches(lab, typed.strip()):
+            st.session_state[TOKEN_KEY] = typed.strip()
+            st.rerun()
+        st.error("That token does not match this lab's dashboard token.")
+    elif st.session_state.get(TOKEN_KEY):
+        st.error("The token in the link does not match this lab's dashboard token.")
+
+
+@contextlib.contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Show a busy database or a missing one as a message, never a traceback."""
+    try:
+        yield
+    except DatabaseBusyError:
+        st.warning(
+            "The database is busy: an ingest or another program is writing it right now. "
+            "Wait a moment and reload the page."
+        )
+        st.stop()
+    except StorelabError as exc:
+        st.info(str(exc))
+        st.stop()
+
+
+def style() -> None:
+    """The scorecard's CSS (shared with the HTML report) plus a few dashboard touches."""
+    st.markdown(f"<style>{CSS}{DASHBOARD_CSS}</style>", unsafe_allow_html=True)
+
+
+# --- cached data (keys: lab path + db version; never a connection) ------------------------------
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def _summary(root: str, version: int) -> dict | None:
+    return data.lab_summary(Lab(Path(root)))
+
+
+def summary(lab: Lab) -> dict | None:
+    return _summary(str(lab.root), data.db_version(lab))
+
+
+def _specs_version(lab: Lab) -> int:
+    return sum(p.stat().st_mtime_ns for p in lab.experiments_dir.glob("*.yaml"))
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def _experiments(root: str, specs: int) -> list[str]:
+    return data.list_experiments(Lab(Path(root)))
+
+
+def experiments(lab: Lab) -> list[str]:
+    return _experiments(str(lab.root), _specs_version(lab))
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner="Analysing…")
+def _analysis(root: str, version: int, specs: int, experiment_id: str) -> dict:
+    return data.analyze(Lab(Path(root)), experiment_id)
+
+
+def analysis(lab: Lab, experiment_id: str) -> dict:
+    return _analysis(str(lab.root), data.db_version(lab), _specs_version(lab), experiment_id)
+
+
+def run_ingest(lab: Lab) -> None:
+    """The ingest button's callback: the one ingest path, in this process; result in state."""
+    from feedback.store import ingest
+
+    try:
+        report = ingest(lab)
+    except DatabaseBusyError:
+        st.session_state["ingest_result"] = (
+            "warning",
+            "The database is busy (another ingest is running?). Try again in a moment.",
+        )
+        return
+    except StorelabError as exc:
+        st.session_state["ingest_result"] = ("error", str(exc))
+        return
+    st.session_state["ingest_result"] = (
+        "success" if not report.rejected else "warning",
+        f"Ingested {report.inserted:,} new events "
+        f"({report.duplicates:,} duplicates skipped, {report.rejected:,} lines rejected).",
+    )

@@ -1,0 +1,100 @@
+"""Experiment page: pick an experiment, read its scorecard (the same as the HTML report)."""
+
+from __future__ import annotations
+
+from html import escape
+
+import streamlit as st
+
+from reports import htmlreport as report_html
+from reports import scorecard as sc
+from reports.app_pages import _shared
+from reports.figures import PLOTLY_CONFIG, metric_figures
+
+lab = _shared.current_lab()
+_shared.style()
+
+ids = _shared.experiments(lab)
+if not ids:
+    st.title("Experiment")
+    st.info("No experiment specs in this lab yet: `storelab experiment new ID --prototype P`.")
+    st.stop()
+
+# ?exp= is read once per value into the state of the picker, so links from the overview work
+# and the picker stays free afterwards.
+wanted = st.query_params.get("exp")
+if wanted and wanted != st.session_state.get("exp_from_url"):
+    st.session_state["exp_from_url"] = wanted
+    if wanted in ids:
+        st.session_state["experiment_select"] = wanted
+if st.session_state.get("experiment_select") not in ids:
+    st.session_state["experiment_select"] = ids[0]
+
+
+def _remember_choice() -> None:
+    chosen = st.session_state["experiment_select"]
+    st.query_params["exp"] = chosen
+    st.session_state["exp_from_url"] = chosen
+
+
+title_col, pick_col = st.columns([3, 1], vertical_alignment="bottom")
+pick_col.selectbox("Experiment", ids, key="experiment_select", on_change=_remember_choice)
+exp_id = st.session_state["experiment_select"]
+
+with _shared.friendly_errors():
+    analysis = _shared.analysis(lab, exp_id)
+
+title_col.title(exp_id)
+if analysis.get("hypothesis"):
+    title_col.markdown(f"*{escape(str(analysis['hypothesis']))}*")
+st.markdown(report_html.meta_html(analysis), unsafe_allow_html=True)
+
+st.markdown(
+    f'<div class="sl">{report_html.decision_html(analysis)}{report_html.srm_html(analysis)}</div>',
+    unsafe_allow_html=True,
+)
+
+st.subheader("Scorecard")
+st.markdown(
+    f'<div class="sl">{report_html.metrics_table_html(analysis)}</div>', unsafe_allow_html=True
+)
+
+st.subheader("Metrics in detail")
+for metric in sc.sorted_metrics(analysis):
+    name = metric.get("metric", "")
+    role = metric.get("role", "")
+    figs = metric_figures(analysis, metric)
+    with st.container(border=True, key=f"metric_card_{name}"):
+        st.markdown(
+            f'<div class="sl"><h3 style="margin:0">{escape(sc.metric_label(name))}'
+            f'<span class="sl-role {escape(role)}">{escape(sc.ROLE_LABELS.get(role, role))}'
+            f"</span></h3></div>",
+            unsafe_allow_html=True,
+        )
+        lower = "" if sc.higher_is_better(metric) else " Lower is better."
+        st.caption(report_html.metric_lede(analysis, metric) + lower)
+        st.plotly_chart(figs["effect"], key=f"fig_effect_{name}", theme=None, config=PLOTLY_CONFIG)
+        left, right = st.columns([2, 3])
+        left.plotly_chart(figs["means"], key=f"fig_means_{name}", theme=None, config=PLOTLY_CONFIG)
+        if "stores" in figs:
+            right.plotly_chart(
+                figs["stores"], key=f"fig_stores_{name}", theme=None, config=PLOTLY_CONFIG
+            )
+
+with st.expander("Methods: which tests, and why", expanded=False):
+    st.markdown(report_html.methods_html(analysis), unsafe_allow_html=True)
+
+
+@st.cache_data(ttl=_shared.CACHE_TTL_S, show_spinner=False)
+def _report_file(analysis: dict) -> str:
+    return report_html.render_html(analysis)
+
+
+st.download_button(
+    "Download HTML report",
+    data=lambda: _report_file(analysis),
+    file_name=f"{exp_id}.html",
+    mime="text/html",
+    key="download_report",
+    icon=":material/description:",
+)

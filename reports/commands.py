@@ -1,0 +1,72 @@
+"""``storelab report …`` (HTML and terminal scorecards) and the root ``storelab dashboard``.
+
+``storelab demo`` lives in cli.py; it and ``dashboard`` share ``reports.serve.serve_dashboard``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clikit import JsonOption, LabOption, console, open_lab, print_json
+
+app = typer.Typer(no_args_is_help=True)
+
+ExperimentArg = Annotated[str, typer.Argument(help="Experiment id (lab/experiments/<id>.yaml).")]
+
+
+@app.command("html")
+def html_command(
+    experiment: ExperimentArg,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where to write the file. Default: lab/reports/<id>.html."),
+    ] = None,
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Write the experiment's report as one self-contained HTML file and print its path."""
+    from reports.htmlreport import write_report
+
+    path = write_report(open_lab(lab), experiment, out)
+    if json_:
+        print_json({"path": str(path)})
+    else:
+        console().print(str(path))
+
+
+@app.command("show")
+def show_command(
+    experiment: ExperimentArg,
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Print the experiment's scorecard: recommendation, SRM check, every metric."""
+    from reports import data
+
+    analysis = data.analyze(open_lab(lab), experiment)
+    if json_:
+        print_json(analysis)
+        return
+    from reports.terminal import show
+
+    show(analysis, console())
+
+
+def dashboard(
+    port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = 8501,
+    lab: LabOption = None,
+) -> None:
+    """Start the analyst dashboard; it asks for the lab's access token (the URL printed has it)."""
+    from reports.serve import dashboard_url, serve_dashboard
+
+    the_lab = open_lab(lab)
+    out = console()
+    out.print(f"storelab dashboard for [bold]{the_lab.root}[/]")
+    out.print(f"  open  {dashboard_url(the_lab, port)}")
+    out.print("  stop  Ctrl-C")
+    code = serve_dashboard(the_lab, port)
+    if code not in (0, -2, 130):
+        raise typer.Exit(code)

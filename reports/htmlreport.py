@@ -1,0 +1,448 @@
+"""The experiment report as ONE self-contained HTML file (plotly.js inlined once, no URLs).
+
+``render_html`` turns an analysis dict into the page; ``write_report`` runs the analysis for an
+experiment in a lab and writes ``lab/reports/<id>.html``. The pieces (decision banner, SRM note,
+metrics table, methods) are also used by the dashboard, so both read the same.
+
+Not named ``html.py``: ``streamlit run reports/app.py`` puts ``reports/`` first on ``sys.path``,
+and a module there named like a standard-library module (starlette imports ``html``) would
+shadow it and crash the server.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from functools import partial
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reports import scorecard as sc
+
+if TYPE_CHECKING:
+    from lab import Lab
+
+CSS = """
+.sl { --ink:#0f172a; --muted:#64748b; --line:#e2e8f0; --soft:#f8fafc; --win:#15803d;
+  --loss:#b91c1c; --flat:#475569; color:var(--ink);
+  font-family: Inter, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  font-size: 15px; line-height: 1.5; font-variant-numeric: tabular-nums; }
+.sl * { box-sizing: border-box; }
+.sl-decision { border-radius: 14px; padding: 20px 24px; margin: 8px 0 16px;
+  background: var(--soft); border: 1px solid var(--line); border-left: 8px solid var(--accent); }
+.sl-decision .sl-kicker { text-transform: uppercase; letter-spacing: .08em; font-size: 12px;
+  color: var(--muted); font-weight: 600; }
+.sl-decision .sl-verdict { font-size: 30px; font-weight: 750; color: var(--accent);
+  line-height: 1.15; margin: 2px 0 4px; }
+.sl-decision .sl-meaning { color: var(--muted); margin: 0 0 8px; }
+.sl-decision ul { margin: 6px 0 0; padding-left: 20px; }
+.sl-decision li { margin: 2px 0; }
+.sl-note { border-radius: 10px; padding: 10px 14px; margin: 0 0 16px; font-size: 14px;
+  border: 1px solid var(--line); }
+.sl-note.ok { background: #f0fdf4; border-color: #bbf7d0; }
+.sl-note.bad { background: #fef2f2; border-color: #fecaca; color: #7f1d1d; font-weight: 600; }
+.sl-note b { font-weight: 650; }
+.sl-table { width: 100%; border-collapse: collapse; font-size: 14px; margin: 4px 0 8px; }
+.sl-table th { text-align: right; font-weight: 600; color: var(--muted); font-size: 12px;
+  text-transform: uppercase; letter-spacing: .04em; padding: 8px 10px;
+  border-bottom: 2px solid var(--line); white-space: nowrap; }
+.sl-table td { text-align: right; padding: 10px 10px; border-bottom: 1px solid var(--line);
+  vertical-align: middle; white-space: nowrap; }
+.sl-table th:first-child, .sl-table td:first-child { text-align: left; }
+.sl-table td.sl-name { white-space: normal; min-width: 170px; }
+.sl-table td.sl-bar { padding-left: 0; text-align: left; }
+.sl-table .sl-sub .sl-role { margin-left: 6px; }
+.sl-table .sl-metric { font-weight: 650; }
+.sl-table .sl-sub { display: block; color: var(--muted); font-size: 12px; }
+.sl-table tr.primary td { background: #f8fafc; }
+.sl-table .sl-ci { color: var(--muted); font-size: 12px; display: block; }
+.sl-role { display: inline-block; font-size: 11px; font-weight: 600; border-radius: 999px;
+  padding: 1px 8px; margin-left: 6px; vertical-align: 1px; border: 1px solid var(--line);
+  color: var(--muted); background: white; }
+.sl-role.primary { color: #1d4ed8; border-color: #bfdbfe; background: #eff6ff; }
+.sl-role.guardrail { color: #92400e; border-color: #fde68a; background: #fffbeb; }
+.sl-pill { display: inline-block; border-radius: 999px; padding: 2px 10px; font-size: 12px;
+  font-weight: 650; color: white; }
+.sl-pill.win { background: var(--win); } .sl-pill.loss { background: var(--loss); }
+.sl-pill.flat { background: #e2e8f0; color: #334155; }
+.sl-win { color: var(--win); font-weight: 650; } .sl-loss { color: var(--loss); font-weight: 650; }
+.sl-dot { display: inline-block; width: 10px; height: 10px; border-radius: 3px; margin-right: 6px;
+  vertical-align: 0; }
+.sl-legend { color: var(--muted); font-size: 12px; margin: 0 0 18px; }
+.sl-methods p { margin: 0 0 10px; color: #334155; }
+.sl-meta { display: flex; flex-wrap: wrap; gap: 6px 18px; color: var(--muted); font-size: 13px;
+  margin-bottom: 14px; }
+.sl-meta b { color: var(--ink); font-weight: 600; }
+"""
+
+PAGE_CSS = """
+html { background: #f1f5f9; }
+body { margin: 0; }
+.page { max-width: 1120px; margin: 0 auto; padding: 28px 32px 48px; background: white;
+  min-height: 100vh; box-shadow: 0 0 0 1px #e2e8f0; }
+.top { display: flex; justify-content: space-between; align-items: baseline; color: #64748b;
+  font-size: 13px; border-bottom: 1px solid #e2e8f0; padding-bottom: 10px; margin-bottom: 18px; }
+.top .brand { font-weight: 700; color: #0f172a; letter-spacing: .02em; }
+h1 { font-size: 28px; margin: 0 0 2px; letter-spacing: -.01em; }
+.hyp { font-size: 17px; color: #334155; margin: 0 0 10px; }
+h2 { font-size: 19px; margin: 30px 0 8px; letter-spacing: -.005em; }
+.card { border: 1px solid #e2e8f0; border-radius: 14px; padding: 16px 18px; margin: 14px 0; }
+.card h3 { margin: 0 0 2px; font-size: 17px; }
+.card .lede { color: #475569; font-size: 14px; margin: 0 0 6px; }
+.grid2 { display: grid; grid-template-columns: 1fr 1.4fr; gap: 8px 22px; }
+.grid2.wide { grid-template-columns: 1fr 2fr; align-items: center; }
+.stats { display: grid; grid-template-columns: repeat(5, 1fr); gap: 10px; }
+.stat { background: #f8fafc; border: 1px solid #e2e8f0; border-radius: 12px; padding: 10px 14px; }
+.stat .v { font-size: 22px; font-weight: 700; }
+.stat .k { color: #64748b; font-size: 12px; text-transform: uppercase; letter-spacing: .05em; }
+footer { margin-top: 36px; color: #94a3b8; font-size: 12px; border-top: 1px solid #e2e8f0;
+  padding-top: 10px; }
+@media (max-width: 800px) {
+  .grid2, .stats { grid-template-columns: 1fr; } .page { padding: 16px; } }
+@media print {
+  html { background: white; } .page { box-shadow: none; } .card { break-inside: avoid; } }
+"""
+
+
+# --- pieces shared with the dashboard ----------------------------------------------------------
+
+
+def decision_html(analysis: dict) -> str:
+    """The headline: recommendation, what it means, and the analysis' reasons."""
+    key, label, colour, meaning = sc.recommendation(analysis)
+    items = "".join(f"<li>{escape(r)}</li>" for r in sc.reasons(analysis))
+    return (
+        f'<div class="sl-decision" data-recommendation="{escape(key)}" '
+        f'style="--accent:{colour}">'
+        f'<div class="sl-kicker">Recommendation</div>'
+        f'<div class="sl-verdict">{escape(label)}</div>'
+        f'<p class="sl-meaning">{escape(meaning)}</p>'
+        + (f"<ul>{items}</ul>" if items else "")
+        + "</div>"
+    )
+
+
+def srm_html(analysis: dict) -> str:
+    ok, text = sc.srm_summary(analysis)
+    cls = "bad" if ok is False else "ok"
+    icon = "⚠" if ok is False else "✓"
+    return f'<div class="sl-note {cls}"><b>{icon}</b> {escape(text)}</div>'
+
+
+def _ci_svg(low, high, point, extent: float, colour: str, width: int = 150) -> str:
+    """A tiny inline forest bar on a shared relative scale [−extent, +extent]."""
+    if not (sc._finite(low) and sc._finite(high) and sc._finite(point)) or extent <= 0:
+        return ""
+    h = 22
+
+    def x(v: float) -> float:
+        return round(4 + (width - 8) * (v + extent) / (2 * extent), 1)
+
+    zero = x(0)
+    return (
+        f'<svg width="{width}" height="{h}" viewBox="0 0 {width} {h}" role="img" '
+        f'aria-label="interval">'
+        f'<line x1="{zero}" y1="2" x2="{zero}" y2="{h - 2}" stroke="#0f172a" stroke-width="1"/>'
+        f'<rect x="{x(low)}" y="8" width="{max(x(high) - x(low), 2)}" height="6" rx="3" '
+        f'fill="{colour}" opacity="0.85"/>'
+        f'<circle cx="{x(point)}" cy="11" r="4.5" fill="white" stroke="{colour}" '
+        f'stroke-width="2.5"/></svg>'
+    )
+
+
+def metrics_table_html(analysis: dict) -> str:
+    """Every metric × comparison: means, effects with CIs, p-values (raw and adjusted), chance."""
+    rows = sc.rows(analysis)
+    names = sc.variant_names(analysis)
+    colours = sc.variant_colors(analysis)
+    single = len(names) == 2
+    base_head = names[0] if single else "Baseline"
+    var_head = names[1] if single else "Variant"
+    extent = max(
+        [
+            abs(v)
+            for r in rows
+            for v in (r.comparison.get("rel_ci_low"), r.comparison.get("rel_ci_high"))
+            if sc._finite(v)
+        ]
+        or [0.0]
+    )
+    extent *= 1.1
+
+    def dot(name: str) -> str:
+        colour = colours.get(name, sc.BASELINE_COLOR)
+        return f'<span class="sl-dot" style="background:{colour}"></span>'
+
+    head = (
+        "<tr><th>Metric</th>"
+        f"<th>{dot(base_head) if single else ''}{escape(base_head)}</th>"
+        f"<th>{dot(var_head) if single else ''}{escape(var_head)}</th>"
+        f"<th>Abs. effect</th><th colspan=2>Rel. effect · {_level(analysis)}% CI</th>"
+        "<th>p adj.</th><th>Chance to win</th><th>Result</th></tr>"
+    )
+    body = []
+    for r in rows:
+        m, c = r.metric, r.comparison
+        out = r.outcome
+        colour = sc.OUTCOME_COLORS[out]
+        better = "higher is better" if sc.higher_is_better(m) else "lower is better"
+        role = r.role
+        name_cell = (
+            f'<td class="sl-name"><span class="sl-metric">{escape(r.label)}</span>'
+            f'<span class="sl-sub">{escape(r.name)}'
+            f'<span class="sl-role {escape(role)}">{escape(sc.ROLE_LABELS.get(role, role))}</span>'
+            + ("" if single or not c else f" · {escape(str(c.get('variant')))}")
+            + f"<br>{better}</span></td>"
+        )
+        base = r.baseline or {}
+        var = r.variant or {}
+
+        def mean_cell(v: dict, m: dict = m) -> str:
+            if not v:
+                return "<td>–</td>"
+            return (
+                f"<td>{sc.fmt_value(m, v.get('mean'))}"
+                f'<span class="sl-ci">{sc.fmt_int(v.get("units"))} units · '
+                f"{sc.fmt_int(v.get('sessions'))} sess.</span></td>"
+            )
+
+        abs_cell = (
+            f'<td><span class="sl-{out}">{sc.fmt_abs_effect(m, c.get("abs_effect"))}</span>'
+            f'<span class="sl-ci">'
+            f"{sc.fmt_ci(c.get('ci_low'), c.get('ci_high'), partial(sc.fmt_abs_effect, m))}"
+            "</span></td>"
+        )
+        rel_cell = (
+            f'<td><span class="sl-{out}">{sc.fmt_rel(c.get("rel_effect"))}</span>'
+            f'<span class="sl-ci">'
+            f"{sc.fmt_ci(c.get('rel_ci_low'), c.get('rel_ci_high'), sc.fmt_rel)}"
+            "</span></td>"
+        )
+        svg = _ci_svg(
+            c.get("rel_ci_low"), c.get("rel_ci_high"), c.get("rel_effect"), extent, colour
+        )
+        body.append(
+            f'<tr class="{escape(role)}" data-metric="{escape(r.name)}">'
+            + name_cell
+            + mean_cell(base)
+            + mean_cell(var)
+            + abs_cell
+            + rel_cell
+            + f'<td class="sl-bar">{svg}</td>'
+            + f"<td><b>{sc.fmt_p(r.p_adjusted)}</b>"
+            + f'<span class="sl-ci">raw {sc.fmt_p(c.get("p_value"))}</span></td>'
+            + f"<td>{sc.fmt_chance(c.get('chance_to_win'))}</td>"
+            + f'<td><span class="sl-pill {out}">{sc.OUTCOME_LABELS[out]}</span></td></tr>'
+        )
+    adjusted = [r for r in rows if r.role != "guardrail" or not sc.guardrails_unadjusted(analysis)]
+    guard = " Guardrails are not adjusted." if sc.guardrails_unadjusted(analysis) else ""
+    legend = (
+        '<p class="sl-legend">Effects are variant minus baseline; proportions in percentage points '
+        f"(pp). Bars show the relative effect's {_level(analysis)}% CI on a shared scale, the line "
+        f"is zero. p adj. = adjusted for {len(adjusted)} comparisons with "
+        f"{escape(sc.correction_label(analysis))}; significant when p adj. &lt; "
+        f"{analysis.get('alpha', 0.05)}.{guard} Chance to win accounts for each metric's "
+        "direction.</p>"
+    )
+    return (
+        f'<table class="sl-table"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
+        + legend
+    )
+
+
+def _level(analysis: dict) -> str:
+    alpha = analysis.get("alpha", 0.05)
+    return f"{100 * (1 - alpha):.0f}" if sc._finite(alpha) else "95"
+
+
+def methods_html(analysis: dict) -> str:
+    return (
+        '<div class="sl-methods">'
+        + "".join(f"<p>{escape(p)}</p>" for p in sc.methods(analysis))
+        + "</div>"
+    )
+
+
+def metric_lede(analysis: dict, metric: dict) -> str:
+    """One sentence per metric: the effect, its interval and what it means."""
+    comps = metric.get("comparisons") or []
+    if not comps:
+        return "No comparison could be computed for this metric."
+    parts = []
+    for c in comps:
+        out = sc.outcome(metric, c)
+        verdict = {
+            "win": "significantly better",
+            "loss": "significantly worse",
+            "flat": "no significant difference",
+        }[out]
+        ci = sc.fmt_ci(c.get("ci_low"), c.get("ci_high"), lambda v: sc.fmt_abs_effect(metric, v))
+        parts.append(
+            f"{c.get('variant')} vs {c.get('baseline')}: "
+            f"{sc.fmt_abs_effect(metric, c.get('abs_effect'))} "
+            f"({sc.fmt_rel(c.get('rel_effect'))}), CI {ci}, p adj. "
+            f"{sc.fmt_p(c.get('p_adjusted', c.get('p_value')))}: {verdict}."
+        )
+    return " ".join(parts)
+
+
+# --- the whole page -----------------------------------------------------------------------------
+
+
+def meta_html(analysis: dict) -> str:
+    items = []
+    if analysis.get("prototype"):
+        items.append(("Prototype", analysis["prototype"]))
+    unit = analysis.get("unit")
+    if unit:
+        items.append(("Randomised by", unit))
+    if analysis.get("start") or analysis.get("end"):
+        items.append(("Period", f"{analysis.get('start', '?')} → {analysis.get('end', '?')}"))
+    if sc._finite(analysis.get("alpha")):
+        items.append(("α", f"{analysis['alpha']}"))
+    items.append(("Correction", sc.correction_label(analysis)))
+    return (
+        '<div class="sl sl-meta">'
+        + "".join(f"<span>{escape(k)} <b>{escape(str(v))}</b></span>" for k, v in items)
+        + "</div>"
+    )
+
+
+def _lab_html(lab_summary: dict | None) -> str:
+    if not lab_summary:
+        return ""
+    stats = [
+        ("events", sc.fmt_int(lab_summary.get("events"))),
+        ("sessions", sc.fmt_int(lab_summary.get("sessions"))),
+        ("stores", sc.fmt_int(lab_summary.get("stores"))),
+        ("rejected lines", sc.fmt_int(lab_summary.get("rejected"))),
+        ("last event", str(lab_summary.get("last") or "–")[:16]),
+    ]
+    return (
+        "<h2>Data in the lab</h2>"
+        '<div class="stats">'
+        + "".join(
+            f'<div class="stat"><div class="v">{escape(v)}</div>'
+            f'<div class="k">{escape(k)}</div></div>'
+            for k, v in stats
+        )
+        + "</div>"
+    )
+
+
+def plotly_js() -> str:
+    """The plotly.js bundle that ships inside the plotly package (no network)."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs().replace("</script", "<\\/script")
+
+
+def _figure_grid(figs: dict, fig_html) -> str:
+    """Effect on top and means | stores below; without stores, effect | means side by side."""
+    if "stores" in figs:
+        return (
+            fig_html(figs["effect"])
+            + f'<div class="grid2"><div>{fig_html(figs["means"])}</div>'
+            + f"<div>{fig_html(figs['stores'])}</div></div>"
+        )
+    return (
+        f'<div class="grid2 wide"><div>{fig_html(figs["means"])}</div>'
+        f"<div>{fig_html(figs['effect'])}</div></div>"
+    )
+
+
+def render_html(
+    analysis: dict,
+    lab_summary: dict | None = None,
+    title: str | None = None,
+    *,
+    generated: datetime | None = None,
+) -> str:
+    """The full report page; plotly.js is inlined with the first figure and reused after."""
+    import plotly.io as pio
+
+    from reports.figures import PLOTLY_CONFIG, metric_figures
+
+    exp = str(analysis.get("experiment", "experiment"))
+    title = title or f"{exp} · experiment report"
+    when = (generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    fig_no = 0
+
+    def fig_html(fig) -> str:
+        nonlocal fig_no
+        fig_no += 1
+        return pio.to_html(
+            fig,
+            include_plotlyjs=False,  # the library is inlined once, in <head>
+            full_html=False,
+            config=PLOTLY_CONFIG,
+            default_width="100%",
+            default_height=f"{fig.layout.height or 300}px",
+            div_id=f"fig-{fig_no}",
+        )
+
+    cards = []
+    for metric in sc.sorted_metrics(analysis):
+        figs = metric_figures(analysis, metric)
+        role = metric.get("role", "")
+        lower = "" if sc.higher_is_better(metric) else " · lower is better"
+        cards.append(
+            f'<section class="card" id="metric-{escape(metric.get("metric", ""))}">'
+            f"<h3>{escape(sc.metric_label(metric.get('metric', '')))}"
+            f'<span class="sl-role {escape(role)}">'
+            f"{escape(sc.ROLE_LABELS.get(role, role))}</span></h3>"
+            f'<p class="lede">{escape(metric_lede(analysis, metric))}{escape(lower)}</p>'
+            + _figure_grid(figs, fig_html)
+            + "</section>"
+        )
+
+    data_json = json.dumps(analysis, default=str, ensure_ascii=False).replace("<", "\\u003c")
+    hypothesis = analysis.get("hypothesis")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title>
+<style>{CSS}{PAGE_CSS}</style>
+<script>{plotly_js()}</script>
+</head>
+<body>
+<div class="page sl">
+<div class="top"><span class="brand">storelab</span>
+<span>Experiment report · generated {when}</span></div>
+<h1>{escape(exp)}</h1>
+{f'<p class="hyp">{escape(str(hypothesis))}</p>' if hypothesis else ""}
+{meta_html(analysis)}
+{decision_html(analysis)}
+{srm_html(analysis)}
+<h2>Scorecard</h2>
+{metrics_table_html(analysis)}
+<h2>Metrics in detail</h2>
+{"".join(cards)}
+{_lab_html(lab_summary)}
+<h2>Methods</h2>
+{methods_html(analysis)}
+<footer>Generated by storelab from the lab's DuckDB database. The analysis behind this page is
+embedded as JSON (element <code>#analysis</code>) so the numbers can be checked.</footer>
+</div>
+<script type="application/json" id="analysis">{data_json}</script>
+</body>
+</html>
+"""
+
+
+def write_report(lab: Lab, experiment_id: str, out: Path | str | None = None) -> Path:
+    """Analyse ``experiment_id`` and write its report (default ``lab/reports/<id>.html``)."""
+    from reports import data
+
+    analysis = data.analyze(lab, experiment_id)
+    try:
+        summary = data.lab_summary(lab)
+    except Exception:  # noqa: BLE001 - the lab totals are context; the report stands without
+        summary = None
+    path = Path(out) if out else lab.reports_dir / f"{experiment_id}.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(analysis, summary), encoding="utf-8")
+    return path

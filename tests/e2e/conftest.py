@@ -1,0 +1,146 @@
+"""Browser suite: a real ``streamlit run reports/app.py`` server and Debian's chromium.
+
+Module-scoped: one simulated lab, one server on a free port (healthy when ``/_stcore/health``
+answers ``ok``) and one browser per test module. The server's output is printed when the module
+ends, so a failing test shows what the server said. Never runs ``playwright install``: the
+browser is ``/usr/bin/chromium``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode} before it was healthy")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.read().decode().strip() == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not answer ok on {url}/_stcore/health in {timeout:.0f}s")
+
+
+@pytest.fixture(scope="module")
+def e2e_lab(tmp_path_factory: pytest.TempPathFactory):
+    """A lab with simulated pilot data (12 stores), or a small hand-made one as a fallback."""
+    from lab import init_lab
+
+    root = tmp_path_factory.mktemp("e2e") / "pilot"
+    try:
+        from sample_data.generate import generate_sample
+    except ImportError:  # pragma: no cover - sample_data is part of the distribution
+        from fixtures import make_lab_with_events
+
+        return make_lab_with_events(root, n_sessions=40)
+    lab = init_lab(root, locale="en")
+    generate_sample(lab, stores=12, sessions=2000, seed=7, effects={"task_success_rate": 0.08})
+    return lab
+
+
+@pytest.fixture(scope="module")
+def dashboard_server(e2e_lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``python -m streamlit run reports/app.py`` for ``e2e_lab``; yields its base URL."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
+    env = dict(os.environ, STORELAB_LAB=str(e2e_lab.root), PYTHONPATH=str(ROOT))
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "reports" / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+    ]
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        print(f"\n--- streamlit server output ({' '.join(cmd[3:5])}) ---")
+        print(log_path.read_text(encoding="utf-8", errors="replace"))
+
+
+@pytest.fixture(scope="module")
+def chromium_browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def browser_page(chromium_browser) -> Iterator:
+    """A fresh 1280×900 page; console errors are printed for failing tests."""
+    context = chromium_browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+    page = context.new_page()
+    page.on("pageerror", lambda exc: print(f"page error: {exc}"))
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def wait_for_app(page, timeout_ms: int = 60_000) -> None:
+    """Until streamlit has rendered and finished running the script."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
+    page.wait_for_function(
+        "() => !document.querySelector(\"[data-testid='stStatusWidget']\")"
+        " && document.querySelector(\"[data-testid='stMainBlockContainer']\")",
+        timeout=timeout_ms,
+    )

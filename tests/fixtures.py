@@ -1,0 +1,295 @@
+"""Shared test data: an analysis in DESIGN.md's ``analyze --json`` shape and small labs.
+
+Unit, CLI, dashboard and browser tests all use these, so a change of the contract shows up in
+one place. Others may add to this module.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+# Realistic read-out of a store-randomised pilot: 12 stores, 6 per variant. The primary metric won
+# (Holm-adjusted p < 0.05), secondaries are inconclusive, the guardrail did not get worse.
+# As experiments.analysis does: SRM counts are stores, guardrails are not adjusted (Holm runs over
+# the 3 primary + secondary comparisons: 0.011·3, then max(·, 0.086·2), then max(·, 0.14)).
+# Beyond DESIGN.md's required keys it carries optional context the reports show when present:
+# hypothesis, prototype, dates, alpha, min_effect, correction, per-variant ``se`` (error bars),
+# per-comparison ``method`` and ``risk``, and per-store means (``stores``).
+_STORES_CONTROL = ["S01", "S03", "S05", "S07", "S09", "S11"]
+_STORES_TREATMENT = ["S02", "S04", "S06", "S08", "S10", "S12"]
+
+
+def _per_store(control: list[float], treatment: list[float], sessions: list[int]) -> list[dict]:
+    out = []
+    for i, store in enumerate(_STORES_CONTROL):
+        out.append(
+            {"store_id": store, "variant": "control", "sessions": sessions[i], "mean": control[i]}
+        )
+    for i, store in enumerate(_STORES_TREATMENT):
+        out.append(
+            {
+                "store_id": store,
+                "variant": "treatment",
+                "sessions": sessions[i + 6],
+                "mean": treatment[i],
+            }
+        )
+    return out
+
+
+_SESSIONS = [142, 128, 151, 119, 137, 135, 131, 126, 140, 122, 138, 133]
+_METHOD = "store-level ratio, delta method; exact permutation p-value (924 assignments)"
+
+ANALYSIS_EXAMPLE: dict = {
+    "experiment": "scan-pos-v2",
+    "unit": "store",
+    "hypothesis": "Showing sizes in nearby stores raises task success.",
+    "prototype": "scan-and-discover",
+    "start": "2026-11-02",
+    "end": "2026-11-29",
+    "alpha": 0.05,
+    "min_effect": 0.05,
+    "correction": "holm",
+    "srm": {
+        "p_value": 1.0,
+        "ok": True,
+        "counts": {"control": 6, "treatment": 6},
+        "unit": "store",
+        "planned": {"control": 6, "treatment": 6},
+        "sessions": {"control": 812, "treatment": 790},
+        "threshold": 0.001,
+    },
+    "metrics": [
+        {
+            "metric": "task_success_rate",
+            "role": "primary",
+            "kind": "proportion",
+            "higher_is_better": True,
+            "variants": [
+                {"variant": "control", "units": 6, "sessions": 812, "mean": 0.610, "se": 0.014},
+                {"variant": "treatment", "units": 6, "sessions": 790, "mean": 0.672, "se": 0.016},
+            ],
+            "comparisons": [
+                {
+                    "variant": "treatment",
+                    "baseline": "control",
+                    "abs_effect": 0.062,
+                    "ci_low": 0.018,
+                    "ci_high": 0.106,
+                    "p_value": 0.011,
+                    "rel_effect": 0.102,
+                    "rel_ci_low": 0.027,
+                    "rel_ci_high": 0.177,
+                    "p_adjusted": 0.033,
+                    "chance_to_win": 0.991,
+                    "risk": 0.0004,
+                    "significant": True,
+                    "method": _METHOD,
+                }
+            ],
+            "stores": _per_store(
+                [0.58, 0.63, 0.60, 0.59, 0.65, 0.61],
+                [0.66, 0.70, 0.64, 0.69, 0.67, 0.675],
+                _SESSIONS,
+            ),
+        },
+        {
+            "metric": "sus",
+            "role": "secondary",
+            "kind": "mean",
+            "higher_is_better": True,
+            "variants": [
+                {"variant": "control", "units": 6, "sessions": 455, "mean": 71.4, "se": 1.3},
+                {"variant": "treatment", "units": 6, "sessions": 441, "mean": 74.9, "se": 1.6},
+            ],
+            "comparisons": [
+                {
+                    "variant": "treatment",
+                    "baseline": "control",
+                    "abs_effect": 3.5,
+                    "ci_low": -0.6,
+                    "ci_high": 7.6,
+                    "p_value": 0.086,
+                    "rel_effect": 0.049,
+                    "rel_ci_low": -0.009,
+                    "rel_ci_high": 0.107,
+                    "p_adjusted": 0.172,
+                    "chance_to_win": 0.955,
+                    "risk": 0.12,
+                    "significant": False,
+                    "method": _METHOD,
+                }
+            ],
+            "stores": _per_store(
+                [70.2, 73.5, 69.8, 72.1, 71.0, 71.8],
+                [75.5, 72.9, 76.8, 74.0, 73.6, 76.6],
+                _SESSIONS,
+            ),
+        },
+        {
+            "metric": "time_on_task_s",
+            "role": "secondary",
+            "kind": "mean",
+            "higher_is_better": False,
+            "variants": [
+                {"variant": "control", "units": 6, "sessions": 798, "mean": 48.2, "se": 2.0},
+                {"variant": "treatment", "units": 6, "sessions": 777, "mean": 44.1, "se": 2.1},
+            ],
+            "comparisons": [
+                {
+                    "variant": "treatment",
+                    "baseline": "control",
+                    "abs_effect": -4.1,
+                    "ci_low": -9.8,
+                    "ci_high": 1.6,
+                    "p_value": 0.14,
+                    "rel_effect": -0.085,
+                    "rel_ci_low": -0.199,
+                    "rel_ci_high": 0.029,
+                    "p_adjusted": 0.172,
+                    "chance_to_win": 0.93,
+                    "risk": 0.21,
+                    "significant": False,
+                    "method": _METHOD,
+                }
+            ],
+            "stores": _per_store(
+                [51.0, 45.3, 49.9, 46.1, 48.8, 48.1],
+                [42.0, 47.5, 43.2, 45.9, 41.8, 44.3],
+                _SESSIONS,
+            ),
+        },
+        {
+            "metric": "misclick_rate",
+            "role": "guardrail",
+            "kind": "proportion",
+            "higher_is_better": False,
+            "variants": [
+                {"variant": "control", "units": 6, "sessions": 812, "mean": 0.082, "se": 0.004},
+                {"variant": "treatment", "units": 6, "sessions": 790, "mean": 0.074, "se": 0.005},
+            ],
+            "comparisons": [
+                {
+                    "variant": "treatment",
+                    "baseline": "control",
+                    "abs_effect": -0.008,
+                    "ci_low": -0.021,
+                    "ci_high": 0.005,
+                    "p_value": 0.21,
+                    "rel_effect": -0.098,
+                    "rel_ci_low": -0.25,
+                    "rel_ci_high": 0.055,
+                    "p_adjusted": 0.21,
+                    "chance_to_win": 0.89,
+                    "risk": 0.0005,
+                    "significant": False,
+                    "method": _METHOD,
+                }
+            ],
+            "stores": _per_store(
+                [0.085, 0.079, 0.088, 0.080, 0.077, 0.083],
+                [0.071, 0.079, 0.072, 0.076, 0.070, 0.076],
+                _SESSIONS,
+            ),
+        },
+    ],
+    "decision": {
+        "recommendation": "roll_out",
+        "reasons": [
+            "Task success rate rose by +6.2 pp (95% CI +1.8 to +10.6 pp; Holm-adjusted "
+            "p = 0.033), above the minimum effect of interest of 5 pp.",
+            "No guardrail got worse: misclick rate −0.8 pp (p = 0.21).",
+            "All 12 planned stores delivered data; sample ratio check passed.",
+        ],
+    },
+}
+
+
+def analysis_example(**overrides) -> dict:
+    """A deep copy of ``ANALYSIS_EXAMPLE`` with top-level keys replaced."""
+    data = copy.deepcopy(ANALYSIS_EXAMPLE)
+    data.update(overrides)
+    return data
+
+
+# --- a small lab with real events in DuckDB ---------------------------------------------------
+
+
+def session_events(
+    *,
+    store_id: str,
+    variant: str,
+    success: bool,
+    experiment_id: str = "scan-pos-v2",
+    prototype_id: str = "scan-and-discover",
+    version: int = 1,
+    start: datetime | None = None,
+) -> list[dict]:
+    """Six events of one kiosk session: start, screen, task start, tap, task result, end."""
+    t0 = start or datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
+    session = str(uuid.uuid4())
+    base = {
+        "session_id": session,
+        "experiment_id": experiment_id,
+        "prototype_id": prototype_id,
+        "prototype_version": version,
+        "variant": variant,
+        "store_id": store_id,
+        "device": "kiosk",
+    }
+    kinds = [
+        ("session_start", {}),
+        ("screen_view", {"screen": "home"}),
+        ("task_start", {"task": "find-size", "screen": "home"}),
+        ("tap", {"screen": "home", "element": "btn-sizes", "x": 0.4, "y": 0.7}),
+        ("task_success" if success else "task_fail", {"task": "find-size", "value": 31.0}),
+        ("session_end", {"props": {"reason": "completed"}}),
+    ]
+    out = []
+    for i, (kind, extra) in enumerate(kinds):
+        event = {
+            **base,
+            "event_id": str(uuid.uuid4()),
+            "ts": (t0 + timedelta(seconds=10 * i)).isoformat(),
+            "type": kind,
+            **extra,
+        }
+        out.append(event)
+    return out
+
+
+def write_sessions(lab, n_sessions: int, *, seed: int = 0) -> int:
+    """Emit ``n_sessions`` sessions through ``feedback.sink.SpoolSink``; returns the event count."""
+    from feedback.sink import SpoolSink
+
+    stores = [("S01", "control"), ("S02", "treatment"), ("S03", "control"), ("S04", "treatment")]
+    count = 0
+    with SpoolSink(Path(lab.spool_dir)) as sink:
+        for i in range(n_sessions):
+            store, variant = stores[(i + seed) % len(stores)]
+            start = datetime(2026, 11, 3, 9, 0, tzinfo=UTC) + timedelta(minutes=7 * (i + seed))
+            for event in session_events(
+                store_id=store, variant=variant, success=(i + seed) % 3 != 0, start=start
+            ):
+                sink.emit(event)
+                count += 1
+    return count
+
+
+def make_lab_with_events(path: Path, n_sessions: int = 8):
+    """A fresh lab with ``n_sessions`` sessions ingested and one experiment spec; returns it."""
+    from feedback.store import ingest
+    from lab import init_lab
+
+    lab = init_lab(path, locale="en")
+    write_sessions(lab, n_sessions)
+    ingest(lab)
+    from experiments.spec import new_experiment
+    from prototypes.scaffold import new_prototype
+
+    new_prototype(lab, "scan-and-discover", "scan-and-discover")
+    new_experiment(lab, "scan-pos-v2", "scan-and-discover", "store", start=date(2026, 11, 2))
+    return lab

@@ -1,0 +1,224 @@
+"""HTML report, terminal scorecard, figures and the ``storelab report`` commands."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from fixtures import ANALYSIS_EXAMPLE, analysis_example, make_lab_with_events
+from typer.testing import CliRunner
+
+from reports import scorecard as sc
+from reports.htmlreport import render_html, write_report
+
+SUMMARY = {"events": 48211, "sessions": 1602, "stores": 12, "rejected": 3, "last": "2026-11-29"}
+
+
+class _Refs(HTMLParser):
+    """Collects src/href attributes and counts script tags (their bodies are not parsed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script":
+            self.scripts += 1
+        self.refs += [v or "" for k, v in attrs if k in ("src", "href")]
+
+
+@pytest.fixture(scope="module")
+def report_page() -> str:
+    return render_html(ANALYSIS_EXAMPLE, SUMMARY)
+
+
+def _without_plotly_bundle(page: str) -> str:
+    """The page minus the plotly.js library (its code names URLs it never loads for us)."""
+    start = page.index("* plotly.js v")
+    end = page.index("</script>", start)
+    return page[:start] + page[end:]
+
+
+def test_html_is_self_contained(report_page: str) -> None:
+    parser = _Refs()
+    parser.feed(report_page)
+    external = [r for r in parser.refs if re.match(r"^(https?:)?//", r.strip())]
+    assert external == []
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", report_page)
+    page = _without_plotly_bundle(report_page)
+    assert "http://" not in page and "https://" not in page
+    assert "@import" not in page and "@font-face" not in page
+
+
+def test_html_inlines_plotly_exactly_once(report_page: str) -> None:
+    assert report_page.count("* plotly.js v") == 1
+    assert report_page.count("Plotly.newPlot(") >= 4 * 2  # every metric has its figures
+
+
+def test_html_has_recommendation_reasons_srm_and_methods(report_page: str) -> None:
+    assert 'data-recommendation="roll_out"' in report_page
+    assert "Roll out" in report_page
+    for reason in ANALYSIS_EXAMPLE["decision"]["reasons"]:
+        assert reason.replace("'", "&#x27;") in report_page
+    assert "Sample ratio OK" in report_page
+    assert "Holm" in report_page
+    assert "store, not the session, is the unit of inference" in report_page
+    assert "Guardrail p-values are not adjusted" in report_page
+
+
+def test_html_lists_every_metric_with_numbers(report_page: str) -> None:
+    for metric in ANALYSIS_EXAMPLE["metrics"]:
+        assert f'data-metric="{metric["metric"]}"' in report_page
+        assert sc.metric_label(metric["metric"]) in report_page
+    assert "+6.2 pp" in report_page  # abs effect of the primary metric
+    assert "[+1.8 pp, +10.6 pp]" in report_page  # its CI
+    assert "0.033" in report_page  # its Holm-adjusted p-value
+    assert "99.1%" in report_page  # its chance to win
+    assert "−4.1 s" in report_page  # time on task, with unit and a real minus sign
+
+
+def test_html_embeds_the_analysis_as_json(report_page: str) -> None:
+    raw = re.search(
+        r'<script type="application/json" id="analysis">(.*?)</script>', report_page, re.S
+    )
+    assert raw is not None
+    assert json.loads(raw.group(1))["experiment"] == "scan-pos-v2"
+
+
+def test_html_escapes_text_from_the_analysis() -> None:
+    bad = analysis_example(hypothesis="<script>alert(1)</script>")
+    bad["decision"] = {"recommendation": "scrap", "reasons": ["<b>x</b>"]}
+    page = render_html(bad)
+    assert "<script>alert(1)" not in page
+    assert "&lt;b&gt;x&lt;/b&gt;" in page
+    assert 'data-recommendation="scrap"' in page
+
+
+def test_srm_mismatch_is_shouted() -> None:
+    bad = analysis_example(
+        srm={"p_value": 0.0001, "ok": False, "counts": {"control": 6, "treatment": 3}}
+    )
+    ok, text = sc.srm_summary(bad)
+    assert ok is False and "mismatch" in text
+    assert 'class="sl-note bad"' in render_html(bad)
+
+
+def test_missing_numbers_render_as_dashes() -> None:
+    sparse = analysis_example()
+    for metric in sparse["metrics"]:
+        for c in metric["comparisons"]:
+            for key in ("ci_low", "ci_high", "rel_effect", "rel_ci_low", "rel_ci_high"):
+                c[key] = None
+            c["chance_to_win"] = None
+        metric.pop("stores")
+    page = render_html(sparse)
+    assert "–" in page and "Plotly.newPlot(" in page
+
+
+def test_outcome_respects_direction() -> None:
+    time_metric = next(m for m in ANALYSIS_EXAMPLE["metrics"] if m["metric"] == "time_on_task_s")
+    faster = dict(time_metric["comparisons"][0], significant=True)
+    assert sc.outcome(time_metric, faster) == "win"
+    assert sc.outcome(time_metric, dict(faster, abs_effect=4.1)) == "loss"
+    assert sc.outcome(time_metric, time_metric["comparisons"][0]) == "flat"
+
+
+def test_figures_have_zero_line_mde_band_and_variant_colours() -> None:
+    from reports.figures import metric_figures
+
+    primary = ANALYSIS_EXAMPLE["metrics"][0]
+    figs = metric_figures(ANALYSIS_EXAMPLE, primary)
+    assert set(figs) == {"effect", "means", "stores"}
+    shapes = figs["effect"].layout.shapes
+    assert any(s.type == "line" and s.x0 == 0 for s in shapes)  # zero line
+    band = [s for s in shapes if s.type == "rect"]
+    assert band and (band[0].x0, band[0].x1) == pytest.approx((-5.0, 5.0))  # MDE ±5 pp
+    colours = [t.marker.color for t in figs["means"].data]
+    assert colours == [sc.BASELINE_COLOR, sc.VARIANT_COLORS[0]]
+    assert [t.name for t in figs["stores"].data] == ["control", "treatment"]
+
+
+def test_terminal_show_renders_every_metric() -> None:
+    from rich.console import Console
+
+    from reports.terminal import show
+
+    console = Console(record=True, width=200, color_system=None)
+    show(ANALYSIS_EXAMPLE, console)
+    text = console.export_text()
+    assert "Roll out" in text
+    for metric in ANALYSIS_EXAMPLE["metrics"]:
+        assert sc.metric_label(metric["metric"]) in text
+    assert "+6.2 pp [+1.8 pp, +10.6 pp]" in text
+    assert "Holm" in text and "Sample ratio OK" in text
+
+
+# --- against a real lab: experiments.analysis on DuckDB data ------------------------------------
+
+
+@pytest.fixture
+def real_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("STORELAB_LAB", raising=False)
+    return make_lab_with_events(tmp_path / "lab", n_sessions=24)
+
+
+def test_write_report_for_a_real_lab(real_lab) -> None:
+    path = write_report(real_lab, "scan-pos-v2")
+    assert path == real_lab.reports_dir / "scan-pos-v2.html"
+    page = path.read_text(encoding="utf-8")
+    assert "scan-pos-v2" in page and "data-recommendation=" in page
+    assert ">144<" in page.replace(",", "")  # the lab's event count (24 sessions × 6 events)
+
+
+def test_report_commands(real_lab, tmp_path: Path) -> None:
+    from reports.commands import app
+
+    runner = CliRunner()
+    out = tmp_path / "r.html"
+    result = runner.invoke(
+        app, ["html", "scan-pos-v2", "--out", str(out), "--lab", str(real_lab.root), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"path": str(out)}
+    assert out.stat().st_size > 1_000_000  # plotly.js is inside
+
+    result = runner.invoke(app, ["show", "scan-pos-v2", "--lab", str(real_lab.root), "--json"])
+    assert result.exit_code == 0, result.output
+    analysis = json.loads(result.stdout)
+    assert analysis["experiment"] == "scan-pos-v2"
+    assert {m["metric"] for m in analysis["metrics"]} >= {"task_success_rate", "misclick_rate"}
+
+    result = runner.invoke(app, ["show", "scan-pos-v2", "--lab", str(real_lab.root)])
+    assert result.exit_code == 0, result.output
+    assert "Task success rate" in result.stdout and "Misclick rate" in result.stdout
+
+
+def test_dashboard_command_line_and_url(real_lab) -> None:
+    from reports.serve import dashboard_command, dashboard_env, dashboard_url
+
+    cmd = dashboard_command(8765)
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("reports/app.py")
+    assert cmd[7:9] == ["--server.port", "8765"] and "--browser.gatherUsageStats" in cmd
+    assert dashboard_env(real_lab)["STORELAB_LAB"] == str(real_lab.root)
+    token = real_lab.config.dashboard.token
+    assert dashboard_url(real_lab, 8765).endswith(f":8765/?token={token}")
+
+
+def test_reports_commands_import_no_heavy_modules() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, reports.commands, reports.serve, reports.scorecard;"
+        "heavy = {'streamlit', 'plotly', 'duckdb', 'pandas', 'numpy', 'scipy'};"
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"

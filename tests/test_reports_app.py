@@ -1,0 +1,155 @@
+"""The analyst dashboard (reports/app.py) page by page, with streamlit's AppTest (no browser)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fixtures import ANALYSIS_EXAMPLE, make_lab_with_events, write_sessions
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "reports" / "app.py")
+TIMEOUT = 60
+
+
+@pytest.fixture
+def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A lab with 8 ingested sessions (48 events) and the spec scan-pos-v2; STORELAB_LAB set."""
+    the_lab = make_lab_with_events(tmp_path / "lab", n_sessions=8)
+    monkeypatch.setenv("STORELAB_LAB", str(the_lab.root))
+    return the_lab
+
+
+def event_count(lab) -> int:
+    from feedback.store import connect
+
+    with connect(lab) as con:
+        return con.execute("SELECT count(*) FROM events").fetchone()[0]
+
+
+def app(token: str | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    if token is not None:
+        at.query_params["token"] = token
+    return at.run()
+
+
+def all_text(at) -> str:
+    """Every piece of text the page shows (markdown, metrics, captions, alerts, titles)."""
+    parts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "error", "warning"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    return "\n".join(parts)
+
+
+def test_without_token_asks_for_it_and_shows_no_numbers(lab) -> None:
+    at = app()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["Access token"]
+    assert len(at.metric) == 0
+    text = all_text(at)
+    assert str(event_count(lab)) not in text
+    assert "scan-pos-v2" not in text
+
+
+def test_token_in_link_shows_the_real_event_count(lab) -> None:
+    at = app(lab.config.dashboard.token)
+    assert not at.exception
+    events = {m.label: m.value for m in at.metric}
+    assert events["Events"] == f"{event_count(lab):,}" == "48"
+    assert events["Sessions"] == "8"
+    assert events["Stores"] == "4"
+    assert events["Rejected lines"] == "0"
+    assert "scan-pos-v2" in all_text(at)  # the experiment list
+
+
+def test_typed_token_opens_the_dashboard(lab) -> None:
+    at = app()
+    at.text_input(key="token_entry").input(lab.config.dashboard.token).run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Events"] == "48"
+
+
+def test_wrong_token_is_rejected(lab) -> None:
+    at = app("not-the-token-at-all-xxxxx")
+    assert len(at.metric) == 0
+    assert any("does not match" in e.value for e in at.error)
+    at.text_input(key="token_entry").input("still-wrong-token-yyyyyyyy").run()
+    assert len(at.metric) == 0
+    assert any("does not match" in e.value for e in at.error)
+
+
+def test_ingest_button_ingests_new_spool_events(lab) -> None:
+    at = app(lab.config.dashboard.token)
+    assert {m.label: m.value for m in at.metric}["Events"] == "48"
+    added = write_sessions(lab, 3, seed=1)
+    at.button(key="ingest_button").click().run()
+    assert not at.exception
+    assert event_count(lab) == 48 + added
+    assert {m.label: m.value for m in at.metric}["Events"] == f"{48 + added:,}"
+    assert any(f"Ingested {added} new events" in s.value for s in at.success)
+
+
+def test_lab_without_database_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab import init_lab
+
+    empty = init_lab(tmp_path / "empty", locale="en")
+    monkeypatch.setenv("STORELAB_LAB", str(empty.root))
+    at = app(empty.config.dashboard.token)
+    assert not at.exception
+    assert any("No data yet" in i.value for i in at.info)
+
+
+def test_busy_database_is_a_message_not_a_traceback(lab, monkeypatch) -> None:
+    from lab import DatabaseBusyError
+    from reports import data
+
+    def busy(_lab):
+        raise DatabaseBusyError("locked by pid 4242")
+
+    monkeypatch.setattr(data, "lab_summary", busy)
+    monkeypatch.setattr(data, "db_version", lambda _lab: -4242)  # bypass the cache
+    at = app(lab.config.dashboard.token)
+    assert not at.exception
+    assert any("busy" in w.value for w in at.warning)
+
+
+def test_experiment_page_renders_the_scorecard(lab) -> None:
+    at = app(lab.config.dashboard.token)
+    at.switch_page("app_pages/experiment.py").run()
+    assert not at.exception
+    assert at.selectbox(key="experiment_select").value == "scan-pos-v2"
+    text = all_text(at)
+    assert "data-recommendation=" in text  # the headline
+    from experiments.spec import load_experiment
+
+    spec = load_experiment(lab, "scan-pos-v2")
+    assert len(spec.metric_roles()) == 4
+    for metric, _role in spec.metric_roles():
+        assert f'data-metric="{metric}"' in text
+    assert "Sample ratio" in text
+    assert len(at.get("plotly_chart")) >= 4 * 2
+
+
+def test_experiment_page_with_the_example_analysis(lab, monkeypatch) -> None:
+    from reports import data
+
+    monkeypatch.setattr(data, "analyze", lambda _lab, _exp: ANALYSIS_EXAMPLE)
+    monkeypatch.setattr(data, "db_version", lambda _lab: -1)  # a cache key of its own
+    at = app(lab.config.dashboard.token)
+    at.switch_page("app_pages/experiment.py").run()
+    assert not at.exception
+    text = all_text(at)
+    assert "Roll out" in text and "+6.2 pp" in text and "Holm" in text
+    assert len(at.get("plotly_chart")) == 4 * 3  # effect, means, per store for each metric
+
+
+def test_experiment_page_does_not_exist_without_token(lab) -> None:
+    at = app()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/experiment.py")
+    assert len(at.get("plotly_chart")) == 0
+    assert "data-recommendation" not in all_text(at)
