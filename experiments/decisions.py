@@ -57,14 +57,22 @@ def _good(c: dict, higher_is_better: bool) -> tuple[float, float, float]:
 
 
 def _describe(metric: dict, c: dict) -> str:
-    def num(x: float | None, spec: str) -> str:
-        return "n/a" if x is None else format(x, spec)
+    """One comparison as an analyst would say it: proportions in percentage points."""
 
+    def effect(x: float | None) -> str:
+        if x is None:
+            return "n/a"
+        return f"{x * 100:+.1f}" if metric.get("kind") == "proportion" else f"{x:+.3g}"
+
+    def p(x: float | None) -> str:
+        return "n/a" if x is None else ("< 0.001" if x < 0.001 else f"= {x:.2g}")
+
+    unit = " pp" if metric.get("kind") == "proportion" else ""
+    chance = "n/a" if c["chance_to_win"] is None else f"{c['chance_to_win']:.0%}"
     return (
-        f"{c['variant']} vs {c['baseline']} on {metric['metric']}: "
-        f"{_fmt(c['abs_effect'])} (CI {_fmt(c['ci_low'])} to {_fmt(c['ci_high'])}, "
-        f"p={num(c['p_value'], '.3g')}, adjusted p={num(c['p_adjusted'], '.3g')}, "
-        f"chance to win {num(c['chance_to_win'], '.0%')})"
+        f"{c['variant']} vs {c['baseline']} on {metric['metric']}: {effect(c['abs_effect'])}{unit} "
+        f"(95% CI {effect(c['ci_low'])} to {effect(c['ci_high'])}{unit}; "
+        f"p {p(c['p_value'])}, adjusted p {p(c['p_adjusted'])}; chance to win {chance})"
     )
 
 
