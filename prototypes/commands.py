@@ -186,8 +186,60 @@ def _spec_files(target: str | None, lab_path: Path | None) -> list[Path]:
     return [file]
 
 
-# --- run and qr ------------------------------------------------------------------------------
-# `storelab prototype run ID [--store S01] [--variant auto|NAME] [--device kiosk|phone]
-# [--port N]` and `storelab prototype qr ID --stores S01,S02` are added below by the runtime
-# work (prototypes/runtime). Use `_spec_files(target, lab)` to find the spec and
-# `prototypes.spec.load_prototype(...).resolve(version, variant)` for what to render.
+# --- run and qr: thin wrappers over prototypes.runtime.launch ------------------------------
+
+
+@app.command("run")
+def run_command(
+    prototype_id: Annotated[str, typer.Argument(help="The prototype to run.")],
+    store: Annotated[str, typer.Option(help="Store the events are recorded for.")] = "S01",
+    variant: Annotated[
+        str, typer.Option(help="auto (from the lab's experiment, else base) or a variant name.")
+    ] = "auto",
+    device: Annotated[
+        str | None, typer.Option(help="kiosk or phone. Default: the prototype's touchpoint.")
+    ] = None,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8502,
+    version: Annotated[int | None, typer.Option(help="Version to show. Default: current.")] = None,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="Team preview: screen ids, task panel, restart.")
+    ] = False,
+    lab: LabOption = None,
+) -> None:
+    """Serve a prototype for customers (or the team, with --preview) until Ctrl-C."""
+    from prototypes.runtime.launch import run_prototype
+
+    proc = run_prototype(
+        open_lab(lab), prototype_id, store, variant, device, port, preview, version
+    )
+    try:
+        raise typer.Exit(proc.wait())
+    except KeyboardInterrupt:
+        import os
+        import signal
+
+        os.killpg(proc.pid, signal.SIGTERM)
+        raise typer.Exit(proc.wait()) from None
+
+
+@app.command("qr")
+def qr_command(
+    prototype_id: Annotated[str, typer.Argument(help="The prototype customers should open.")],
+    stores: Annotated[str, typer.Option(help="Comma-separated store ids, e.g. S01,S02.")],
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Where phones reach the runtime. Default: this machine, port 8502."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Output HTML file.")] = None,
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Write a printable sheet with one QR code per store, linking to that store's URL."""
+    from prototypes.runtime.launch import write_qr_sheet
+
+    ids = [s.strip() for s in stores.split(",") if s.strip()]
+    path = write_qr_sheet(open_lab(lab), prototype_id, ids, base_url, out)
+    if json_:
+        print_json({"path": str(path), "stores": ids})
+    else:
+        console().print(f"Wrote {path} ({len(ids)} store(s)); print it and put it up in the store.")
