@@ -1,0 +1,518 @@
+"""One pilot customer's visit: which variant they see, where they are, and the events they cause.
+
+Nothing here draws anything (``app.py`` and ``render.py`` do): this module holds
+
+- ``RunContext`` and ``resolve_run``: which prototype version and variant a session shows and
+  which experiment it belongs to (``variant=auto``: the store's variant for unit=store
+  experiments, a hash of the session id for unit=session ones, else the base variant);
+- ``CustomerSession``: the journey state machine (welcome/consent → mission → screens → questions
+  → comment → thanks) and an *outbox* of contract events. Widget callbacks put events in the
+  outbox; ``flush`` writes them, in order, to the process-wide sink after every callback of a
+  script run has run, so that a tap's x/y reported by the browser (``taps.py``) can be joined
+  to the button tap Python saw;
+- ``shared_sink``: the one ``SpoolSink`` per server process (``st.cache_resource``).
+
+Consent: until the customer says yes, only ``session_start``, ``consent`` and ``session_end`` are
+written. The runtime never opens the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from feedback.events import Event
+from prototypes.spec import BASE_VARIANT, Prototype, PrototypeView, Question, Task
+
+if TYPE_CHECKING:
+    from experiments.spec import ExperimentSpec
+    from lab import Lab
+
+ALWAYS_ALLOWED = frozenset({"session_start", "consent", "session_end"})
+"""Event types written even without consent."""
+POSITION_TTL_S = 2.0
+"""How long a browser-reported tap position waits for the Python-side tap it belongs to."""
+IDLE_TIMEOUT_S = {"kiosk": 90, "phone": 300, "web": 300}
+THANKS_RESET_S = 20
+"""Kiosk: the thank-you (or no-thanks) screen resets for the next customer after this."""
+
+# --- which version, variant and experiment ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every event of a session carries, and what the runtime renders."""
+
+    prototype_id: str
+    version: int
+    variant: str
+    """The variant name written to events (the experiment's name when there is one)."""
+    view_variant: str
+    """The prototype variant rendered (``control`` = the base)."""
+    store_id: str
+    device: str
+    experiment_id: str | None = None
+    assignment: str = "none"
+    """How the variant was chosen: ``store``, ``session``, ``forced`` or ``none``."""
+    preview: bool = False
+
+
+def find_experiment(
+    lab: Lab, prototype_id: str, today: dt.date | None = None
+) -> ExperimentSpec | None:
+    """The lab's experiment on this prototype: one running today first, else the latest start.
+
+    Unreadable experiment files are skipped (the CLI reports them; a kiosk must keep running).
+    """
+    from experiments.spec import list_experiments, load_experiment
+    from lab import StorelabError
+
+    day = today or dt.date.today()
+    found = []
+    for exp_id in list_experiments(lab):
+        try:
+            spec = load_experiment(lab, exp_id)
+        except StorelabError:
+            continue
+        if spec.prototype == prototype_id:
+            found.append(spec)
+    if not found:
+        return None
+    running = [s for s in found if s.start <= day <= s.end]
+    pool = running or found
+    return max(pool, key=lambda s: (s.start, s.id))
+
+
+def _prototype_variant(proto: Prototype, version: int, name: str | None, fallback: str) -> str:
+    """The prototype variant for an experiment arm: its ``variant:``, else a same-named one."""
+    names = proto.variant_names(version)
+    if name and name in names:
+        return name
+    return fallback if fallback in names else BASE_VARIANT
+
+
+def resolve_run(
+    lab: Lab,
+    proto: Prototype,
+    *,
+    store_id: str,
+    device: str,
+    session_id: uuid.UUID,
+    variant: str = "auto",
+    version: int | None = None,
+    preview: bool = False,
+) -> RunContext:
+    """Decide version, rendered variant, event variant and experiment for one session.
+
+    ``variant="auto"``: an experiment on this prototype decides (unit=store: the store's arm,
+    unit=session: ``assign_variant(experiment, session_id, allocation)``); the arm's ``version``
+    is shown unless ``version`` is given. Stores outside a unit=store experiment and prototypes
+    without an experiment get the base variant. ``variant=NAME``: an experiment arm of that name
+    (recorded with ``assignment="forced"``), else the prototype variant of that name.
+    """
+    from experiments.assignment import assign_variant, variant_for_store
+    from lab import InvalidInputError
+
+    exp = find_experiment(lab, proto.id)
+    arm: str | None = None
+    assignment = "none"
+    if exp is not None:
+        if variant == "auto":
+            if exp.unit == "store":
+                arm = variant_for_store(exp, store_id)
+                assignment = "store" if arm else "none"
+            else:
+                arm = assign_variant(exp.id, session_id, exp.allocation)
+                assignment = "session"
+        elif variant in exp.variants:
+            arm, assignment = variant, "forced"
+    if arm is not None and exp is not None:
+        arm_spec = exp.variants[arm]
+        shown_version = version or arm_spec.version
+        if shown_version not in proto.version_numbers:
+            shown_version = proto.current_version
+        view_variant = _prototype_variant(proto, shown_version, arm_spec.variant, arm)
+        return RunContext(
+            prototype_id=proto.id,
+            version=shown_version,
+            variant=arm,
+            view_variant=view_variant,
+            store_id=store_id,
+            device=device,
+            experiment_id=exp.id,
+            assignment=assignment,
+            preview=preview,
+        )
+    shown_version = version or proto.current_version
+    if shown_version not in proto.version_numbers:
+        raise InvalidInputError(
+            f"Prototype {proto.id!r} has no version {shown_version}; "
+            f"versions: {', '.join(map(str, proto.version_numbers))}."
+        )
+    name = BASE_VARIANT if variant in ("auto", "", None) else variant
+    if name not in proto.variant_names(shown_version):
+        raise InvalidInputError(
+            f"Prototype {proto.id!r} has no variant {name!r}; "
+            f"variants: {', '.join(proto.variant_names(shown_version))}."
+        )
+    return RunContext(
+        prototype_id=proto.id,
+        version=shown_version,
+        variant=name,
+        view_variant=name,
+        store_id=store_id,
+        device=device,
+        experiment_id=None,
+        assignment="forced" if name != BASE_VARIANT else "none",
+        preview=preview,
+    )
+
+
+# --- the customer's journey -------------------------------------------------------------------
+
+PHASES = ("welcome", "declined", "mission", "screen", "question", "thanks", "browse")
+"""welcome: consent; declined: said no; mission: task card; screen: a prototype screen during a
+task or free exploration; question: a scale or the comment; thanks: done; browse: looking
+around after saying no (nothing is recorded)."""
+
+
+@dataclass
+class CustomerSession:
+    """One anonymous visit. Mutated by widget callbacks; ``flush`` writes its events."""
+
+    ctx: RunContext
+    view: PrototypeView
+    locale: str
+    session_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    phase: str = "welcome"
+    consent: bool | None = None
+    screen: str | None = None
+    task_index: int = 0
+    task_active: bool = False
+    task_started_at: float | None = None
+    path: list[str] = field(default_factory=list)
+    questions: list[Question] = field(default_factory=list)
+    question_index: int = 0
+    last_outcome: str | None = None
+    """``success``, ``abandon`` or ``fail`` of the task just finished (for the next card)."""
+    awaiting_next: bool = False
+    """A goal was reached: the goal screen stays with a 'done – continue' bar until tapped."""
+    asked_final: bool = False
+    ended: bool = False
+    selections: dict[str, str] = field(default_factory=dict)
+    """Picker and slot choices per element id (what the customer tapped, for display only)."""
+    outbox: list[tuple[Event, str | None]] = field(default_factory=list)
+    positions: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    recent_taps: dict[str, float] = field(default_factory=dict)
+    key_elements: dict[str, str] = field(default_factory=dict)
+    """Widget key (as the browser sees it) -> element id, for taps reported by the browser."""
+    last_activity: float = field(default_factory=time.monotonic)
+
+    # --- events -------------------------------------------------------------------------------
+
+    @property
+    def recording(self) -> bool:
+        return self.consent is True and not self.ended
+
+    def emit(self, type_: str, *, key: str | None = None, **fields: Any) -> Event | None:
+        """Queue one contract event (dropped without consent, except start/consent/end)."""
+        if type_ not in ALWAYS_ALLOWED and not self.recording:
+            return None
+        props = dict(fields.pop("props", None) or {})
+        if self.ctx.preview:
+            props["preview"] = True
+        if self.ctx.assignment != "none" and type_ == "session_start":
+            props["assignment"] = self.ctx.assignment
+        fields.setdefault("screen", self.screen)
+        event = Event(
+            session_id=self.session_id,
+            experiment_id=self.ctx.experiment_id,
+            prototype_id=self.ctx.prototype_id,
+            prototype_version=self.ctx.version,
+            variant=self.ctx.variant,
+            store_id=self.ctx.store_id,
+            device=self.ctx.device,
+            type=type_,
+            props=props,
+            **fields,
+        )
+        self.outbox.append((event, key))
+        return event
+
+    def flush(self, write: Callable[[Event], None]) -> int:
+        """Write queued events in order; taps get the x/y the browser reported for their key."""
+        now = time.monotonic()
+        written = 0
+        for event, key in self.outbox:
+            if key is not None:
+                pos = self.positions.pop(key, None)
+                if pos is not None and now - pos[2] <= POSITION_TTL_S:
+                    event = event.model_copy(update={"x": pos[0], "y": pos[1]})
+                else:
+                    self.recent_taps[key] = now
+            write(event)
+            written += 1
+        self.outbox.clear()
+        for key, (x, y, seen) in list(self.positions.items()):
+            if now - seen > POSITION_TTL_S:
+                # A tap on an element that no callback claimed (a text field, a picker that
+                # re-rendered first): still a tap, on that element.
+                del self.positions[key]
+                element = self.key_elements.get(key)
+                if element is not None and self.recording:
+                    tap = self._event("tap", element=element, x=x, y=y)
+                    write(tap)
+                    written += 1
+        self.recent_taps = {k: t for k, t in self.recent_taps.items() if now - t <= POSITION_TTL_S}
+        return written
+
+    def _event(self, type_: str, **fields: Any) -> Event:
+        self.emit(type_, **fields)
+        event, _ = self.outbox.pop()
+        return event
+
+    def browser_taps(self, taps: list[dict[str, Any]]) -> None:
+        """Taps the browser saw (``taps.py``): misclicks become events, hits give positions.
+
+        A tap counts only on a prototype screen (the browser sends the screen id it saw);
+        taps on the runtime's own chrome (language toggle, task bar) are not sent at all.
+        """
+        now = time.monotonic()
+        self.last_activity = now
+        for tap in taps:
+            screen = tap.get("screen")
+            if not screen or self.phase != "screen" or screen not in self.view.screens:
+                continue
+            x, y = _share(tap.get("x")), _share(tap.get("y"))
+            key = tap.get("key")
+            if tap.get("hit"):
+                if key and key in self.key_elements:
+                    if key in self.recent_taps:  # the tap event already went out without x/y
+                        self.recent_taps.pop(key)
+                    else:
+                        self.positions[key] = (x, y, now)
+                continue
+            self.emit("misclick", screen=screen, x=x, y=y)
+
+    # --- the flow -----------------------------------------------------------------------------
+
+    @property
+    def tasks(self) -> list[Task]:
+        return self.view.tasks
+
+    @property
+    def task(self) -> Task | None:
+        if self.task_index < len(self.tasks):
+            return self.tasks[self.task_index]
+        return None
+
+    @property
+    def question(self) -> Question | None:
+        if self.question_index < len(self.questions):
+            return self.questions[self.question_index]
+        return None
+
+    def start(self, consent: bool) -> None:
+        """The customer tapped 'continue' (True) or 'no thanks' (False) on the welcome screen."""
+        self.last_activity = time.monotonic()
+        self.emit("session_start", screen=None, props={"locale": self.locale})
+        self.consent = consent
+        self.emit("consent", screen=None, value=1 if consent else 0)
+        if not consent:
+            self.end("abandoned")
+            self.phase = "declined"
+            return
+        if self.tasks:
+            self.task_index = 0
+            self.phase = "mission"
+        else:
+            self.show(self.view.start_screen)
+
+    def browse(self) -> None:
+        """After 'no thanks': look around anyway, nothing recorded."""
+        self.phase = "browse"
+        self.screen = self.view.start_screen
+
+    def start_task(self) -> None:
+        task = self.task
+        if task is None:
+            return
+        self.task_active = True
+        self.task_started_at = time.monotonic()
+        self.path = []
+        self.emit("task_start", task=task.id, screen=task.start_screen)
+        self.show(task.start_screen)
+
+    def show(self, screen_id: str) -> None:
+        """Go to a prototype screen (screen_view), finishing the task if it is a goal."""
+        self.phase = "browse" if self.phase == "browse" else "screen"
+        self.screen = screen_id
+        self.path.append(screen_id)
+        self.emit("screen_view", screen=screen_id)
+        task = self.task
+        if self.task_active and task is not None and screen_id in task.goal_screens:
+            self.finish_task("success")
+
+    def navigate(self, element_id: str, target: str, key: str | None = None) -> None:
+        """A button, hotspot, scan, banner or product was tapped: tap event, then go."""
+        self.last_activity = time.monotonic()
+        self.emit("tap", element=element_id, key=key, props={"target": target})
+        if target in self.view.screens:
+            self.show(target)
+
+    def tap(self, element_id: str, key: str | None = None, **props: Any) -> None:
+        """A tap on an element that does not navigate (a size chip, a slot, a field)."""
+        self.last_activity = time.monotonic()
+        self.emit("tap", element=element_id, key=key, props=props)
+
+    def elapsed(self) -> float:
+        if self.task_started_at is None:
+            return 0.0
+        return round(time.monotonic() - self.task_started_at, 3)
+
+    def finish_task(self, outcome: str) -> None:
+        """success (goal reached), abandon ('I give up') or fail (time limit)."""
+        task = self.task
+        if task is None or not self.task_active:
+            return
+        kind = {"success": "task_success", "abandon": "task_abandon", "fail": "task_fail"}[outcome]
+        self.emit(
+            kind,
+            task=task.id,
+            value=self.elapsed(),
+            props={"path": list(self.path), "expected_path": list(task.expected_path)},
+        )
+        self.task_active = False
+        self.last_outcome = outcome
+        self.questions = self.view.questions_after(task.id)
+        self.question_index = 0
+        self.task_index += 1
+        if outcome == "success":
+            self.awaiting_next = True  # let the customer see the goal screen first
+        else:
+            self._next_after_questions()
+
+    def proceed(self) -> None:
+        """'Continue' on the success bar: questions about the task, the next task or the end."""
+        self.last_activity = time.monotonic()
+        self.awaiting_next = False
+        self._next_after_questions()
+
+    def check_time_limit(self) -> bool:
+        """Fail the running task when its ``time_limit_s`` has passed (True if it did)."""
+        task = self.task
+        limit = task.time_limit_s if task is not None else None
+        if self.task_active and limit and self.elapsed() > limit:
+            self.finish_task("fail")
+            return True
+        return False
+
+    def done_exploring(self) -> None:
+        """Free exploration (no tasks): the customer tapped 'done'."""
+        self.last_activity = time.monotonic()
+        self.task_index = len(self.tasks)
+        self.questions = []
+        self.question_index = 0
+        self._next_after_questions()
+
+    def _next_after_questions(self) -> None:
+        if self.question is not None:
+            self.phase = "question"
+            return
+        if self.task is not None:
+            self.phase = "mission"
+            return
+        final = self.view.questions_after(None)
+        if final and not self.asked_final:
+            self.asked_final = True
+            self.questions = final
+            self.question_index = 0
+            self.phase = "question"
+            return
+        self.complete()
+
+    def answer(self, value: float | None = None, text: str | None = None) -> None:
+        """Answer (or skip, with neither) the current question and move on."""
+        self.last_activity = time.monotonic()
+        q = self.question
+        if q is None:
+            return
+        if q.scale is None:
+            if text and text.strip():
+                self.emit("comment", question=q.id, task=q.after_task, text=text.strip()[:2000])
+        elif value is not None:
+            self.emit("answer", question=q.id, task=q.after_task, value=float(value))
+        self.question_index += 1
+        self._next_after_questions()
+
+    def complete(self) -> None:
+        self.phase = "thanks"
+        self.screen = None
+        self.end("completed")
+
+    def end(self, reason: str) -> None:
+        """session_end once (completed, idle_timeout, abandoned)."""
+        if self.ended or self.consent is None:
+            return
+        self.emit("session_end", screen=self.screen, props={"reason": reason})
+        self.ended = True
+
+    @property
+    def started(self) -> bool:
+        return self.consent is not None
+
+    def idle_timeout_s(self) -> int | None:
+        """Seconds without a tap after which the browser should report idleness (or None)."""
+        if self.phase in ("thanks", "declined"):
+            return THANKS_RESET_S if self.ctx.device == "kiosk" else None
+        if self.phase == "welcome":
+            return None
+        return IDLE_TIMEOUT_S.get(self.ctx.device, 300)
+
+
+def _share(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return min(1.0, max(0.0, v))
+
+
+# --- the process-wide sink --------------------------------------------------------------------
+
+
+def shared_sink(spool_dir: str):
+    """The one ``SpoolSink`` of this server process for a spool folder (thread-safe)."""
+    import streamlit as st
+
+    return _cached_sink(st)(spool_dir)
+
+
+_SINK_FACTORY = None
+
+
+def _cached_sink(st):
+    global _SINK_FACTORY
+    if _SINK_FACTORY is None:
+
+        @st.cache_resource(show_spinner=False)
+        def spool_sink(spool_dir: str):
+            from feedback.sink import SpoolSink
+
+            return SpoolSink(spool_dir)
+
+        _SINK_FACTORY = spool_sink
+    return _SINK_FACTORY
+
+
+__all__ = [
+    "CustomerSession",
+    "RunContext",
+    "find_experiment",
+    "resolve_run",
+    "shared_sink",
+]

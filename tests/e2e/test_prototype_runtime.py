@@ -1,0 +1,202 @@
+"""The prototype runtime in a real browser: taps, misclicks and screenshots on phone and kiosk.
+
+A module-scoped fixture scaffolds two prototypes into a fresh lab and starts the runtime through
+``prototypes.runtime.launch.run_prototype`` (the same function ``storelab prototype run`` calls)
+on a free port; the server's output is printed when the module ends. Chromium is Debian's
+(``/usr/bin/chromium``), never a downloaded one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+KIOSK = {"width": 1920, "height": 1080}
+KIOSK_TEMPLATE = "personal-recommendation"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def runtime_lab(tmp_path_factory: pytest.TempPathFactory):
+    from lab import init_lab
+    from prototypes.scaffold import new_prototype
+
+    lab = init_lab(tmp_path_factory.mktemp("runtime") / "lab")
+    new_prototype(lab, "scan-and-discover", "scan-and-discover")
+    new_prototype(lab, KIOSK_TEMPLATE, KIOSK_TEMPLATE)
+    return lab
+
+
+@pytest.fixture(scope="module")
+def runtime_server(runtime_lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The runtime for ``runtime_lab`` on a free port; yields its base URL."""
+    from prototypes.runtime.launch import run_prototype
+
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("runtime-server") / "streamlit.log"
+    with log_path.open("w") as log:
+        proc = run_prototype(runtime_lab, "scan-and-discover", port=port, quiet=True, output=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {proc.returncode}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                    if resp.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("streamlit did not become healthy in 90 s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except (ProcessLookupError, OSError):
+            pass
+        except Exception:  # noqa: BLE001 - still kill it
+            os.killpg(proc.pid, signal.SIGKILL)
+        print("\n--- runtime server output ---\n" + log_path.read_text(errors="replace"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def tap(page, key: str) -> None:
+    """Tap the button with this widget key (scrolled to the middle, clear of the task bar)."""
+    button = page.locator(f".st-key-{key} button").first
+    button.wait_for(state="visible", timeout=30_000)
+    button.evaluate("e => e.scrollIntoView({block: 'center'})")
+    page.wait_for_timeout(150)
+    button.click()
+    page.wait_for_timeout(600)
+
+
+def wait_for(page, selector: str) -> None:
+    page.locator(selector).first.wait_for(state="visible", timeout=30_000)
+
+
+def settle(page) -> None:
+    page.wait_for_timeout(900)
+
+
+def spool(lab) -> list[dict]:
+    rows = []
+    for path in sorted(lab.spool_dir.glob("*.jsonl*")):
+        rows += [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x]
+    return rows
+
+
+def wait_for_events(lab, predicate, timeout: float = 15.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = spool(lab)
+        if predicate(rows) or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.3)
+
+
+def test_phone_scan_and_discover_taps_misclick_and_screenshot(
+    runtime_server, runtime_lab, browser
+) -> None:
+    from feedback.events import Event
+
+    page = browser.new_page(viewport=PHONE)
+    page.goto(f"{runtime_server}/?prototype=scan-and-discover&store=S01&device=phone")
+    tap(page, "sl_consent_yes")
+    tap(page, "sl_start_task")
+    wait_for(page, ".st-key-el_scanbtn__scan__scanner")
+    settle(page)
+    # a tap on empty space (the intro text) is a misclick with its position
+    box = page.locator(".sl-text").first.bounding_box()
+    page.mouse.click(box["x"] + 10, box["y"] + box["height"] / 2)
+    settle(page)
+    tap(page, "el_scanbtn__scan__scanner")
+    wait_for(page, ".st-key-el_btn__product__to-availability")
+    settle(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "phone-scan-and-discover.png"))
+    tap(page, "el_btn__product__to-availability")
+    wait_for(page, ".st-key-sl_next")
+    tap(page, "sl_next")
+    tap(page, "sl_scale_6")  # seq after find-size
+    wait_for(page, ".st-key-sl_start_task")
+    page.close()
+
+    rows = wait_for_events(
+        runtime_lab,
+        lambda r: any(e["type"] == "answer" for e in r) and any(e["type"] == "misclick" for e in r),
+    )
+    for row in rows:
+        Event.model_validate(row)
+    types = [e["type"] for e in rows]
+    assert types[:3] == ["session_start", "consent", "task_start"]
+    misclicks = [e for e in rows if e["type"] == "misclick"]
+    assert misclicks, types
+    m = misclicks[0]
+    assert m["screen"] == "scan" and 0 <= m["x"] <= 1 and 0 <= m["y"] <= 1
+    assert m["device"] == "phone" and m["store_id"] == "S01"
+    taps = [e for e in rows if e["type"] == "tap"]
+    assert [t["element"] for t in taps][:2] == ["scanner", "to-availability"]
+    assert any(t["x"] is not None for t in taps), "the browser should give taps their position"
+    success = next(e for e in rows if e["type"] == "task_success")
+    assert success["task"] == "find-size" and success["screen"] == "availability"
+    answer = next(e for e in rows if e["type"] == "answer")
+    assert (answer["question"], answer["value"], answer["task"]) == ("seq", 6, "find-size")
+
+
+def test_kiosk_screenshot_and_questionnaire(runtime_server, runtime_lab, browser) -> None:
+    page = browser.new_page(viewport=KIOSK)
+    page.goto(f"{runtime_server}/?prototype={KIOSK_TEMPLATE}&store=S02&device=kiosk&lang=de")
+    tap(page, "sl_consent_yes")
+    tap(page, "sl_start_task")
+    wait_for(page, "[class*='st-key-el_hit__home__']")
+    settle(page)
+    page.screenshot(path=str(SCREENSHOTS / f"kiosk-{KIOSK_TEMPLATE}.png"))
+    tap(page, "sl_give_up")
+    wait_for(page, ".st-key-sl_scale_7")
+    assert page.locator(".st-key-sl_scale_1 button").bounding_box()["height"] >= 72
+    page.close()
+    rows = wait_for_events(runtime_lab, lambda r: any(e["type"] == "task_abandon" for e in r))
+    abandon = [e for e in rows if e["type"] == "task_abandon"]
+    assert abandon and abandon[0]["device"] == "kiosk" and abandon[0]["store_id"] == "S02"
