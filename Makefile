@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast e2e lint format bench browser clean
+.PHONY: install demo test test-fast e2e screenshots lint format bench browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +19,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/storelab demo --lab demo-lab --port $(PORT)
 
-## Debian's chromium for the browser tests (never `playwright install`: it downloads a browser)
+## Debian's chromium (+ colour emoji font) for the browser tests; never `playwright install`
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
-	  else echo "Browser tests need Debian's chromium: sudo apt-get install chromium"; fi; }
+	@command -v chromium >/dev/null 2>&1 && [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	    apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; \
+	  else echo "Browser tests need: sudo apt-get install chromium fonts-noto-color-emoji"; fi; }
 
 ## All tests: unit, CLI, statistics, AppTest pages and the browser suite
 test: $(STAMP) browser
@@ -35,6 +36,10 @@ test-fast: $(STAMP)
 
 e2e: $(STAMP) browser
 	$(PY) -m pytest -q -m e2e
+
+## Refresh the pictures in docs/screenshots from the browser suite
+screenshots: $(STAMP) browser
+	STORELAB_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q -m e2e
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -21,32 +21,27 @@ from reports.app_pages import _shared  # noqa: E402
 PAGES = Path(__file__).resolve().parent / "app_pages"
 
 
-def prototype_pages() -> list:
-    """ROOM FOR THE PROTOTYPES GALLERY — owned by ``prototypes.runtime``, not by reports.
+def play_page():
+    """The customer-facing prototype page (public: customers in the store have no token)."""
+    from prototypes.runtime.app import play_page as render
 
-    When ``prototypes.runtime.gallery`` exists and has ``render()`` (a Streamlit page function
-    that lists the lab's prototypes and links to their previews), it appears here as the
-    "Prototypes" page. Until then the navigation simply has no such page.
-    """
-    try:
-        from prototypes.runtime import gallery
-    except ModuleNotFoundError as exc:
-        if exc.name in ("prototypes.runtime.gallery", "prototypes.runtime", "prototypes"):
-            return []
-        raise
-    except ImportError:
-        return []
-    render = getattr(gallery, "render", None)
-    if render is None:
-        return []
-    return [st.Page(render, title="Prototypes", icon=":material/touch_app:", url_path="prototypes")]
+    return st.Page(render, title="Play", icon=":material/smartphone:", url_path="play")
+
+
+def gallery_page():
+    """The team's gallery of the lab's prototypes with "try it" links to the play page."""
+    from prototypes.runtime.gallery import gallery_page as render
+
+    return st.Page(render, title="Prototypes", icon=":material/touch_app:", url_path="prototypes")
 
 
 def main() -> None:
     st.set_page_config(page_title="storelab · analyst", page_icon="🧪", layout="wide")
     lab = _shared.current_lab()
     if not _shared.authorised(lab):
-        st.navigation([st.Page(_shared.sign_in_page, title="Sign in")], position="hidden").run()
+        # Customers reach /play from the QR code or kiosk; everything else needs the token.
+        sign_in = st.Page(_shared.sign_in_page, title="Sign in", default=True)
+        st.navigation([sign_in, play_page()], position="hidden").run()
         return
     pages = {
         "Analysis": [
@@ -65,9 +60,7 @@ def main() -> None:
             ),
         ],
     }
-    gallery = prototype_pages()  # the Prototypes gallery (prototypes.runtime) goes here
-    if gallery:
-        pages["Prototypes"] = gallery
+    pages["Prototypes"] = [gallery_page(), play_page()]
     st.navigation(pages, position="top").run()
 
 

@@ -218,7 +218,7 @@ def write_qr_sheet(
     for store_id in stores:
         s = known[store_id]
         url = prototype_url(base, prototype_id, store_id, device)
-        svg = segno.make(url, error="m").svg_inline(scale=6, border=2, dark="#101828")
+        svg = segno.make(url, error="m").svg_inline(border=4, dark="#101828", omitsize=True)
         cards.append(
             '<section class="card">'
             f'<div class="qr">{svg}</div>'

@@ -20,7 +20,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# `make screenshots` refreshes the pictures in docs/; ordinary test runs leave the checkout clean.
+SCREENSHOTS = Path(
+    os.environ.get("STORELAB_SCREENSHOTS")
+    or Path(os.environ.get("TMPDIR", "/tmp")) / "storelab-shots"
+)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -57,16 +61,11 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> Non
 
 @pytest.fixture(scope="module")
 def e2e_lab(tmp_path_factory: pytest.TempPathFactory):
-    """A lab with simulated pilot data (12 stores), or a small hand-made one as a fallback."""
+    """A lab with simulated pilot data (12 stores, 2,000 sessions)."""
     from lab import init_lab
+    from sample_data.generate import generate_sample
 
     root = tmp_path_factory.mktemp("e2e") / "pilot"
-    try:
-        from sample_data.generate import generate_sample
-    except ImportError:  # pragma: no cover - sample_data is part of the distribution
-        from fixtures import make_lab_with_events
-
-        return make_lab_with_events(root, n_sessions=40)
     lab = init_lab(root, locale="en")
     generate_sample(lab, stores=12, sessions=2000, seed=7, effects={"task_success_rate": 0.08})
     return lab

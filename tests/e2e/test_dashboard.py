@@ -57,6 +57,24 @@ def test_no_data_without_the_token(dashboard_server, e2e_lab, browser_page) -> N
     assert f"{event_count(e2e_lab):,}" not in body
 
 
+def test_customers_play_without_token_and_team_sees_the_gallery(
+    dashboard_server, e2e_lab, browser_page
+) -> None:
+    """The dashboard server also serves the click dummies: /play is public, the gallery not."""
+    page = browser_page
+    page.goto(f"{dashboard_server}/play?prototype=scan-and-discover&store=S02&device=phone")
+    wait_for_app(page)
+    page.get_by_role("button", name=re.compile("Let's start|Los geht")).wait_for(timeout=60_000)
+    page.goto(f"{dashboard_server}/prototypes?token={e2e_lab.config.dashboard.token}")
+    wait_for_app(page)
+    page.get_by_text("scan-and-discover").first.wait_for(timeout=60_000)
+    assert page.get_by_role("link", name=re.compile("Phone")).count() >= 1
+    page.goto(f"{dashboard_server}/prototypes")
+    wait_for_app(page)
+    page.get_by_text("Access token").first.wait_for(timeout=60_000)
+    assert page.get_by_role("link", name=re.compile("Phone")).count() == 0
+
+
 def test_html_report_renders_offline(e2e_lab, browser_page, tmp_path) -> None:
     from experiments.spec import list_experiments
     from reports.htmlreport import write_report
