@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 DEMO_MARKER = ".storelab-demo"
 DEFAULT_SESSIONS = 12_000
 DEFAULT_SEED = 7
-PILOT_WEEKS = 4
 # What the simulated pilots "really" did. Store-randomised: showing sizes in nearby stores
 # helps customers find their size. Session-randomised: recommending the descaler to toaster
 # buyers (segment of one) makes the recommendation task easier.
@@ -65,12 +64,6 @@ def prepare_demo_lab(path: Path | str, locale: str = "de") -> Lab:
     return lab
 
 
-def finished_pilot_window(today: date, weeks: int = PILOT_WEEKS) -> tuple[date, date]:
-    """The last ``weeks`` full weeks (Monday to Sunday) that ended before ``today``."""
-    end = today - timedelta(days=today.isoweekday())  # last Sunday before today
-    return end - timedelta(days=7 * weeks - 1), end
-
-
 def write_session_experiment(lab: Lab, start: date, end: date) -> None:
     """A session-randomised experiment on the personal-recommendation prototype."""
     from experiments.spec import parse_experiment, write_experiment
@@ -112,12 +105,12 @@ def run_demo(
     """Fill a fresh demo lab with a simulated pilot, analyse it and write the reports."""
     from experiments.analysis import analyze_all
     from reports.htmlreport import write_report
-    from sample_data.generate import generate_sample
+    from sample_data.generate import finished_pilot_window, generate_sample
 
     say = step or (lambda _msg: None)
     say(f"Creating a fresh demo lab in {path}")
     lab = prepare_demo_lab(path)
-    start, end = finished_pilot_window(date.today())
+    start, end = finished_pilot_window()
     say(
         f"Store-randomised pilot, {start:%d.%m.}–{end:%d.%m.%Y}: simulating {sessions:,} "
         f"customer sessions in 12 stores (seed {seed})"

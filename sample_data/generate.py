@@ -8,7 +8,7 @@ writes events through the spool like the prototype runtime does, and ingests the
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -17,8 +17,18 @@ if TYPE_CHECKING:
 PROTOTYPE_ID = "scan-and-discover"
 TEMPLATE_ID = "scan-and-discover"
 EXPERIMENT_ID = "scan-and-discover-pilot"
-PILOT_START = date(2026, 11, 2)  # a Monday; fixed so that a seed always gives the same data
-PILOT_END = date(2026, 11, 29)
+PILOT_WEEKS = 4
+
+
+def finished_pilot_window(today: date | None = None, weeks: int = PILOT_WEEKS) -> tuple[date, date]:
+    """The last ``weeks`` full weeks (Monday to Sunday) that ended before ``today``.
+
+    Sample pilots are dated there so that they read as finished: the analysis can then say
+    what to decide rather than "keep running". The truth file records the period used.
+    """
+    today = today or date.today()
+    end = today - timedelta(days=today.isoweekday())  # the last Sunday before today
+    return end - timedelta(days=7 * weeks - 1), end
 
 
 def parse_effects(items: list[str] | None) -> dict[str, float]:
@@ -62,8 +72,8 @@ def ensure_experiment(
     lab: Lab,
     store_ids: list[str],
     experiment_id: str | None = None,
-    start: date = PILOT_START,
-    end: date = PILOT_END,
+    start: date | None = None,
+    end: date | None = None,
 ) -> tuple[Any, bool]:
     """The experiment to simulate: ``experiment_id``, else the lab's first, else a new one."""
     from experiments.spec import (
@@ -80,6 +90,8 @@ def ensure_experiment(
     if existing:
         return load_experiment(lab, existing[0]), False
     ensure_prototype(lab)
+    if start is None or end is None:
+        start, end = finished_pilot_window()
     proto = load_prototype(lab.prototypes_dir / PROTOTYPE_ID / "prototype.yaml")
     version = proto.current_version
     variants = proto.variant_names(version)
@@ -123,12 +135,13 @@ def generate_sample(
     icc: float = 0.03,
     ingest: bool = True,
     ingest_progress: Callable[[int, int, str], None] | None = None,
-    start: date = PILOT_START,
-    end: date = PILOT_END,
+    start: date | None = None,
+    end: date | None = None,
 ) -> dict[str, Any]:
     """Stores, prototype and experiment (if missing), simulated events, ingest; a summary.
 
-    ``start``/``end`` date a newly made experiment (an existing spec keeps its own dates).
+    ``start``/``end`` date a newly made experiment (default: the four full weeks before today;
+    an existing spec keeps its own dates).
     """
     from sample_data.simulate import simulate_pilot, validate_effects
 

@@ -78,3 +78,14 @@ def test_cli_module_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_sample_pilots_are_dated_to_finished_weeks():
+    from datetime import date
+
+    from sample_data.generate import finished_pilot_window
+
+    # Monday 23 Nov 2026: the four full weeks before it end on Sunday 22 Nov.
+    assert finished_pilot_window(date(2026, 11, 23)) == (date(2026, 10, 26), date(2026, 11, 22))
+    # On a Sunday that week is not finished yet.
+    assert finished_pilot_window(date(2026, 11, 22)) == (date(2026, 10, 19), date(2026, 11, 15))
