@@ -40,6 +40,10 @@ A short spec::
       - {version: 1, note: First pilot}
       - {version: 2, note: Bigger scan button, date: 2026-11-16}
 
+A screen the elements cannot express names a Python function in the prototype folder:
+``custom: {module: advisor.py, function: render, targets: [product]}`` (``CustomScreen``; see
+``docs/custom-screens.md``); ``targets`` are its links.
+
 Models are frozen and forbid unknown keys. ``load_prototype`` (which also runs every check in
 ``prototypes.validate``) is the way to read a file; ``Prototype.model_validate`` alone checks
 only the structure.
@@ -48,6 +52,7 @@ only the structure.
 from __future__ import annotations
 
 import datetime as dt
+import keyword
 import re
 from collections import deque
 from collections.abc import Iterator
@@ -62,6 +67,8 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError, core_schema
@@ -100,7 +107,8 @@ class Problem:
     message: str
     kind: str = "invalid"
     """yaml, unknown_key, missing_key, type, duplicate_key, duplicate_id, broken_link,
-    unreachable, task, question, translation, asset, too_large, version, variant, invalid"""
+    unreachable, task, question, translation, asset, custom, too_large, version, variant,
+    invalid"""
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.path or '(top level)'}: {self.message}"
@@ -530,16 +538,55 @@ ELEMENT_TYPES: tuple[str, ...] = (
 )
 
 
+def _check_function_name(value: str) -> str:
+    if not value.isidentifier() or keyword.iskeyword(value):
+        raise ValueError(f"{value!r} is not a Python function name (e.g. render, size_advisor)")
+    return value
+
+
+class CustomScreen(_Spec):
+    """A screen drawn by a Python function in the prototype folder (``docs/custom-screens.md``).
+
+    The runtime calls ``function(api)`` from ``module`` with a ``ScreenAPI``. The validator never
+    runs the code, so ``targets`` declares the screens the function may go to: they are the
+    screen's links for reachability, task paths and the pilot simulator.
+    """
+
+    module: str = Field(min_length=1, description="a .py file inside the prototype folder")
+    function: Annotated[str, AfterValidator(_check_function_name)] = "render"
+    targets: list[Id] = Field(default_factory=list, description="screens the function may go to")
+
+
 class Screen(_Spec):
-    """One screen: a title and its elements, top to bottom. Element ids are unique per screen."""
+    """One screen: a title and its elements, top to bottom. Element ids are unique per screen.
+
+    A screen with ``custom`` is drawn by a Python function first; its ``elements`` (then
+    optional) follow below.
+    """
 
     id: Id
     title: LocalizedText | None = None
-    elements: list[Element] = Field(min_length=1)
+    custom: CustomScreen | None = None
+    elements: list[Element] = Field(default_factory=list, validate_default=True)
+
+    @field_validator("elements")
+    @classmethod
+    def _elements_or_custom(cls, value: list[Any], info: ValidationInfo) -> list[Any]:
+        # 'custom' is missing from info.data when it was itself invalid: reported there already
+        if not value and "custom" in info.data and info.data["custom"] is None:
+            raise ValueError(
+                "a screen needs at least one element, or 'custom: {module: …}' to draw it "
+                "with a Python function"
+            )
+        return value
 
     def links(self) -> list[tuple[str, str]]:
-        """(element id, target screen id) for every element that navigates."""
-        return [(eid, target) for e in self.elements for eid, target, _ in e.link_targets()]
+        """(element id, target screen id) for every element that navigates, then
+        (``custom.<target>``, target) for each of the custom function's ``targets``."""
+        own = [(eid, target) for e in self.elements for eid, target, _ in e.link_targets()]
+        if self.custom is not None:
+            own += [(f"custom.{t}", t) for t in self.custom.targets]
+        return own
 
     def element(self, element_id: str) -> Any:
         """The element with this id (``KeyError`` if there is none)."""
@@ -944,7 +991,8 @@ class PrototypeView:
 
     def links(self, screen_id: str) -> list[tuple[str, str]]:
         """(element id, target screen id) for every button, hotspot, scan, banner or product
-        tap on that screen (``KeyError`` for an unknown screen)."""
+        tap on that screen, and ``custom.<target>`` for a custom screen's ``targets``
+        (``KeyError`` for an unknown screen)."""
         return self.screens[screen_id].links()
 
     def reachable(self, start: str | None = None) -> set[str]:
@@ -1192,6 +1240,7 @@ __all__ = [
     "PHASES",
     "TOUCHPOINTS",
     "Changes",
+    "CustomScreen",
     "ElementChange",
     "LocalizedText",
     "Problem",

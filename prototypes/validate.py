@@ -6,8 +6,10 @@ line it came from), and then, for every version and variant: links to screens th
 exist, screens that cannot be reached from the start screen, tasks whose goal cannot be reached
 or whose ``expected_path`` does not follow real links, questions after unknown tasks, changes
 that name missing screens or elements, duplicate ids, missing translations (every customer-facing
-text needs each of the prototype's ``locales``) and image files (inside the prototype folder,
-present, ≤ 5 MB, no URLs).
+text needs each of the prototype's ``locales``), image files (inside the prototype folder,
+present, ≤ 5 MB, no URLs) and custom screens (``custom.module``: a ``.py`` file inside the
+prototype folder, ≤ 256 kB, that defines ``custom.function``; ``custom.targets``: screens that
+exist). The module is read with ``ast`` only: validation never imports or runs user code.
 
 ``validate_file(path) -> list[Problem]`` is the entry point; ``prototypes.spec.load_prototype``
 uses ``check_file`` and raises ``SpecError`` when the list is not empty.
@@ -15,6 +17,7 @@ uses ``check_file`` and raises ``SpecError`` when the list is not empty.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import difflib
 import re
@@ -31,6 +34,7 @@ from prototypes.spec import LocalizedText, Problem, Prototype
 SPEC_FILE = "prototype.yaml"
 MAX_SPEC_BYTES = 1024 * 1024
 MAX_ASSET_BYTES = 5 * 1024 * 1024
+MAX_MODULE_BYTES = 256 * 1024
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg"})
 
 
@@ -383,16 +387,15 @@ def _spec_checks(
                 where,
             )
             if screen_ids is not None:
-                for j, el in enumerate(obj.elements):
-                    for _, target, sub in el.link_targets():
-                        if target not in screen_ids:
-                            problems.append(
-                                where.problem(
-                                    f"{path}.elements[{j}].{sub}",
-                                    _broken_link(target, screen_ids),
-                                    "broken_link",
-                                )
+                for sub, target in _screen_link_paths(obj):
+                    if target not in screen_ids:
+                        problems.append(
+                            where.problem(
+                                f"{path}.{sub}", _broken_link(target, screen_ids), "broken_link"
                             )
+                        )
+        elif isinstance(obj, S.CustomScreen):
+            problems += _custom_problems(obj, path, where, folder)
         elif isinstance(obj, S.QuestionSpec):
             for item in S.BUILTIN_INSTRUMENTS[obj.instrument].items:
                 text = obj.text or item.text
@@ -475,6 +478,16 @@ def _broken_link(target: str, screen_ids: set[str] | list[str]) -> str:
     )
 
 
+def _screen_link_paths(screen: S.Screen) -> Iterator[tuple[str, str]]:
+    """(spec path below the screen, target screen) for every link of the screen."""
+    for j, el in enumerate(screen.elements):
+        for _, target, sub in el.link_targets():
+            yield f"elements[{j}].{sub}", target
+    if screen.custom is not None:
+        for k, target in enumerate(screen.custom.targets):
+            yield f"custom.targets[{k}]", target
+
+
 def _asset_problems(src: str, path: str, where: _Locator, folder: Path) -> list[Problem]:
     def problem(message: str, kind: str = "asset") -> list[Problem]:
         return [where.problem(path, message, kind)]
@@ -503,6 +516,85 @@ def _asset_problems(src: str, path: str, where: _Locator, folder: Path) -> list[
             "too_large",
         )
     return []
+
+
+def _custom_problems(
+    custom: S.CustomScreen, path: str, where: _Locator, folder: Path
+) -> list[Problem]:
+    """``custom.module`` is a .py file inside the folder that defines ``custom.function``.
+
+    The file is parsed with ``ast``, never imported: validation must not run user code.
+    """
+    src = custom.module
+    mpath = f"{path}.module"
+
+    def problem(message: str, kind: str = "asset", at: str = mpath) -> list[Problem]:
+        return [where.problem(at, message, kind)]
+
+    if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", src) and not re.match(r"^[a-zA-Z]:[\\/]", src):
+        return problem(f"'{src}' is a URL; put the module as a .py file in the prototype folder")
+    if Path(src).is_absolute() or re.match(r"^([\\/]|[a-zA-Z]:)", src):
+        return problem(f"'{src}' is an absolute path; use a path inside the prototype folder")
+    if ".." in re.split(r"[\\/]", src):
+        return problem(f"'{src}' leaves the prototype folder ('..'); put the module inside it")
+    base = folder.resolve()
+    target = (base / src).resolve()
+    if not target.is_relative_to(base):
+        return problem(f"'{src}' is outside the prototype folder; put the module inside it")
+    if target.suffix != ".py":
+        return problem(f"'{src}' is not a Python file; custom.module must end in .py")
+    if not target.is_file():
+        return problem(f"custom screen module '{src}' is missing (looked for {target})")
+    size = target.stat().st_size
+    if size > MAX_MODULE_BYTES:
+        return problem(
+            f"custom screen module '{src}' is {size / 1e3:.0f} kB; at most "
+            f"{MAX_MODULE_BYTES // 1024} kB is allowed: keep data in the YAML or split it up",
+            "too_large",
+        )
+    try:
+        tree = ast.parse(target.read_bytes(), filename=src)
+    except SyntaxError as exc:
+        return problem(f"'{src}' line {exc.lineno}: Python syntax error: {exc.msg}", "custom")
+    except ValueError as exc:  # e.g. NUL bytes
+        return problem(f"'{src}' cannot be read as Python source: {exc}", "custom")
+    names, star = _top_level_names(tree.body)
+    if custom.function not in names and not star:
+        defined = ", ".join(sorted(names)) or "none"
+        return problem(
+            f"'{src}' has no top-level function '{custom.function}' (defined there: {defined})",
+            "custom",
+            f"{path}.function",
+        )
+    return []
+
+
+def _top_level_names(body: list[ast.stmt]) -> tuple[set[str], bool]:
+    """Names a module defines at top level (also inside if/try/with), and whether it has a
+    ``from … import *`` (then any name may exist)."""
+    names: set[str] = set()
+    star = False
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                names.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                if alias.name == "*":
+                    star = True
+                else:
+                    names.add(alias.asname or alias.name.split(".")[0])
+        for block in ("body", "orelse", "finalbody", "handlers"):
+            if isinstance(node, ast.If | ast.Try | ast.With) and hasattr(node, block):
+                inner = getattr(node, block)
+                stmts = [s for h in inner for s in h.body] if block == "handlers" else inner
+                more, more_star = _top_level_names(stmts)
+                names |= more
+                star = star or more_star
+    return names, star
 
 
 # --- checks on every resolved version and variant ---------------------------------------------
@@ -549,6 +641,16 @@ def _view_problems(view: S.PrototypeView, where: _Locator) -> list[Problem]:
                     problems.append(
                         where.problem(
                             f"{element_path(sid, el.id)}.{sub}",
+                            _broken_link(target, ids),
+                            "broken_link",
+                        )
+                    )
+        if screen.custom is not None:
+            for k, target in enumerate(screen.custom.targets):
+                if target not in view.screens:
+                    problems.append(
+                        where.problem(
+                            f"{screen_path(sid)}.custom.targets[{k}]",
                             _broken_link(target, ids),
                             "broken_link",
                         )
@@ -678,6 +780,7 @@ def _task_problems(
 
 __all__ = [
     "MAX_ASSET_BYTES",
+    "MAX_MODULE_BYTES",
     "MAX_SPEC_BYTES",
     "SPEC_FILE",
     "check_file",

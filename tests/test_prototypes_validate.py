@@ -8,7 +8,7 @@ import pytest
 
 from lab import StorelabError
 from prototypes.spec import Problem, SpecError, load_prototype
-from prototypes.validate import MAX_ASSET_BYTES, MAX_SPEC_BYTES, validate_file
+from prototypes.validate import MAX_ASSET_BYTES, MAX_MODULE_BYTES, MAX_SPEC_BYTES, validate_file
 
 GOOD = textwrap.dedent(
     """\
@@ -322,3 +322,161 @@ def test_missing_file_and_non_mapping(tmp_path):
     assert validate_file(tmp_path / "nope.yaml")[0].kind == "missing_file"
     p = check(tmp_path, "- just\n- a list\n", "type")
     assert "a spec is a mapping" in p.message and p.line == 1
+
+
+# --- custom screens ---------------------------------------------------------------------------
+
+ADVISOR_PY = "def render(api):\n    api.button('Done', target='done')\n"
+
+
+def _with_custom(
+    module: str = "advisor.py", function: str = "render", targets: str = "[done]"
+) -> str:
+    """GOOD plus a custom screen 'advisor' (start → advisor → done) the task goes through."""
+    return (
+        GOOD.replace(
+            "      - {type: button, id: go, label: {de: Weiter, en: Next}, target: shop}\n",
+            "      - {type: button, id: go, label: {de: Weiter, en: Next}, target: shop}\n"
+            "      - {type: button, id: ask, label: {de: Beraten, en: Advise}, target: advisor}\n",
+        )
+        .replace(
+            "  - id: done\n",
+            "  - id: advisor\n"
+            "    title: {de: Berater, en: Advisor}\n"
+            "    custom:\n"
+            f"      module: {module}\n"
+            f"      function: {function}\n"
+            f"      targets: {targets}\n"
+            "  - id: done\n",
+        )
+        .replace("expected_path: [start, shop, done]", "expected_path: [start, advisor, done]")
+    )
+
+
+def _custom_folder(tmp_path, source: str = ADVISOR_PY):
+    folder = tmp_path / "proto"
+    folder.mkdir(parents=True)
+    (folder / "advisor.py").write_text(source, encoding="utf-8")
+    return folder
+
+
+def test_custom_screen_is_valid_and_its_targets_are_links(tmp_path):
+    folder = _custom_folder(tmp_path)
+    text = _with_custom()
+    assert validate_file(write(folder, text)) == []
+    view = load_prototype(folder).resolve()
+    advisor = view.screens["advisor"]
+    assert advisor.elements == [] and advisor.custom.module == "advisor.py"
+    assert view.links("advisor") == [("custom.done", "done")]
+    assert "advisor" in view.reachable()
+
+
+def test_validation_never_runs_the_custom_module(tmp_path):
+    marker = tmp_path / "ran.txt"
+    source = f"open({str(marker)!r}, 'w').write('x')\nraise SystemExit(3)\n\n" + ADVISOR_PY
+    folder = _custom_folder(tmp_path, source)
+    assert validate_file(write(folder, _with_custom())) == []
+    assert not marker.exists()
+
+
+def test_screen_needs_elements_or_custom(tmp_path):
+    text = GOOD.replace(
+        "      - {type: banner, id: ok, text: {de: Fertig, en: Done}, tone: success}\n"
+        "      - {type: button, id: again, label: {de: Nochmal, en: Again}, target: start}\n",
+        "",
+    ).replace("  - id: done\n    elements:\n", "  - id: done\n    elements: []\n")
+    p = check(tmp_path, text, "invalid")
+    assert p.path == "screens[2].elements" and p.line == line_of(text, "elements: []")
+    assert "at least one element, or 'custom: {module: …}'" in p.message
+
+
+@pytest.mark.parametrize(
+    ("module", "message"),
+    [
+        ("missing.py", "custom screen module 'missing.py' is missing"),
+        ("../outside.py", "leaves the prototype folder ('..')"),
+        ("sub/../../outside.py", "leaves the prototype folder ('..')"),
+        ("/tmp/advisor.py", "is an absolute path"),
+        ("https://example.com/a.py", "is a URL"),
+        ("notes.txt", "is not a Python file"),
+    ],
+)
+def test_bad_custom_module_paths(tmp_path, module, message):
+    folder = _custom_folder(tmp_path)
+    (tmp_path / "outside.py").write_text(ADVISOR_PY, encoding="utf-8")
+    (folder / "notes.txt").write_text("x", encoding="utf-8")
+    text = _with_custom(module=f"'{module}'")
+    p = check(folder, text, "asset")
+    assert p.path == "screens[2].custom.module" and p.line == line_of(text, "module: ")
+    assert message in p.message
+
+
+def test_custom_module_too_large(tmp_path):
+    folder = _custom_folder(tmp_path, ADVISOR_PY + "#" * MAX_MODULE_BYTES + "\n")
+    text = _with_custom()
+    p = check(folder, text, "too_large")
+    assert p.path == "screens[2].custom.module" and p.line == line_of(text, "module: advisor.py")
+    assert "at most 256 kB" in p.message
+
+
+def test_custom_function_must_exist_in_the_module(tmp_path):
+    folder = _custom_folder(tmp_path)
+    text = _with_custom(function="draw")
+    p = check(folder, text, "custom")
+    assert p.path == "screens[2].custom.function" and p.line == line_of(text, "function: draw")
+    assert "'advisor.py' has no top-level function 'draw' (defined there: render)" in p.message
+
+
+def test_custom_module_with_a_syntax_error(tmp_path):
+    folder = _custom_folder(tmp_path, "def render(api)\n    pass\n")
+    text = _with_custom()
+    p = check(folder, text, "custom")
+    assert p.path == "screens[2].custom.module" and p.line == line_of(text, "module: advisor.py")
+    assert "'advisor.py' line 1: Python syntax error" in p.message
+
+
+def test_custom_function_name_must_be_an_identifier(tmp_path):
+    folder = _custom_folder(tmp_path)
+    text = _with_custom(function="size-advisor")
+    p = check(folder, text, "invalid")
+    assert p.path == "screens[2].custom.function"
+    assert p.line == line_of(text, "function: size-advisor")
+    assert "'size-advisor' is not a Python function name" in p.message
+
+
+def test_custom_targets_must_be_screens(tmp_path):
+    folder = _custom_folder(tmp_path)
+    text = _with_custom(targets="[done, dnoe]")
+    p = check(folder, text, "broken_link")
+    assert p.path == "screens[2].custom.targets[1]" and p.line == line_of(text, "targets: [")
+    assert "links to screen 'dnoe', which does not exist" in p.message
+    assert "did you mean 'done'" in p.message
+
+
+def test_unknown_key_in_custom(tmp_path):
+    folder = _custom_folder(tmp_path)
+    text = _with_custom().replace("      function: render\n", "      funtion: render\n")
+    p = check(folder, text, "unknown_key")
+    assert p.path == "screens[2].custom.funtion" and p.line == line_of(text, "funtion: render")
+    assert p.message == "unknown key 'funtion' (did you mean 'function'?)"
+
+
+def test_variant_may_replace_a_screen_by_a_custom_one(tmp_path):
+    folder = _custom_folder(tmp_path)
+    variant = (
+        "  treatment:\n"
+        "    screens:\n"
+        "      - id: shop\n"
+        "        custom: {module: advisor.py, targets: [done]}\n"
+    )
+    text = GOOD.replace(GOOD[GOOD.index("  treatment:\n") :], variant)
+    assert validate_file(write(folder, text)) == []
+    view = load_prototype(folder).resolve(None, "treatment")
+    assert view.screens["shop"].custom.function == "render"
+    assert view.links("shop") == [("custom.done", "done")]
+    # a variant that removes a custom screen's target breaks that link in the variant only
+    text = _with_custom() + "    remove_screens: [done]\n"
+    problems = validate_file(write(_custom_folder(tmp_path / "v"), text))
+    p = [p for p in problems if p.path == "screens[2].custom.targets[0]"][0]
+    assert p.kind == "broken_link" and p.line == line_of(text, "targets: [done]")
+    assert p.message.endswith("(in version 1, variant treatment)")

@@ -551,6 +551,14 @@ def preview_panel(session: CustomerSession, proto, params: dict[str, Any]) -> No
                 + "</div>"
                 for e in screen.elements
             )
+            if screen.custom is not None:
+                c = screen.custom
+                ids = (
+                    f"<div><code>{html.escape(c.module)}:{html.escape(c.function)}</code> custom"
+                    + (f" → <code>{html.escape(', '.join(c.targets))}</code>" if c.targets else "")
+                    + "</div>"
+                    + ids
+                )
             st.markdown(
                 f'<div class="sl-pv-box"><b>Elements</b>{ids}</div>', unsafe_allow_html=True
             )

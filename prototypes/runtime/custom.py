@@ -3,10 +3,11 @@
 A screen may name a Python function in the prototype folder::
 
     screens:
-      - id: quiz
-        custom: {module: screens.py, function: render, targets: [result]}
+      - id: size-advisor
+        custom: {module: size_advisor.py, function: render, targets: [availability]}
         elements: []          # optional: elements are drawn after the custom part
 
+(``prototypes.spec.CustomScreen``; ``prototypes.validate`` checks the file without running it.)
 The runtime calls ``render(api)`` with a ``ScreenAPI`` and nothing else: no sink, no lab, no
 session. Everything the function does reaches the data only through the same event API the
 built-in elements use (``api.emit``, ``api.button``, ``api.go``), so every event still carries
@@ -14,8 +15,9 @@ the session's id, store, variant and version, respects consent and is marked in 
 This is a convention plus a narrow surface, not an OS sandbox: the code is the product team's
 own, reviewed like the rest of the prototype. See ``docs/custom-screens.md``.
 
-Until ``prototypes.spec.Screen`` has a ``custom`` field, the runtime also accepts any screen
-object with a ``custom`` attribute (``{module, function}`` as a mapping or an object).
+The function may only go to the screens in ``custom.targets`` (what the validator and the pilot
+simulator take as the screen's links); a button to a target without an ``id`` records its taps
+as ``custom.<target>``, the element name the simulator uses.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import html
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,10 +46,31 @@ EMITTABLE = frozenset({"tap", "misclick", "answer", "comment"})
 class ScreenAPI:
     """What a custom screen function gets. Texts are strings or ``{de: …, en: …}``."""
 
-    def __init__(self, renderer: Renderer, screen_id: str) -> None:
+    def __init__(
+        self, renderer: Renderer, screen_id: str, targets: Iterable[str] | None = None
+    ) -> None:
         self._r = renderer
         self._screen = screen_id
+        self._targets = None if targets is None else list(targets)
         self._n = 0
+        self._used: set[str] = set()
+
+    def _check_target(self, screen: str) -> None:
+        if screen not in self._r.session.view.screens:
+            raise ValueError(f"there is no screen {screen!r}")
+        if self._targets is not None and screen not in self._targets:
+            raise ValueError(
+                f"screen {screen!r} is not in custom.targets of screen {self._screen!r} "
+                f"(targets: {', '.join(self._targets) or 'none'}); add it there"
+            )
+
+    def _element(self, id: str | None, default: str) -> str:
+        """An element id unique in this run (widget keys must not repeat)."""
+        element = id or default
+        if element in self._used:
+            element = f"{element}-{self._n}"
+        self._used.add(element)
+        return element
 
     @property
     def locale(self) -> str:
@@ -67,7 +90,7 @@ class ScreenAPI:
     @property
     def state(self) -> dict[str, Any]:
         """A scratch dict for this screen and customer (cleared for the next customer)."""
-        return self._r.session.selections.setdefault(f"custom:{self._screen}", {})  # type: ignore[return-value]
+        return self._r.session.custom_state.setdefault(self._screen, {})
 
     def t(self, text: str | dict[str, str]) -> str:
         """A text in the customer's language."""
@@ -90,13 +113,16 @@ class ScreenAPI:
         id: str | None = None,
         style: str = "primary",
     ) -> bool:
-        """A button. With ``target``: goes to that screen (tap + screen_view, as built-in
-        buttons do). Without: records a tap and returns True in the run after the tap."""
+        """A button. With ``target`` (one of ``custom.targets``): goes to that screen (tap +
+        screen_view, as built-in buttons do; the tap's element is ``id`` or
+        ``custom.<target>``). Without: records a tap and returns True in the run after it."""
         self._n += 1
-        element = id or f"custom-{self._n}"
         if target is not None:
+            self._check_target(target)
+            element = self._element(id, f"custom.{target}")
             self._r.nav_button(self.t(label), element, target, style=style)
             return False
+        element = self._element(id, f"custom-{self._n}")
         key = self._r.key("btn", element)
         return st.button(
             self.t(label),
@@ -135,19 +161,25 @@ class ScreenAPI:
             props={**(props or {}), "custom": True},
         )
 
+    def rerun(self) -> None:
+        """Draw this screen again now, e.g. after a button changed ``api.state``."""
+        st.rerun()
+
     def go(self, screen: str) -> None:
-        """Go to another screen now (screen_view; a task goal counts as reached)."""
-        if screen not in self._r.session.view.screens:
-            raise ValueError(f"there is no screen {screen!r}")
+        """Go to one of ``custom.targets`` now (screen_view; a task goal counts as reached)."""
+        self._check_target(screen)
         self._r.session.show(screen)
         st.rerun()
 
 
-def _custom_fields(custom: Any) -> tuple[str, str]:
-    if isinstance(custom, dict):
-        return str(custom.get("module", "")), str(custom.get("function", "render"))
-    return str(getattr(custom, "module", "")), str(
-        getattr(custom, "function", "render") or "render"
+def _custom_fields(custom: Any) -> tuple[str, str, list[str] | None]:
+    """(module, function, targets) of a ``CustomScreen`` (or a mapping with those keys)."""
+    get = custom.get if isinstance(custom, dict) else lambda k, d=None: getattr(custom, k, d)
+    targets = get("targets", None)
+    return (
+        str(get("module", "") or ""),
+        str(get("function", "render") or "render"),
+        None if targets is None else [str(t) for t in targets],
     )
 
 
@@ -175,12 +207,12 @@ def load_screen_function(folder: Path, module: str, function: str) -> Callable[[
 
 def render_custom_screen(renderer: Renderer, screen: Any, custom: Any) -> None:
     """Call the screen's function with a ``ScreenAPI``; problems show as a card, not a crash."""
-    module, function = _custom_fields(custom)
+    module, function, targets = _custom_fields(custom)
     try:
         if renderer.folder is None:
             raise FileNotFoundError("the prototype has no folder")
         fn = load_screen_function(renderer.folder, module, function)
-        fn(ScreenAPI(renderer, screen.id))
+        fn(ScreenAPI(renderer, screen.id, targets))
     except (RerunException, StopException):  # st.rerun() from api.go
         raise
     except Exception as exc:  # noqa: BLE001 - a broken custom screen must not take the kiosk down
