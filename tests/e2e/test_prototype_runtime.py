@@ -91,7 +91,7 @@ def runtime_server(runtime_lab, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator:
+def runtime_browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -137,11 +137,11 @@ def wait_for_events(lab, predicate, timeout: float = 15.0) -> list[dict]:
 
 
 def test_phone_scan_and_discover_taps_misclick_and_screenshot(
-    runtime_server, runtime_lab, browser
+    runtime_server, runtime_lab, runtime_browser
 ) -> None:
     from feedback.events import Event
 
-    page = browser.new_page(viewport=PHONE)
+    page = runtime_browser.new_page(viewport=PHONE)
     page.goto(f"{runtime_server}/?prototype=scan-and-discover&store=S01&device=phone")
     tap(page, "sl_consent_yes")
     tap(page, "sl_start_task")
@@ -185,8 +185,8 @@ def test_phone_scan_and_discover_taps_misclick_and_screenshot(
     assert (answer["question"], answer["value"], answer["task"]) == ("seq", 6, "find-size")
 
 
-def test_kiosk_screenshot_and_questionnaire(runtime_server, runtime_lab, browser) -> None:
-    page = browser.new_page(viewport=KIOSK)
+def test_kiosk_screenshot_and_questionnaire(runtime_server, runtime_lab, runtime_browser) -> None:
+    page = runtime_browser.new_page(viewport=KIOSK)
     page.goto(f"{runtime_server}/?prototype={KIOSK_TEMPLATE}&store=S02&device=kiosk&lang=de")
     tap(page, "sl_consent_yes")
     tap(page, "sl_start_task")
