@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,21 +20,9 @@ REPO_ROOT = APP.parents[1]
 
 def dashboard_command(port: int) -> list[str]:
     """The command line that runs the dashboard server on ``port``."""
-    return [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-        "--client.toolbarMode",
-        "viewer",
-    ]
+    from prototypes.runtime.launch import streamlit_command
+
+    return streamlit_command(port, APP, toolbar="viewer")
 
 
 def dashboard_env(lab: Lab, extra_env: dict[str, str] | None = None) -> dict[str, str]:

@@ -91,14 +91,17 @@ def local_ip() -> str:
         return "localhost"
 
 
-def streamlit_command(port: int) -> list[str]:
-    """The ``streamlit run`` command line for the runtime app on ``port``."""
+def streamlit_command(port: int, app: Path = APP_PATH, toolbar: str = "minimal") -> list[str]:
+    """``python -m streamlit run APP`` headless on ``port``, in storelab's light theme.
+
+    The runtime and the analyst dashboard (``reports.serve``) are both started with it.
+    """
     return [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(APP_PATH),
+        str(app),
         "--server.headless",
         "true",
         "--server.port",
@@ -110,7 +113,7 @@ def streamlit_command(port: int) -> list[str]:
         "--theme.primaryColor",
         "#123b6d",
         "--client.toolbarMode",
-        "minimal",
+        toolbar,
     ]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -77,21 +76,9 @@ def dashboard_server(e2e_lab, tmp_path_factory: pytest.TempPathFactory) -> Itera
     port = free_port()
     log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
     env = dict(os.environ, STORELAB_LAB=str(e2e_lab.root), PYTHONPATH=str(ROOT))
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "reports" / "app.py"),
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-        "--client.toolbarMode",
-        "viewer",
-    ]
+    from reports.serve import dashboard_command
+
+    cmd = dashboard_command(port)
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"

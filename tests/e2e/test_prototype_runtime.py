@@ -11,36 +11,19 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SCREENSHOTS
+from conftest import SCREENSHOTS, free_port, wait_healthy
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
 KIOSK = {"width": 1920, "height": 1080}
 KIOSK_TEMPLATE = "personal-recommendation"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -59,25 +42,13 @@ def runtime_server(runtime_lab, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """The runtime for ``runtime_lab`` on a free port; yields its base URL."""
     from prototypes.runtime.launch import run_prototype
 
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path_factory.mktemp("runtime-server") / "streamlit.log"
     with log_path.open("w") as log:
         proc = run_prototype(runtime_lab, "scan-and-discover", port=port, quiet=True, output=log)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                    if resp.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("streamlit did not become healthy in 90 s")
-            time.sleep(0.3)
+        wait_healthy(url, proc)
         yield url
     finally:
         try:
@@ -88,18 +59,6 @@ def runtime_server(runtime_lab, tmp_path_factory: pytest.TempPathFactory) -> Ite
         except Exception:  # noqa: BLE001 - still kill it
             os.killpg(proc.pid, signal.SIGKILL)
         print("\n--- runtime server output ---\n" + log_path.read_text(errors="replace"))
-
-
-@pytest.fixture(scope="module")
-def runtime_browser() -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def tap(page, key: str) -> None:
@@ -137,11 +96,11 @@ def wait_for_events(lab, predicate, timeout: float = 15.0) -> list[dict]:
 
 
 def test_phone_scan_and_discover_taps_misclick_and_screenshot(
-    runtime_server, runtime_lab, runtime_browser
+    runtime_server, runtime_lab, chromium_browser
 ) -> None:
     from feedback.events import Event
 
-    page = runtime_browser.new_page(viewport=PHONE)
+    page = chromium_browser.new_page(viewport=PHONE)
     page.goto(f"{runtime_server}/?prototype=scan-and-discover&store=S01&device=phone")
     tap(page, "sl_consent_yes")
     tap(page, "sl_start_task")
@@ -185,8 +144,8 @@ def test_phone_scan_and_discover_taps_misclick_and_screenshot(
     assert (answer["question"], answer["value"], answer["task"]) == ("seq", 6, "find-size")
 
 
-def test_kiosk_screenshot_and_questionnaire(runtime_server, runtime_lab, runtime_browser) -> None:
-    page = runtime_browser.new_page(viewport=KIOSK)
+def test_kiosk_screenshot_and_questionnaire(runtime_server, runtime_lab, chromium_browser) -> None:
+    page = chromium_browser.new_page(viewport=KIOSK)
     page.goto(f"{runtime_server}/?prototype={KIOSK_TEMPLATE}&store=S02&device=kiosk&lang=de")
     tap(page, "sl_consent_yes")
     tap(page, "sl_start_task")
