@@ -207,19 +207,12 @@ def run_command(
     lab: LabOption = None,
 ) -> None:
     """Serve a prototype for customers (or the team, with --preview) until Ctrl-C."""
-    from prototypes.runtime.launch import run_prototype
+    from prototypes.runtime.launch import run_prototype, serve_until_stopped
 
     proc = run_prototype(
         open_lab(lab), prototype_id, store, variant, device, port, preview, version
     )
-    try:
-        raise typer.Exit(proc.wait())
-    except KeyboardInterrupt:
-        import os
-        import signal
-
-        os.killpg(proc.pid, signal.SIGTERM)
-        raise typer.Exit(proc.wait()) from None
+    raise typer.Exit(serve_until_stopped(proc))
 
 
 @app.command("qr")

@@ -44,13 +44,9 @@ def dashboard_url(lab: Lab, port: int, host: str = "localhost") -> str:
 
 def serve_dashboard(lab: Lab, port: int = 8501, extra_env: dict[str, str] | None = None) -> int:
     """Run the dashboard for ``lab`` on ``port`` until it stops; returns its exit code."""
-    proc = subprocess.Popen(dashboard_command(port), env=dashboard_env(lab, extra_env))
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        try:
-            return proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            return proc.wait()
+    from prototypes.runtime.launch import serve_until_stopped
+
+    proc = subprocess.Popen(
+        dashboard_command(port), env=dashboard_env(lab, extra_env), start_new_session=True
+    )
+    return serve_until_stopped(proc)

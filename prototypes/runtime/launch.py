@@ -117,6 +117,34 @@ def streamlit_command(port: int, app: Path = APP_PATH, toolbar: str = "minimal")
     ]
 
 
+def serve_until_stopped(proc: subprocess.Popen, grace: float = 10.0) -> int:
+    """Wait for a server child; on Ctrl-C or SIGTERM stop it (and its group) before returning.
+
+    Without this a supervisor's SIGTERM (systemd, ``timeout``, a kiosk script) would end the
+    storelab process and leave the Streamlit server running, holding the port.
+    """
+    import signal
+
+    def _terminate(signum, frame):  # noqa: ARG001 - signal handler signature
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            proc.terminate()
+        try:
+            return proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return proc.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_prototype(
     lab: Lab,
     prototype_id: str,
