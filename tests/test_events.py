@@ -36,6 +36,9 @@ BAD = [
     make_event(session_id="anna@example.de"),
     make_event(prototype_version=0),
     make_event(prototype_version="v2"),
+    make_event(prototype_version=1.5),
+    make_event(prototype_version="1.5"),
+    make_event(ts="2026-11-02"),
     make_event(value="viel"),
     make_event(props=[1, 2]),
     make_event(store_id=""),
@@ -92,3 +95,77 @@ def test_event_json_round_trips():
     event = Event.model_validate(make_event(type="comment", text="gut"))
     again = Event.model_validate(json.loads(event.to_json()))
     assert again == event
+
+
+def _line(**overrides) -> str:
+    return json.dumps(make_event(**overrides))
+
+
+# Lines near the edges of the fast check in feedback.store (blank-ish values, odd numbers,
+# other key orders, missing optional keys, repeated keys, JSON that is not an object).
+EDGE_LINES = [
+    *(json.dumps(r) for r in GOOD + BAD),
+    _line(store_id="  "),
+    _line(variant=" "),
+    _line(prototype_id=""),
+    _line(prototype_version="1.5"),
+    _line(prototype_version=True),
+    _line(prototype_version=" 3 "),
+    _line(x="NaN"),
+    _line(x=True),
+    _line(x="0.5"),
+    _line(y=1.0000001),
+    _line(value=True),
+    _line(value="1e400"),
+    _line(value={"a": 1}),
+    _line(props="[]"),
+    _line(props="text"),
+    _line(props=7),
+    _line(props={"nested": {"deep": [1, 2]}}),
+    _line(ts="2026-11-02T10:15:00+0100"),
+    _line(ts="2026-11-02T10:15:00+01"),
+    _line(ts="2026-11-02 10:15:00.123456-05:30"),
+    _line(ts="2026-11-02T10:15:00+01:00 "),
+    _line(ts="2026-11-02"),
+    _line(ts=1762074900),
+    _line(event_id=42),
+    _line(event_id="{" + str(uuid.uuid4()) + "}"),
+    _line(type=" tap"),
+    _line(device=None),
+    _line(text="x" * 2000),
+    _line(text="ü" * 2001),
+    _line(screen={"not": "a string"}),
+    json.dumps(dict(reversed(list(make_event().items())))),
+    json.dumps({k: v for k, v in make_event().items() if k not in ("text", "props", "x")}),
+    json.dumps({k: v for k, v in make_event().items() if k != "store_id"}),
+    json.dumps(make_event())[:-1] + ', "type": "wave"}',
+    json.dumps(make_event())[:-1] + ', "colour": "red", "size": "M"}',
+    "",
+    "   ",
+    "null",
+    '"just a string"',
+    "[1, 2]",
+    "{}",
+    "{broken",
+]
+
+
+def test_fast_check_and_reason_case_agree_on_every_edge_line(tmp_path):
+    """Ingest's fast predicate may only accept lines the full reason CASE accepts."""
+    import duckdb
+
+    from feedback.store import _lines_csv, _staging_sql
+
+    path = tmp_path / "edges.jsonl"
+    path.write_text("\n".join(EDGE_LINES) + "\n", encoding="utf-8")
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    fast, full = (
+        con.execute(f"SELECT * FROM ({_staging_sql(_lines_csv(path), True, fast=f)})").fetchall()
+        for f in (True, False)
+    )
+    assert len(fast) == len(EDGE_LINES)
+    assert [repr(r) for r in fast] == [repr(r) for r in full]  # repr: nan == nan
+    reasons = [r[0] for r in full]
+    assert reasons[: len(GOOD)] == [None] * len(GOOD)
+    assert None not in reasons[len(GOOD) : len(GOOD) + len(BAD)]
