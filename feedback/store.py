@@ -361,14 +361,14 @@ _LONG_LINE_BYTES = 50_000_000
 
 def _lines_csv(path: Path, long_lines: bool = False) -> str:
     """Each line of a text file as one VARCHAR row, in file order (blank lines included)."""
-    p = str(path).replace("'", "''")
     size = (
         f"max_line_size={_LONG_LINE_BYTES}"
         if long_lines
         else f"max_line_size={_LINE_BYTES}, buffer_size={2 * _LINE_BYTES}"
     )
     return (
-        f"SELECT line FROM read_csv('{p}', columns={{'line': 'VARCHAR'}}, delim=chr(0), "
+        f"SELECT line FROM read_csv({_lit(str(path))}, columns={{'line': 'VARCHAR'}}, "
+        "delim=chr(0), "
         f"quote='', escape='', header=false, auto_detect=false, strict_mode=false, {size})"
     )
 
@@ -380,18 +380,18 @@ def _lines_table(path: Path, kind: str, con: duckdb.DuckDBPyConnection) -> tuple
     """
     from lab import InvalidInputError
 
-    p = str(path).replace("'", "''")
+    p = _lit(str(path))
     note = ""
     if kind == "parquet":
-        reader = f"read_parquet('{p}')"
+        reader = f"read_parquet({p})"
     else:
-        reader = f"read_csv('{p}', all_varchar=true, header=true)"
+        reader = f"read_csv({p}, all_varchar=true, header=true)"
         try:
             con.execute(f"SELECT count(*) FROM {reader}")
         except Exception as exc:  # noqa: BLE001 - DuckDB raises several types for this
             if not _is_encoding_error(exc):
                 raise InvalidInputError(f"{path}: cannot read as CSV: {exc}") from exc
-            reader = f"read_csv('{p}', all_varchar=true, header=true, encoding='latin-1')"
+            reader = f"read_csv({p}, all_varchar=true, header=true, encoding='latin-1')"
             note = "not UTF-8; read as Latin-1 (Windows/Excel export?)"
     try:
         columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
@@ -705,8 +705,7 @@ def import_kpis(lab: Lab, csv_path: Path) -> dict:
     csv_path = Path(csv_path)
     if not csv_path.is_file():
         raise InvalidInputError(f"{csv_path} does not exist.")
-    p = str(csv_path).replace("'", "''")
-    reader = f"read_csv('{p}', all_varchar=true, header=true)"
+    reader = f"read_csv({_lit(str(csv_path))}, all_varchar=true, header=true)"
     with connect(lab, read_only=False) as con:
         try:
             columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
@@ -756,11 +755,9 @@ def export(lab: Lab, fmt: str, out: Path | None = None) -> Path:
         raise InvalidInputError(f"format must be parquet or csv, not {fmt!r}.")
     out = Path(out) if out else lab.root / "exports" / f"events.{fmt}"
     out.parent.mkdir(parents=True, exist_ok=True)
-    target = str(out).replace("'", "''")
+    target = _lit(str(out))
     with connect(lab) as con:
-        con.execute(
-            f"COPY (SELECT * FROM events ORDER BY ts, event_id) TO '{target}' (FORMAT {fmt})"
-        )
+        con.execute(f"COPY (SELECT * FROM events ORDER BY ts, event_id) TO {target} (FORMAT {fmt})")
     return out
 
 
