@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -47,3 +51,31 @@ def write_jsonl(path: Path, rows: list[dict | str]) -> Path:
     lines = [r if isinstance(r, str) else json.dumps(r) for r in rows]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_healthy(url: str) -> bool:
+    """Whether a Streamlit server at ``url`` answers its health check."""
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+            return resp.read().decode().strip() == "ok"
+    except OSError:
+        return False
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:
+    """Wait until the server ``proc`` started answers at ``url``; fail early if it exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode} before it was healthy")
+        if server_healthy(url):
+            return
+        time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not answer ok on {url}/_stcore/health in {timeout:.0f}s")

@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
 from prototypes.scaffold import new_prototype
-from tests.conftest import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
-            return r.read().decode().strip() == "ok"
-    except OSError:
-        return False
+from tests.conftest import ROOT, free_port, server_healthy, wait_healthy
 
 
 def wait_until(predicate, timeout: float) -> bool:
@@ -44,6 +28,7 @@ def test_sigterm_to_the_cli_stops_the_streamlit_server(lab, command):
     server must not be left behind holding the port."""
     new_prototype(lab, "scan-and-discover", "scan-and-discover")
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     args = {
         "prototype-run": ["prototype", "run", "scan-and-discover", "--port", str(port)],
         "dashboard": ["dashboard", "--port", str(port)],
@@ -54,10 +39,10 @@ def test_sigterm_to_the_cli_stops_the_streamlit_server(lab, command):
         stderr=subprocess.DEVNULL,
     )
     try:
-        assert wait_until(lambda: healthy(port), 90), "the server did not start"
+        wait_healthy(url, cli)
         cli.send_signal(signal.SIGTERM)
         cli.wait(timeout=30)
-        assert wait_until(lambda: not healthy(port), 20), "the server outlived the CLI"
+        assert wait_until(lambda: not server_healthy(url), 20), "the server outlived the CLI"
     finally:
         if cli.poll() is None:
             cli.kill()

@@ -9,14 +9,13 @@ browser is ``/usr/bin/chromium``.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import free_port, wait_healthy  # noqa: F401 - used by the e2e tests
 
 ROOT = Path(__file__).resolve().parents[2]
 # `make screenshots` refreshes the pictures in docs/; ordinary test runs leave the checkout clean.
@@ -35,27 +34,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode} before it was healthy")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.read().decode().strip() == "ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not answer ok on {url}/_stcore/health in {timeout:.0f}s")
 
 
 @pytest.fixture(scope="module")
