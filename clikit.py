@@ -13,6 +13,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from errors import StorelabError
+
 LabOption = Annotated[
     Path | None,
     typer.Option(
@@ -26,15 +28,13 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 
 
 class StorelabGroup(TyperGroup):
-    """Root group: turns ``lab.StorelabError`` (raised anywhere below) into one line on stderr
+    """Root group: turns ``errors.StorelabError`` (raised anywhere below) into one line on stderr
     and its exit code: no traceback for a problem the user can fix."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except Exception as exc:
-            from lab import StorelabError  # lazy: keeps pydantic out of start-up
-
             if isinstance(exc, StorelabError):
                 typer.echo(f"Error: {exc}", err=True)
                 raise typer.Exit(exc.exit_code) from exc

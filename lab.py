@@ -1,7 +1,7 @@
 """The lab: a folder that holds one pilot's prototypes, experiments, stores and data.
 
 Finding it (``--lab``, then ``STORELAB_LAB``, then walking up to a ``storelab.toml``), creating
-it, reading its config, and the error types every package raises for problems a user can fix.
+it and reading its config. The error types live in ``errors.py``.
 """
 
 from __future__ import annotations
@@ -16,35 +16,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from errors import InvalidInputError, LabNotFoundError, format_validation_error
+
 CONFIG_FILE = "storelab.toml"
 ENV_VAR = "STORELAB_LAB"
-
-
-# --- errors a user can cause: the CLI maps exit_code, never shows a traceback ---------------
-
-
-class StorelabError(Exception):
-    """A problem the user can fix; the message says what to do."""
-
-    exit_code = 1
-
-
-class LabNotFoundError(StorelabError):
-    """No lab at the given path, or none above the current directory."""
-
-
-class InvalidInputError(StorelabError):
-    """A file or value the user gave cannot be used as it is."""
-
-
-class DatabaseBusyError(StorelabError):
-    """Another process holds the DuckDB file."""
-
-
-class DataProblemError(StorelabError):
-    """Data problems found in ``--strict`` mode; the valid data was still kept."""
-
-    exit_code = 3
 
 
 # --- config ---------------------------------------------------------------------------------
@@ -133,15 +108,6 @@ def load_config(path: Path) -> LabConfig:
         return LabConfig.model_validate(raw)
     except ValidationError as exc:
         raise InvalidInputError(f"{path}:\n{format_validation_error(exc)}") from exc
-
-
-def format_validation_error(exc: ValidationError) -> str:
-    """One line per problem: ``  key.path: message``."""
-    lines = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"  {where}: {err['msg']}")
-    return "\n".join(lines)
 
 
 def find_lab(explicit: Path | str | None = None, *, start: Path | None = None) -> Lab:

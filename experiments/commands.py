@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from clikit import JsonOption, LabOption, StorelabGroup, console, open_lab, print_json
+from errors import InvalidInputError, StorelabError
 
 app = typer.Typer(
     cls=StorelabGroup, no_args_is_help=True, help="Design, analyse and decide experiments."
@@ -88,7 +89,6 @@ def power(
 ) -> None:
     """Sample size for a minimum effect, or the MDE for a given size (sessions or stores)."""
     from experiments import power as pw
-    from lab import InvalidInputError
 
     try:
         if unit is Unit.store:
@@ -162,7 +162,6 @@ def analyze(
     """Compare variants: effects, CIs, p-values, chance to win, SRM and a recommendation."""
     from experiments.analysis import analyze as run_analysis
     from experiments.analysis import analyze_all
-    from lab import InvalidInputError
 
     if correction not in ("holm", "bh", "none"):
         raise InvalidInputError(f"--correction must be holm, bh or none, not {correction!r}")
@@ -246,7 +245,6 @@ def decide(
 ) -> None:
     """Record a decision in lab/experiments/<id>.decisions.jsonl (with the recommendation)."""
     from experiments.decisions import record_decision
-    from lab import StorelabError
 
     the_lab = open_lab(lab)
     try:

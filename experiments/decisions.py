@@ -35,7 +35,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lab import InvalidInputError
+from errors import InvalidInputError
 
 if TYPE_CHECKING:
     from experiments.spec import ExperimentSpec

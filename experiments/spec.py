@@ -1,7 +1,7 @@
 """The experiment spec (``lab/experiments/<id>.yaml``): model, checks, reading and writing.
 
 The YAML is exactly DESIGN.md's "Experiment spec". Every problem is reported with the file and
-the key (``lab.InvalidInputError``). The first variant listed is the baseline every other
+the key (``errors.InvalidInputError``). The first variant listed is the baseline every other
 variant is compared with.
 """
 
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from lab import InvalidInputError, format_validation_error
+from errors import InvalidInputError, format_validation_error
 
 if TYPE_CHECKING:
     from lab import Lab

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from errors import DatabaseBusyError, DataProblemError, InvalidInputError
 from feedback.events import DEVICES, EVENT_TYPES, FIELDS, MAX_TEXT_CHARS, REQUIRED
 from feedback.privacy import redact_sql
 from feedback.sink import DONE_SUFFIX, PART_SUFFIX
@@ -116,8 +117,6 @@ def connect(lab: Lab, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnect
 
     path = lab.db_path
     if read_only and not path.exists():
-        from lab import InvalidInputError
-
         raise InvalidInputError(
             f"{path} has no data yet. Run `storelab feedback ingest` (or `storelab sample "
             "generate` for simulated data) first."
@@ -131,8 +130,6 @@ def connect(lab: Lab, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnect
             if "lock" not in str(exc).lower():
                 raise
             if time.monotonic() >= deadline:
-                from lab import DatabaseBusyError
-
                 holder = str(exc).split("Conflicting lock is held in", 1)[-1].strip()
                 raise DatabaseBusyError(
                     f"{path} is in use by another process ({holder}). Only one process can "
@@ -152,7 +149,6 @@ def connect(lab: Lab, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnect
 
 
 def _check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    from lab import InvalidInputError
 
     try:
         version = con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
@@ -203,7 +199,6 @@ class IngestReport:
         """``--strict``: any rejected line is a data problem (exit 3); valid events stay stored."""
         if not self.rejected:
             return
-        from lab import DataProblemError
 
         worst = next(f for f in self.files if f.rejected)
         raise DataProblemError(
@@ -378,7 +373,6 @@ def _lines_table(path: Path, kind: str, con: duckdb.DuckDBPyConnection) -> tuple
 
     Returns the SQL and a note (e.g. when a CSV had to be read as Latin-1).
     """
-    from lab import InvalidInputError
 
     p = _lit(str(path))
     note = ""
@@ -461,7 +455,6 @@ def _spool_sources(spool_dir: Path) -> list[_Source]:
 
 
 def _external_source(path: Path) -> _Source:
-    from lab import InvalidInputError
 
     if not path.exists():
         raise InvalidInputError(f"{path} does not exist.")
@@ -700,7 +693,6 @@ def import_kpis(lab: Lab, csv_path: Path) -> dict:
 
     Bad rows are reported with their line numbers and skipped; good rows are kept.
     """
-    from lab import InvalidInputError
 
     csv_path = Path(csv_path)
     if not csv_path.is_file():
@@ -749,7 +741,6 @@ def import_kpis(lab: Lab, csv_path: Path) -> dict:
 
 def export(lab: Lab, fmt: str, out: Path | None = None) -> Path:
     """Write all stored events to one Parquet or CSV file and return its path."""
-    from lab import InvalidInputError
 
     if fmt not in ("parquet", "csv"):
         raise InvalidInputError(f"format must be parquet or csv, not {fmt!r}.")

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from clikit import JsonOption, LabOption, StorelabGroup, console, open_lab, print_json
+from errors import InvalidInputError
 
 app = typer.Typer(
     cls=StorelabGroup,
@@ -161,7 +162,6 @@ def version(
 
 def _spec_files(target: str | None, lab_path: Path | None) -> list[Path]:
     """The spec file(s) a command means: a file, a folder, an id in the lab, or all of them."""
-    from lab import InvalidInputError
     from prototypes.validate import SPEC_FILE
 
     if target is None:

@@ -34,7 +34,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from lab import InvalidInputError, Lab
+from errors import InvalidInputError
+from lab import Lab
 
 ANSWERS_FILE = ".storelab-answers.yml"
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([a-z_]+\.[a-z_]+)\s*\}\}")

@@ -73,7 +73,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
-from lab import InvalidInputError, StorelabError
+from errors import InvalidInputError, SpecError
 
 PHASES: tuple[str, ...] = (
     "inspiration",
@@ -122,17 +122,6 @@ class Problem:
             "kind": self.kind,
             "message": self.message,
         }
-
-
-class SpecError(StorelabError):
-    """A prototype spec has problems; the message lists every one, one per line."""
-
-    def __init__(self, problems: list[Problem], file: str | None = None) -> None:
-        self.problems = list(problems)
-        where = file or (problems[0].file if problems else "the spec")
-        n = len(self.problems)
-        head = f"{where} has {n} problem{'s' if n != 1 else ''}:"
-        super().__init__("\n".join([head, *(str(p) for p in self.problems)]))
 
 
 # --- field types ------------------------------------------------------------------------------

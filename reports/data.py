@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from errors import StorelabError
+
 if TYPE_CHECKING:
     from lab import Lab
 
@@ -23,7 +25,6 @@ def analyze(lab: Lab, experiment_id: str) -> dict:
     except ModuleNotFoundError as exc:  # pragma: no cover - until experiments.analysis exists
         if exc.name != "experiments.analysis":
             raise
-        from lab import StorelabError
 
         raise StorelabError(
             "This installation has no experiments.analysis module; cannot analyse "

@@ -15,6 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from errors import InvalidInputError
+
 if TYPE_CHECKING:
     from lab import Lab
 
@@ -44,7 +46,7 @@ class DemoResult:
 
 def prepare_demo_lab(path: Path | str, locale: str = "de") -> Lab:
     """A fresh lab at ``path``; an earlier demo lab there is replaced, anything else refused."""
-    from lab import InvalidInputError, init_lab
+    from lab import init_lab
 
     root = Path(path).expanduser()
     if root.exists():

@@ -11,6 +11,8 @@ import csv
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
+from errors import InvalidInputError
+
 COLUMNS: tuple[str, ...] = ("store_id", "name", "city", "region", "format", "size_sqm")
 REGIONS: tuple[str, ...] = ("Nord", "Süd", "West", "Ost")
 FORMATS: tuple[str, ...] = ("flagship", "city", "mall", "outlet")
@@ -69,7 +71,6 @@ def default_stores(n: int = 12, seed: int = 7) -> list[Store]:
     München; the other formats are drawn with the seed, so every format appears in a fleet
     of twelve.
     """
-    from lab import InvalidInputError
 
     if not 1 <= n <= max_stores():
         raise InvalidInputError(f"--stores must be between 1 and {max_stores()}, not {n}.")
@@ -121,7 +122,6 @@ def write_stores_csv(path: Path | str, stores: list[Store] | None = None) -> Pat
 
 def read_stores(path: Path | str) -> list[Store]:
     """Read a ``stores.csv``; any problem raises ``InvalidInputError`` naming file, line, column."""
-    from lab import InvalidInputError
 
     path = Path(path)
     try:

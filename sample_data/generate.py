@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from errors import InvalidInputError
+
 if TYPE_CHECKING:
     from lab import Lab
 
@@ -33,7 +35,6 @@ def finished_pilot_window(today: date | None = None, weeks: int = PILOT_WEEKS) -
 
 def parse_effects(items: list[str] | None) -> dict[str, float]:
     """``["task_success_rate=0.05", "sus=4"]`` -> dict; bad items raise ``InvalidInputError``."""
-    from lab import InvalidInputError
     from sample_data.simulate import validate_effects
 
     raw: dict[str, str] = {}
@@ -47,7 +48,6 @@ def parse_effects(items: list[str] | None) -> dict[str, float]:
 
 def ensure_stores(lab: Lab, stores: int, seed: int) -> list[Any]:
     """The pilot's stores: the lab's stores.csv (written with ``stores`` stores if missing)."""
-    from lab import InvalidInputError
     from sample_data.fleet import default_stores, read_stores, write_stores_csv
 
     if not lab.stores_csv.is_file():

@@ -47,6 +47,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from errors import InvalidInputError
+
 if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
@@ -284,7 +286,6 @@ def make_design(
     ``views``: one view for every variant or a mapping variant -> view; ``variants``: names or
     a mapping name -> version; ``stores``: a list (unit=session) or variant -> stores.
     """
-    from lab import InvalidInputError
     from sample_data.fleet import default_stores
 
     versions = dict(variants) if isinstance(variants, Mapping) else {v: 1 for v in variants}
@@ -353,7 +354,6 @@ class ArmParams:
 
 def validate_effects(effects: Mapping[str, float] | None) -> dict[str, float]:
     """Check effect names and values; an unknown name raises ``InvalidInputError``."""
-    from lab import InvalidInputError
 
     out: dict[str, float] = {}
     for name, value in (effects or {}).items():
@@ -637,8 +637,6 @@ class _Population:
 
 def _icc_sds(icc: float) -> tuple[float, float]:
     if not 0 <= icc < 1:
-        from lab import InvalidInputError
-
         raise InvalidInputError(f"icc must be in [0, 1), not {icc}")
     ratio = icc / (1 - icc)
     return math.sqrt(ratio * math.pi**2 / 3), math.sqrt(ratio)
@@ -646,7 +644,6 @@ def _icc_sds(icc: float) -> tuple[float, float]:
 
 def _solve(f: Callable[[float], float], lo: float, hi: float, tol: float, what: str) -> float:
     """Root of an increasing function: secant steps from 0, else regula falsi (Illinois)."""
-    from lab import InvalidInputError
 
     x0, f0 = 0.0, f(0.0)
     if abs(f0) <= tol:
@@ -806,8 +803,6 @@ def _open_days(start: date, end: date) -> tuple[list[date], np.ndarray, np.ndarr
             offsets.append(noon.utcoffset().total_seconds() * 1000)
         d += timedelta(days=1)
     if not days:
-        from lab import InvalidInputError
-
         raise InvalidInputError(f"the period {start}..{end} has no shopping day (Mon-Sat)")
     w = np.asarray(weights)
     return days, w / w.sum(), np.asarray(offsets)
@@ -1284,7 +1279,7 @@ def simulate_pilot(
 
     from feedback.events import EVENT_TYPES
     from feedback.sink import write_batch
-    from lab import InvalidInputError, Lab
+    from lab import Lab
 
     started = _time.perf_counter()
     if sessions < 1:

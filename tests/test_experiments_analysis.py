@@ -13,6 +13,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from errors import StorelabError
 from experiments.analysis import analyze, analyze_all, analyze_data
 from experiments.metrics import MetricData, per_session_values, sufficient_statistics
 from experiments.spec import METRICS, ExperimentSpec, load_experiment, write_experiment
@@ -411,7 +412,6 @@ def test_analyze_all_and_missing_data(lab):
 
 
 def test_analyze_without_database_is_a_user_error(lab):
-    from lab import StorelabError
 
     write_experiment(lab, ExperimentSpec.model_validate(spec_dict("exp-a", "session")))
     with pytest.raises(StorelabError, match="ingest"):

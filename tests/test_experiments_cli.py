@@ -12,6 +12,7 @@ import yaml
 from test_experiments_analysis import insert, make_events
 from typer.testing import CliRunner
 
+from errors import StorelabError
 from experiments.commands import app
 from experiments.decisions import read_decisions
 from experiments.spec import load_experiment, read_store_ids
@@ -41,7 +42,6 @@ def user_error(result, *fragments: str) -> bool:
     Accepts both the mapped form (SystemExit, message in the output) and the raw exception that
     typer >= 0.2x leaves when clikit's ``UserFacingError`` derives from the unvendored click.
     """
-    from lab import StorelabError
 
     exc = result.exception
     mapped = isinstance(exc, SystemExit)

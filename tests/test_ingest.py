@@ -10,9 +10,9 @@ import textwrap
 
 import pytest
 
+from errors import DatabaseBusyError, DataProblemError, InvalidInputError
 from feedback.sink import SpoolSink, write_batch
 from feedback.store import connect, export, import_kpis, ingest
-from lab import DatabaseBusyError, DataProblemError, InvalidInputError
 from tests.conftest import ROOT, make_event, write_jsonl
 
 

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lab import (
-    CONFIG_FILE,
-    InvalidInputError,
-    LabNotFoundError,
-    find_lab,
-    init_lab,
-    load_config,
-)
+from errors import InvalidInputError, LabNotFoundError
+from lab import CONFIG_FILE, find_lab, init_lab, load_config
 
 
 def test_init_creates_layout_token_and_stores(tmp_path):

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lab import InvalidInputError, StorelabError, init_lab
+from errors import InvalidInputError, StorelabError
+from lab import init_lab
 from prototypes.scaffold import ANSWERS_FILE, add_version, new_prototype
 from prototypes.spec import (
     BASE_VARIANT,

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from lab import StorelabError
+from errors import StorelabError
 from prototypes.spec import Problem, SpecError, load_prototype
 from prototypes.validate import MAX_ASSET_BYTES, MAX_MODULE_BYTES, MAX_SPEC_BYTES, validate_file
 

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from fixtures import ANALYSIS_EXAMPLE, make_lab_with_events, write_sessions
 
+from errors import DatabaseBusyError
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "reports" / "app.py")
 TIMEOUT = 60
@@ -104,7 +106,6 @@ def test_lab_without_database_says_so(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_busy_database_is_a_message_not_a_traceback(lab, monkeypatch) -> None:
-    from lab import DatabaseBusyError
     from reports import data
 
     def busy(_lab):

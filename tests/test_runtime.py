@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from errors import InvalidInputError
 from feedback.events import Event
-from lab import InvalidInputError, Lab
+from lab import Lab
 from prototypes.runtime.render import widget_key
 from prototypes.runtime.session import CustomerSession, RunContext, resolve_run
 from prototypes.scaffold import new_prototype

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lab import InvalidInputError, Lab
+from errors import InvalidInputError
+from lab import Lab
 from prototypes.runtime import launch
 from prototypes.runtime.custom import ScreenAPI, load_screen_function
 from prototypes.runtime.session import CustomerSession, RunContext

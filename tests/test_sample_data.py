@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import InvalidInputError
+from errors import InvalidInputError
 from sample_data.catalogue import accessories_for, products, stock
 from sample_data.comments import COMMENTS, flat_bank, has_contact_details
 from sample_data.fleet import (

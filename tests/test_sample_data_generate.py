@@ -9,7 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from clikit import StorelabGroup
-from lab import InvalidInputError
+from errors import InvalidInputError
 from sample_data.commands import app as sample_app
 from sample_data.generate import generate_sample, parse_effects
 

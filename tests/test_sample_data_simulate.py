@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from errors import InvalidInputError
 from feedback.events import END_REASONS, EVENT_TYPES, FIELDS, Event
-from lab import InvalidInputError
 from sample_data.simulate import PilotDesign, make_design, simulate_pilot
 
 QUESTION_IDS = {

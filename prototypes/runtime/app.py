@@ -19,6 +19,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from errors import InvalidInputError, StorelabError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # `streamlit run` puts only this folder on the path
     sys.path.insert(0, str(REPO_ROOT))
@@ -134,7 +136,6 @@ def _load(path: str, mtime_ns: int):
 
 def load_lab_prototype(lab, prototype_id: str):
     """The prototype from the lab, re-read when its file changes (team preview while editing)."""
-    from lab import InvalidInputError
 
     path = lab.prototypes_dir / prototype_id / "prototype.yaml"
     if not path.is_file():
@@ -163,7 +164,6 @@ def _stores(path: str, mtime_ns: int) -> dict[str, dict[str, str]]:
 
 def lab_stores(lab) -> dict[str, dict[str, str]]:
     """store_id -> {store_id, name, city}; empty when the lab has no readable stores.csv."""
-    from lab import StorelabError
 
     path = lab.stores_csv
     if not path.is_file():
@@ -645,7 +645,6 @@ def _problem(title: str, text: str) -> None:
 
 def play_page() -> None:
     """The prototype as a customer sees it (parameters from the URL / session state)."""
-    from lab import StorelabError
 
     params = read_params()
     try:

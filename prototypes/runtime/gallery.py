@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from errors import StorelabError
 from prototypes.runtime import theme
 
 PLAY_URL_ENV = "STORELAB_PLAY_URL"
@@ -32,7 +33,6 @@ def play_url(
 
 
 def _summary(lab, prototype_id: str) -> dict:
-    from lab import StorelabError
     from prototypes.runtime.app import load_lab_prototype
     from prototypes.runtime.session import find_experiment
 
@@ -72,7 +72,6 @@ def _summary(lab, prototype_id: str) -> dict:
 
 def gallery_page() -> None:
     """The lab's prototypes as cards; pick a pilot store, then open phone, kiosk or preview."""
-    from lab import StorelabError
     from prototypes.runtime.app import STANDALONE, current_lab, lab_stores, list_prototype_ids
 
     standalone = bool(st.session_state.get(STANDALONE))

@@ -1,7 +1,7 @@
 """Starting the runtime and printing QR codes: what ``storelab prototype run`` and ``qr`` call.
 
 Both functions check their input against the lab (the prototype exists, the stores are in
-``stores.csv``) and raise ``lab.InvalidInputError`` with a message that says what to do. Top-level
+``stores.csv``) and raise ``errors.InvalidInputError`` with a message that says what to do. Top-level
 imports stay light: streamlit runs in the child process, segno is imported on use.
 """
 
@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from lab import ENV_VAR, InvalidInputError
+from errors import InvalidInputError
+from lab import ENV_VAR
 
 if TYPE_CHECKING:
     from lab import Lab

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from errors import InvalidInputError, StorelabError
 from feedback.events import Event
 from prototypes.spec import BASE_VARIANT, Prototype, PrototypeView, Question, Task
 
@@ -69,7 +70,6 @@ def find_experiment(
     Unreadable experiment files are skipped (the CLI reports them; a kiosk must keep running).
     """
     from experiments.spec import list_experiments, load_experiment
-    from lab import StorelabError
 
     day = today or dt.date.today()
     found = []
@@ -115,7 +115,6 @@ def resolve_run(
     (recorded with ``assignment="forced"``), else the prototype variant of that name.
     """
     from experiments.assignment import assign_variant, variant_for_store
-    from lab import InvalidInputError
 
     exp = find_experiment(lab, proto.id)
     arm: str | None = None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from errors import InvalidInputError
+
 TEMPLATES_DIR = Path(__file__).parent
 
 # Journey order for listings; templates not named here follow alphabetically.
@@ -35,8 +37,6 @@ def template_path(template_id: str) -> Path:
     """The YAML file of a built-in template (``InvalidInputError`` naming the valid ids)."""
     path = TEMPLATES_DIR / f"{template_id}.yaml"
     if "/" in template_id or "\\" in template_id or not path.is_file():
-        from lab import InvalidInputError
-
         raise InvalidInputError(
             f"There is no template {template_id!r}. Templates: {', '.join(template_ids())}."
         )

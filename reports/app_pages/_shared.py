@@ -15,7 +15,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from lab import DatabaseBusyError, Lab, StorelabError, find_lab
+from errors import DatabaseBusyError, StorelabError
+from lab import Lab, find_lab
 from reports import data
 from reports.htmlreport import CSS
 

@@ -6,7 +6,7 @@ from html import escape
 
 import streamlit as st
 
-from lab import DatabaseBusyError, StorelabError
+from errors import DatabaseBusyError, StorelabError
 from reports import scorecard as sc
 from reports.app_pages import _shared
 
