@@ -1,0 +1,83 @@
+"""A lab's prototypes: where each lives, which exist, and loading one by id.
+
+The one place that turns a prototype id into ``<lab>/prototypes/<id>/prototype.yaml``. Ids are
+checked against the id pattern before they touch the file system, so an id can never name a
+folder outside the lab's ``prototypes/``. "No such prototype" is worded here and only here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from errors import UnknownPrototypeError
+from prototypes.spec import MAX_ID_LEN, PROTOTYPE_ID_RE, Prototype, load_prototype
+
+if TYPE_CHECKING:
+    from lab import Lab
+
+SPEC_FILE = "prototype.yaml"
+
+
+def is_prototype_id(value: object) -> bool:
+    """True when ``value`` is a well-formed prototype id (lowercase, digits, dashes)."""
+    return (
+        isinstance(value, str)
+        and len(value) <= MAX_ID_LEN
+        and PROTOTYPE_ID_RE.match(value) is not None
+    )
+
+
+def prototype_dir(lab: Lab, prototype_id: str) -> Path:
+    """The folder of prototype ``prototype_id`` in the lab (it need not exist yet)."""
+    if not is_prototype_id(prototype_id):
+        raise UnknownPrototypeError(
+            f"{prototype_id!r} is not a prototype id: use lowercase letters, digits and "
+            "dashes, e.g. scan-and-discover."
+        )
+    return lab.prototypes_dir / prototype_id
+
+
+def prototype_file(lab: Lab, prototype_id: str) -> Path:
+    """The ``prototype.yaml`` of an existing prototype, or ``UnknownPrototypeError``."""
+    path = prototype_dir(lab, prototype_id) / SPEC_FILE
+    if not path.is_file():
+        raise UnknownPrototypeError(unknown_prototype_message(lab, prototype_id))
+    return path
+
+
+def list_prototype_ids(lab: Lab) -> list[str]:
+    """Ids of the lab's prototypes (folders with a ``prototype.yaml``), sorted."""
+    if not lab.prototypes_dir.is_dir():
+        return []
+    return sorted(
+        p.parent.name
+        for p in lab.prototypes_dir.glob(f"*/{SPEC_FILE}")
+        if is_prototype_id(p.parent.name)
+    )
+
+
+def has_prototype(lab: Lab, prototype_id: str) -> bool:
+    """Whether the lab has a prototype with this (well-formed) id."""
+    return (
+        is_prototype_id(prototype_id) and (lab.prototypes_dir / prototype_id / SPEC_FILE).is_file()
+    )
+
+
+def load_lab_prototype(lab: Lab, prototype_id: str) -> Prototype:
+    """Load and check the lab's prototype ``prototype_id``.
+
+    Raises ``UnknownPrototypeError`` when there is none and ``SpecError`` (listing every
+    problem) when its spec is invalid.
+    """
+    return load_prototype(prototype_file(lab, prototype_id))
+
+
+def unknown_prototype_message(lab: Lab, prototype_id: str) -> str:
+    """The one wording of "no such prototype", for the terminal (pages show their own)."""
+    known = list_prototype_ids(lab)
+    listing = f"Prototypes in this lab: {', '.join(known)}." if known else "The lab has none yet."
+    return (
+        f"There is no prototype {prototype_id!r} in {lab.prototypes_dir}. {listing} "
+        f"Create it with `storelab prototype new {prototype_id} --template scan-and-discover`."
+    )
