@@ -40,8 +40,9 @@ def init(
 ) -> None:
     """Create a lab: storelab.toml (with a dashboard token), stores.csv and empty folders."""
     from lab import init_lab
+    from sample_data.fleet import default_stores
 
-    lab = init_lab(path, locale=locale)
+    lab = init_lab(path, locale=locale, stores=default_stores())
     if json_:
         print_json({"lab": str(lab.root), "locale": locale, "stores": str(lab.stores_csv)})
         return

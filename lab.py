@@ -6,10 +6,12 @@ it and reading its config. The error types live in ``errors.py``.
 
 from __future__ import annotations
 
+import csv
 import os
 import secrets
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -134,8 +136,17 @@ def find_lab(explicit: Path | str | None = None, *, start: Path | None = None) -
     )
 
 
-def init_lab(path: Path | str, *, locale: str = "de", name: str | None = None) -> Lab:
-    """Create a lab folder with config, store list and the empty sub-folders."""
+def init_lab(
+    path: Path | str,
+    *,
+    locale: str = "de",
+    name: str | None = None,
+    stores: Sequence[Store] = (),
+) -> Lab:
+    """Create a lab folder with config, ``stores`` in stores.csv and the empty sub-folders.
+
+    ``storelab init`` passes the sample fleet (``sample_data.fleet.default_stores()``).
+    """
     root = Path(path).expanduser()
     if (root / CONFIG_FILE).exists():
         raise InvalidInputError(f"{root} is already a lab ({CONFIG_FILE} exists).")
@@ -168,7 +179,112 @@ token = "{token}"       # analysts enter this (or open ?token=...) to see data
         "spool/\n*.duckdb\n*.duckdb.wal\n",
         encoding="utf-8",
     )
-    from sample_data.fleet import write_stores_csv
-
-    write_stores_csv(lab.stores_csv)
+    write_stores_csv(lab.stores_csv, stores)
     return lab
+
+
+# --- stores: the pilot fleet in stores.csv --------------------------------------------------
+
+COLUMNS: tuple[str, ...] = ("store_id", "name", "city", "region", "format", "size_sqm")
+REGIONS: tuple[str, ...] = ("Nord", "Süd", "West", "Ost")
+FORMATS: tuple[str, ...] = ("flagship", "city", "mall", "outlet")
+
+
+@dataclass(frozen=True)
+class Store:
+    """One pilot store, as a row of ``stores.csv``."""
+
+    store_id: str
+    name: str
+    city: str
+    region: str
+    format: str
+    size_sqm: int
+
+
+def write_stores_csv(path: Path | str, stores: Sequence[Store]) -> Path:
+    """Write ``stores`` as UTF-8 CSV with the contract header."""
+    path = Path(path)
+    rows = list(stores)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for store in rows:
+            writer.writerow(astuple(store))
+    return path
+
+
+def read_stores(path: Path | str) -> list[Store]:
+    """Read a ``stores.csv``; any problem raises ``InvalidInputError`` naming file, line, column."""
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise InvalidInputError(
+            f"{path} does not exist. Write one with the columns {','.join(COLUMNS)}."
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(f"{path}: not UTF-8 text ({exc}). Save it as UTF-8.") from exc
+
+    reader = csv.reader(text.splitlines())
+    header = next(reader, None)
+    if header is None:
+        raise InvalidInputError(f"{path}, line 1: the file is empty; expected {','.join(COLUMNS)}.")
+    header = [h.strip() for h in header]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise InvalidInputError(
+            f"{path}, line 1, column {missing[0]!r}: missing column(s) {', '.join(missing)}; "
+            f"the header must contain {','.join(COLUMNS)}."
+        )
+    index = {c: header.index(c) for c in COLUMNS}
+    stores: list[Store] = []
+    seen: dict[str, int] = {}
+    for line_no, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+
+        def fail(column: str, message: str, line_no: int = line_no) -> InvalidInputError:
+            return InvalidInputError(f"{path}, line {line_no}, column {column!r}: {message}")
+
+        if len(row) < len(header):
+            raise fail(header[len(row)], f"the row has {len(row)} of {len(header)} fields.")
+        values = {c: row[i].strip() for c, i in index.items()}
+        for column in ("store_id", "name", "city"):
+            if not values[column]:
+                raise fail(column, "is empty.")
+        store_id = values["store_id"]
+        if store_id in seen:
+            first = seen[store_id]
+            raise fail("store_id", f"duplicate store id {store_id!r} (first on line {first}).")
+        seen[store_id] = line_no
+        if values["region"] not in REGIONS:
+            raise fail("region", f"{values['region']!r} is not one of {', '.join(REGIONS)}.")
+        if values["format"] not in FORMATS:
+            raise fail("format", f"{values['format']!r} is not one of {', '.join(FORMATS)}.")
+        try:
+            size = float(values["size_sqm"])
+        except ValueError:
+            raise fail(
+                "size_sqm", f"{values['size_sqm']!r} is not a number of square metres."
+            ) from None
+        if not size > 0 or size != int(size):
+            raise fail("size_sqm", f"{values['size_sqm']!r} must be a positive whole number.")
+        stores.append(
+            Store(
+                store_id=store_id,
+                name=values["name"],
+                city=values["city"],
+                region=values["region"],
+                format=values["format"],
+                size_sqm=int(size),
+            )
+        )
+    return stores
+
+
+def lab_stores(lab: Lab) -> dict[str, Store]:
+    """The lab's stores by id, in file order (``InvalidInputError`` naming line and column)."""
+    return {s.store_id: s for s in read_stores(lab.stores_csv)}

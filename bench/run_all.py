@@ -75,10 +75,11 @@ def make_events(path: Path, n: int, seed: int = 1) -> None:
 def bench_ingest(runs: int, events: int, work: Path) -> Pair:
     """`storelab feedback ingest FILE` (validate, redact, dedupe, store) vs bare read_json."""
     from lab import init_lab
+    from sample_data.fleet import default_stores
 
     data = work / "events.jsonl"
     make_events(data, events)
-    lab = init_lab(work / "lab")
+    lab = init_lab(work / "lab", stores=default_stores())
     baseline_db = work / "baseline.duckdb"
 
     def fresh_lab() -> None:
@@ -122,8 +123,9 @@ def bench_simulator(runs: int, sessions: int, work: Path) -> tuple[Pair, float, 
     """
     from bench.sim_once import simulate
     from lab import init_lab
+    from sample_data.fleet import default_stores
 
-    lab = init_lab(work / "simlab")
+    lab = init_lab(work / "simlab", stores=default_stores())
     events = simulate(lab.root, sessions)["events"]  # also scaffolds prototype + experiment
     floor = work / "floor.jsonl"
 

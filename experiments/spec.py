@@ -7,7 +7,6 @@ variant is compared with.
 
 from __future__ import annotations
 
-import csv
 import re
 from datetime import date, timedelta
 from pathlib import Path
@@ -269,14 +268,9 @@ def write_experiment(lab: Lab, spec: ExperimentSpec, *, overwrite: bool = False)
 
 def read_store_ids(lab: Lab) -> list[str]:
     """Store ids from the lab's stores.csv, in file order."""
-    path = lab.stores_csv
-    if not path.is_file():
-        raise InvalidInputError(f"{path} does not exist; the lab needs a store list.")
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames or "store_id" not in reader.fieldnames:
-            raise InvalidInputError(f"{path}: needs a store_id column")
-        return [row["store_id"].strip() for row in reader if (row.get("store_id") or "").strip()]
+    from lab import lab_stores
+
+    return list(lab_stores(lab))
 
 
 def _arms_for(lab: Lab, prototype: str) -> tuple[dict, list[str], str]:

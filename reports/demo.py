@@ -47,6 +47,7 @@ class DemoResult:
 def prepare_demo_lab(path: Path | str, locale: str = "de") -> Lab:
     """A fresh lab at ``path``; an earlier demo lab there is replaced, anything else refused."""
     from lab import init_lab
+    from sample_data.fleet import default_stores
 
     root = Path(path).expanduser()
     if root.exists():
@@ -59,7 +60,7 @@ def prepare_demo_lab(path: Path | str, locale: str = "de") -> Lab:
                 f"{root} exists and is not a demo lab; the demo only replaces a folder it made "
                 "itself. Pass --lab with a new folder."
             )
-    lab = init_lab(root, locale=locale, name="storelab demo")
+    lab = init_lab(root, locale=locale, name="storelab demo", stores=default_stores())
     (lab.root / DEMO_MARKER).write_text(
         "Made by `storelab demo`; the next demo run replaces this folder.\n", encoding="utf-8"
     )
@@ -69,8 +70,8 @@ def prepare_demo_lab(path: Path | str, locale: str = "de") -> Lab:
 def write_session_experiment(lab: Lab, start: date, end: date) -> None:
     """A session-randomised experiment on the personal-recommendation prototype."""
     from experiments.spec import parse_experiment, write_experiment
+    from lab import read_stores
     from prototypes.scaffold import new_prototype
-    from sample_data.fleet import read_stores
 
     new_prototype(lab, SESSION_PILOT_PROTOTYPE, SESSION_PILOT_PROTOTYPE)
     raw = {

@@ -1,21 +1,15 @@
-"""The pilot fleet: a seeded, realistic set of German stores and its ``stores.csv`` file.
+"""The sample pilot fleet: a seeded, realistic set of German stores.
 
 ``default_stores()`` gives the same stores for the same seed (Faker ``de_DE`` seeded per call,
-streets from a fixed list of real shopping streets), ``write_stores_csv`` writes the lab's
-store list and ``read_stores`` reads it back with error messages that name file, line and column.
+streets from a fixed list of real shopping streets). The ``Store`` model and the lab's
+``stores.csv`` reader and writer live in ``lab.py``.
 """
 
 from __future__ import annotations
 
-import csv
-from dataclasses import astuple, dataclass
-from pathlib import Path
-
 from errors import InvalidInputError
+from lab import Store
 
-COLUMNS: tuple[str, ...] = ("store_id", "name", "city", "region", "format", "size_sqm")
-REGIONS: tuple[str, ...] = ("Nord", "Süd", "West", "Ost")
-FORMATS: tuple[str, ...] = ("flagship", "city", "mall", "outlet")
 BRAND = "storelab"
 
 # City, region and real shopping streets. Order matters: the first twelve cover every region
@@ -44,18 +38,6 @@ SIZE_RANGES: dict[str, tuple[int, int]] = {
     "outlet": (1200, 2600),
 }
 FLAGSHIP_CITIES = frozenset({"Hamburg", "Berlin", "München"})
-
-
-@dataclass(frozen=True)
-class Store:
-    """One pilot store, as a row of ``stores.csv``."""
-
-    store_id: str
-    name: str
-    city: str
-    region: str
-    format: str
-    size_sqm: int
 
 
 def max_stores() -> int:
@@ -107,96 +89,4 @@ def default_stores(n: int = 12, seed: int = 7) -> list[Store]:
     return stores
 
 
-def write_stores_csv(path: Path | str, stores: list[Store] | None = None) -> Path:
-    """Write ``stores`` (default: ``default_stores()``) as UTF-8 CSV with the contract header."""
-    path = Path(path)
-    rows = default_stores() if stores is None else stores
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        for store in rows:
-            writer.writerow(astuple(store))
-    return path
-
-
-def read_stores(path: Path | str) -> list[Store]:
-    """Read a ``stores.csv``; any problem raises ``InvalidInputError`` naming file, line, column."""
-
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise InvalidInputError(
-            f"{path} does not exist. Write one with the columns {','.join(COLUMNS)}."
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(f"{path}: not UTF-8 text ({exc}). Save it as UTF-8.") from exc
-
-    reader = csv.reader(text.splitlines())
-    header = next(reader, None)
-    if header is None:
-        raise InvalidInputError(f"{path}, line 1: the file is empty; expected {','.join(COLUMNS)}.")
-    header = [h.strip() for h in header]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise InvalidInputError(
-            f"{path}, line 1, column {missing[0]!r}: missing column(s) {', '.join(missing)}; "
-            f"the header must contain {','.join(COLUMNS)}."
-        )
-    index = {c: header.index(c) for c in COLUMNS}
-    stores: list[Store] = []
-    seen: dict[str, int] = {}
-    for line_no, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-
-        def fail(column: str, message: str, line_no: int = line_no) -> InvalidInputError:
-            return InvalidInputError(f"{path}, line {line_no}, column {column!r}: {message}")
-
-        if len(row) < len(header):
-            raise fail(header[len(row)], f"the row has {len(row)} of {len(header)} fields.")
-        values = {c: row[i].strip() for c, i in index.items()}
-        for column in ("store_id", "name", "city"):
-            if not values[column]:
-                raise fail(column, "is empty.")
-        store_id = values["store_id"]
-        if store_id in seen:
-            first = seen[store_id]
-            raise fail("store_id", f"duplicate store id {store_id!r} (first on line {first}).")
-        seen[store_id] = line_no
-        if values["region"] not in REGIONS:
-            raise fail("region", f"{values['region']!r} is not one of {', '.join(REGIONS)}.")
-        if values["format"] not in FORMATS:
-            raise fail("format", f"{values['format']!r} is not one of {', '.join(FORMATS)}.")
-        try:
-            size = float(values["size_sqm"])
-        except ValueError:
-            raise fail(
-                "size_sqm", f"{values['size_sqm']!r} is not a number of square metres."
-            ) from None
-        if not size > 0 or size != int(size):
-            raise fail("size_sqm", f"{values['size_sqm']!r} must be a positive whole number.")
-        stores.append(
-            Store(
-                store_id=store_id,
-                name=values["name"],
-                city=values["city"],
-                region=values["region"],
-                format=values["format"],
-                size_sqm=int(size),
-            )
-        )
-    return stores
-
-
-__all__ = [
-    "COLUMNS",
-    "FORMATS",
-    "REGIONS",
-    "Store",
-    "default_stores",
-    "max_stores",
-    "read_stores",
-    "write_stores_csv",
-]
+__all__ = ["BRAND", "CITIES", "Store", "default_stores", "max_stores"]

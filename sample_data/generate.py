@@ -48,7 +48,8 @@ def parse_effects(items: list[str] | None) -> dict[str, float]:
 
 def ensure_stores(lab: Lab, stores: int, seed: int) -> list[Any]:
     """The pilot's stores: the lab's stores.csv (written with ``stores`` stores if missing)."""
-    from sample_data.fleet import default_stores, read_stores, write_stores_csv
+    from lab import read_stores, write_stores_csv
+    from sample_data.fleet import default_stores
 
     if not lab.stores_csv.is_file():
         write_stores_csv(lab.stores_csv, default_stores(stores, seed))

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from feedback.events import Event
-from lab import Lab, init_lab
+from lab import Lab
+from tests.fixtures import new_lab
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
     """A freshly initialised, empty lab; STORELAB_LAB is cleared so discovery is explicit."""
     monkeypatch.delenv("STORELAB_LAB", raising=False)
-    return init_lab(tmp_path / "lab")
+    return new_lab(tmp_path / "lab")
 
 
 def make_event(**overrides) -> dict:

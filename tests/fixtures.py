@@ -279,12 +279,19 @@ def write_sessions(lab, n_sessions: int, *, seed: int = 0) -> int:
     return count
 
 
+def new_lab(path: Path, locale: str = "de", **kwargs):
+    """A fresh lab with the sample fleet of 12 stores, as ``storelab init`` makes it."""
+    from lab import init_lab
+    from sample_data.fleet import default_stores
+
+    return init_lab(path, locale=locale, stores=default_stores(), **kwargs)
+
+
 def make_lab_with_events(path: Path, n_sessions: int = 8):
     """A fresh lab with ``n_sessions`` sessions ingested and one experiment spec; returns it."""
     from feedback.store import ingest
-    from lab import init_lab
 
-    lab = init_lab(path, locale="en")
+    lab = new_lab(path, locale="en")
     write_sessions(lab, n_sessions)
     ingest(lab)
     from experiments.spec import new_experiment

@@ -19,7 +19,7 @@ from experiments.metrics import MetricData, per_session_values, sufficient_stati
 from experiments.spec import METRICS, ExperimentSpec, load_experiment, write_experiment
 from experiments.statistics import ProportionStatistic
 from feedback.store import create_schema
-from lab import init_lab
+from tests.fixtures import new_lab
 
 START = date(2026, 11, 2)
 END = date(2026, 11, 15)
@@ -178,7 +178,7 @@ def insert(db_path, table: pa.Table) -> None:
 
 @pytest.fixture
 def lab(tmp_path):
-    return init_lab(tmp_path / "lab", locale="en")
+    return new_lab(tmp_path / "lab", locale="en")
 
 
 def setup_experiment(lab, exp_id, unit, n, seed, spec_over=None, **gen):

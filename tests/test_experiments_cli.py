@@ -16,7 +16,7 @@ from errors import StorelabError
 from experiments.commands import app
 from experiments.decisions import read_decisions
 from experiments.spec import load_experiment, read_store_ids
-from lab import init_lab
+from tests.fixtures import new_lab
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -26,7 +26,7 @@ runner = CliRunner()
 def lab(tmp_path):
     from prototypes.scaffold import new_prototype
 
-    the_lab = init_lab(tmp_path / "lab", locale="en")
+    the_lab = new_lab(tmp_path / "lab", locale="en")
     new_prototype(the_lab, "scan-and-discover", "scan-and-discover")  # has a treatment variant
     new_prototype(the_lab, "p", "feedback-kiosk")  # one version, no variant yet
     return the_lab

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from errors import InvalidInputError, LabNotFoundError
-from lab import CONFIG_FILE, find_lab, init_lab, load_config
+from lab import CONFIG_FILE, find_lab, load_config
+from tests.fixtures import new_lab
 
 
 def test_init_creates_layout_token_and_stores(tmp_path):
-    lab = init_lab(tmp_path / "pilot", locale="en")
+    lab = new_lab(tmp_path / "pilot", locale="en")
     for sub in ("prototypes", "experiments", "spool", "reports"):
         assert (lab.root / sub).is_dir()
     assert lab.config.lab.locale == "en"
@@ -17,14 +18,14 @@ def test_init_creates_layout_token_and_stores(tmp_path):
     assert lab.stores_csv.read_text(encoding="utf-8").startswith(
         "store_id,name,city,region,format,size_sqm"
     )
-    other = init_lab(tmp_path / "other")
+    other = new_lab(tmp_path / "other")
     assert other.config.dashboard.token != lab.config.dashboard.token
     assert "spool/" in (lab.root / ".gitignore").read_text()
 
 
 def test_discovery_order_flag_then_env_then_walking_up(tmp_path, monkeypatch):
-    a = init_lab(tmp_path / "a")
-    b = init_lab(tmp_path / "b")
+    a = new_lab(tmp_path / "a")
+    b = new_lab(tmp_path / "b")
     monkeypatch.setenv("STORELAB_LAB", str(b.root))
     assert find_lab(a.root).root == a.root
     assert find_lab().root == b.root
@@ -47,7 +48,7 @@ def test_folder_without_config_is_not_a_lab(tmp_path):
 
 
 def test_config_typos_are_named(tmp_path):
-    lab = init_lab(tmp_path / "lab")
+    lab = new_lab(tmp_path / "lab")
     text = lab.config_path.read_text().replace("redact_text", "redact_txt")
     lab.config_path.write_text(text)
     with pytest.raises(InvalidInputError, match="privacy.redact_txt"):
@@ -59,8 +60,8 @@ def test_config_typos_are_named(tmp_path):
 
 def test_bad_locale_and_existing_file(tmp_path):
     with pytest.raises(InvalidInputError, match="locale"):
-        init_lab(tmp_path / "x", locale="fr")
+        new_lab(tmp_path / "x", locale="fr")
     (tmp_path / "file").write_text("x")
     with pytest.raises(InvalidInputError, match="not a folder"):
-        init_lab(tmp_path / "file")
+        new_lab(tmp_path / "file")
     assert not (tmp_path / "x" / CONFIG_FILE).exists()

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from lab import init_lab
 from prototypes.commands import app
 from prototypes.templates import list_templates
+from tests.fixtures import new_lab
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def lab(tmp_path):
-    return init_lab(tmp_path / "lab")
+    return new_lab(tmp_path / "lab")
 
 
 def run(*args: str):

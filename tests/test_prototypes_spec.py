@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from errors import InvalidInputError, StorelabError
-from lab import init_lab
 from prototypes.scaffold import ANSWERS_FILE, add_version, new_prototype
 from prototypes.spec import (
     BASE_VARIANT,
@@ -22,6 +21,7 @@ from prototypes.spec import (
 )
 from prototypes.templates import list_templates, template_ids, template_path
 from prototypes.validate import validate_file
+from tests.fixtures import new_lab
 
 REQUIRED_TEMPLATES = {
     "scan-and-discover",
@@ -48,7 +48,7 @@ ALL_TEMPLATES = template_ids()
 
 @pytest.fixture
 def lab(tmp_path):
-    return init_lab(tmp_path / "lab")
+    return new_lab(tmp_path / "lab")
 
 
 def _walk_expected_path(view, task) -> None:
@@ -331,7 +331,7 @@ def test_scaffold_keeps_comments_and_applies_locale_and_title(lab):
 
 
 def test_scaffold_fills_placeholders_from_stores_csv_with_quotes(tmp_path):
-    lab = init_lab(tmp_path / "lab")
+    lab = new_lab(tmp_path / "lab")
     lab.stores_csv.write_text(
         "store_id,name,city,region,format,size_sqm\n"
         'S07,"Kaufhaus ""Am Markt"": Mitte",Köln,West,city,1200\n',

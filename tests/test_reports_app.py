@@ -96,9 +96,9 @@ def test_ingest_button_ingests_new_spool_events(lab) -> None:
 
 
 def test_lab_without_database_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from lab import init_lab
+    from tests.fixtures import new_lab
 
-    empty = init_lab(tmp_path / "empty", locale="en")
+    empty = new_lab(tmp_path / "empty", locale="en")
     monkeypatch.setenv("STORELAB_LAB", str(empty.root))
     at = app(empty.config.dashboard.token)
     assert not at.exception

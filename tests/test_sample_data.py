@@ -7,16 +7,10 @@ from pathlib import Path
 import pytest
 
 from errors import InvalidInputError
+from lab import COLUMNS, FORMATS, REGIONS, read_stores, write_stores_csv
 from sample_data.catalogue import accessories_for, products, stock
 from sample_data.comments import COMMENTS, flat_bank, has_contact_details
-from sample_data.fleet import (
-    COLUMNS,
-    FORMATS,
-    REGIONS,
-    default_stores,
-    read_stores,
-    write_stores_csv,
-)
+from sample_data.fleet import default_stores
 
 GERMAN_CITIES = {
     "Hamburg", "Berlin", "München", "Köln", "Frankfurt am Main", "Stuttgart", "Düsseldorf",
@@ -48,7 +42,7 @@ def test_fleet_size_out_of_range_is_a_user_error():
 
 
 def test_csv_round_trip_utf8(tmp_path: Path):
-    path = write_stores_csv(tmp_path / "stores.csv")
+    path = write_stores_csv(tmp_path / "stores.csv", default_stores())
     text = path.read_text(encoding="utf-8")
     assert text.splitlines()[0] == ",".join(COLUMNS) == "store_id,name,city,region,format,size_sqm"
     assert "München" in text

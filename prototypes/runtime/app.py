@@ -154,7 +154,7 @@ def list_prototype_ids(lab) -> list[str]:
 
 @st.cache_data(show_spinner=False, ttl=60)
 def _stores(path: str, mtime_ns: int) -> dict[str, dict[str, str]]:
-    from sample_data.fleet import read_stores
+    from lab import read_stores
 
     return {
         s.store_id: {"store_id": s.store_id, "name": s.name, "city": s.city}

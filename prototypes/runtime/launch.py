@@ -1,7 +1,7 @@
 """Starting the runtime and printing QR codes: what ``storelab prototype run`` and ``qr`` call.
 
 Both functions check their input against the lab (the prototype exists, the stores are in
-``stores.csv``) and raise ``errors.InvalidInputError`` with a message that says what to do. Top-level
+``stores.csv``) and raise an ``InvalidInputError`` with a message that says what to do. Top-level
 imports stay light: streamlit runs in the child process, segno is imported on use.
 """
 
@@ -45,9 +45,9 @@ def _check_prototype(lab: Lab, prototype_id: str):
 
 
 def _stores(lab: Lab) -> dict:
-    from sample_data.fleet import read_stores
+    from lab import lab_stores
 
-    return {s.store_id: s for s in read_stores(lab.stores_csv)}
+    return lab_stores(lab)
 
 
 def _check_stores(lab: Lab, store_ids: list[str]) -> dict:

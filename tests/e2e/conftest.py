@@ -39,11 +39,11 @@ VIEWPORT = {"width": 1280, "height": 900}
 @pytest.fixture(scope="module")
 def e2e_lab(tmp_path_factory: pytest.TempPathFactory):
     """A lab with simulated pilot data (12 stores, 2,000 sessions)."""
-    from lab import init_lab
     from sample_data.generate import generate_sample
+    from tests.fixtures import new_lab
 
     root = tmp_path_factory.mktemp("e2e") / "pilot"
-    lab = init_lab(root, locale="en")
+    lab = new_lab(root, locale="en")
     generate_sample(lab, stores=12, sessions=2000, seed=7, effects={"task_success_rate": 0.08})
     return lab
 

@@ -28,10 +28,10 @@ KIOSK_TEMPLATE = "personal-recommendation"
 
 @pytest.fixture(scope="module")
 def runtime_lab(tmp_path_factory: pytest.TempPathFactory):
-    from lab import init_lab
     from prototypes.scaffold import new_prototype
+    from tests.fixtures import new_lab
 
-    lab = init_lab(tmp_path_factory.mktemp("runtime") / "lab")
+    lab = new_lab(tmp_path_factory.mktemp("runtime") / "lab")
     new_prototype(lab, "scan-and-discover", "scan-and-discover")
     new_prototype(lab, KIOSK_TEMPLATE, KIOSK_TEMPLATE)
     return lab
