@@ -50,8 +50,9 @@ from experiments.frequentist import (
     welch_test,
 )
 from experiments.metrics import MetricData, sufficient_statistics
-from experiments.spec import METRICS, ExperimentSpec, list_experiments, load_experiment
+from experiments.spec import ExperimentSpec, list_experiments, load_experiment
 from experiments.statistics import RatioStatistic, SampleMeanStatistic
+from feedback.catalogue import CATALOGUE
 
 if TYPE_CHECKING:
     from lab import Lab
@@ -115,7 +116,8 @@ def analyze_data(
 
 
 def _metric_result(spec: ExperimentSpec, data: MetricData, metric: str, role: str) -> dict:
-    kind, higher_is_better, _ = METRICS[metric]
+    measure = CATALOGUE.metric(metric)
+    kind, higher_is_better = measure.kind, measure.higher_is_better
     if spec.unit == "store":
         stats = _store_statistics(spec, data, metric)
         variants = [

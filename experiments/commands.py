@@ -42,10 +42,21 @@ def new(
     json_: JsonOption = False,
 ) -> None:
     """Write a first experiment spec (stores from stores.csv split alternately for unit=store)."""
-    from experiments.spec import new_experiment
+    from experiments.spec import ensure_new_experiment, new_experiment
+    from prototypes.library import comparison_for
 
     the_lab = open_lab(lab)
-    path = new_experiment(the_lab, experiment_id, prototype, unit.value)
+    ensure_new_experiment(the_lab, experiment_id)
+    compared = comparison_for(the_lab, prototype)
+    path = new_experiment(
+        the_lab,
+        experiment_id,
+        prototype,
+        unit.value,
+        arms=compared.arms,
+        what=compared.what,
+        instruments=compared.instruments,
+    )
     if json_:
         print_json({"experiment": experiment_id, "path": str(path)})
         return

@@ -11,24 +11,17 @@ Which sessions count
     variants are dropped) and, when the spec lists stores, whose store is listed.
 
 Per-session metrics (NULL = the session has no value and is left out of that metric)
-    task_success_rate  For each task the session started (a ``task_start`` with that ``task``),
-                       1 if a ``task_success`` for that task followed in the session, else 0
-                       (fail, abandon or nothing). The session's value is the mean over its
-                       started tasks; with one task per session it is the 0/1 outcome.
-                       NULL when the session started no task.
-    time_on_task_s     Per started task: seconds from its first ``task_start`` to its first
-                       ``task_success``/``task_fail`` (abandoned/unfinished tasks excluded);
-                       the session's value is the mean over its finished tasks.
+    Every metric of ``feedback.catalogue.CATALOGUE``, in catalogue order. Behavioural metrics
+    are aggregates over the session's events or its task runs (each metric's ``sql``):
+    task_success_rate  per started task 1 if a ``task_success`` followed, else 0; the mean.
+    time_on_task_s     per started task: seconds from its first ``task_start`` to its first
+                       ``task_success``/``task_fail``; the mean over finished tasks.
     misclick_rate      misclicks / (taps + misclicks); NULL without any tap or misclick.
-    completion_rate    1 if the session has a ``session_end`` with ``props.reason = 'completed'``,
-                       else 0 (every session counts).
-    sus                All of sus.q1..q10 answered (1-5): 2.5 · Σ(odd: r − 1, even: 5 − r), 0-100.
-    umux_lite          Both umux_lite.q1, q2 answered (1-7): (q1 − 1 + q2 − 1) · 100/12, 0-100.
-    seq, ces           The answer (1-7).
-    nps                Answer 0-10 → 100 (9-10, promoter), 0 (7-8), −100 (0-6, detractor).
-    csat               Answer 1-5 → 100 (4-5) or 0, so the mean is the familiar share in %.
-    If a question was answered more than once in a session, the last answer counts; answers
-    outside the item's scale are ignored.
+    completion_rate    1 if the session ended with ``props.reason = 'completed'``, else 0.
+    Instrument metrics are scored from the session's answers by the instrument's rule (linear:
+    every item answered on its scale, ``factor · Σ(offset + weight · answer)``; buckets: the
+    first bucket the single answer reaches). If a question was answered more than once in a
+    session, the last answer counts; answers outside the item's scale are ignored.
 
 Per-unit statistics
     by variant: n (sessions with a value), Σ value, Σ value² for each metric; "sessions" = all
@@ -43,8 +36,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from experiments.spec import METRICS
 from experiments.statistics import SampleMeanStatistic
+from feedback.catalogue import CATALOGUE, Catalogue, Instrument, Metric
 
 if TYPE_CHECKING:
     import duckdb
@@ -52,12 +45,11 @@ if TYPE_CHECKING:
     from experiments.spec import ExperimentSpec
 
 SESSIONS = "__sessions__"  # pseudo-metric: 1 per counted session
-_SUS_ODD = [f"sus.q{i}" for i in (1, 3, 5, 7, 9)]
-_SUS_EVEN = [f"sus.q{i}" for i in (2, 4, 6, 8, 10)]
 
-PER_SESSION_SQL = f"""
+_HEAD = """
 WITH ev AS (
-    SELECT session_id, ts, variant, store_id, type, task, question, "value", props
+    SELECT session_id, ts, variant, store_id, type, screen, element, task, question,
+           "value", props
     FROM events
     WHERE experiment_id = $experiment_id
 ),
@@ -79,88 +71,106 @@ task_runs AS (
     WHERE task IS NOT NULL AND type IN ('task_start', 'task_success', 'task_fail')
     GROUP BY session_id, task
 ),
-task_metrics AS (
-    SELECT session_id,
-           avg(CASE WHEN succeeded THEN 1.0 ELSE 0.0 END) FILTER (WHERE started_at IS NOT NULL)
-               AS task_success_rate,
-           avg(date_diff('millisecond', started_at, ended_at) / 1000.0)
-               FILTER (WHERE started_at IS NOT NULL AND ended_at >= started_at)
-               AS time_on_task_s
-    FROM task_runs
-    GROUP BY session_id
-),
-event_metrics AS (
-    SELECT session_id,
-           CASE WHEN count(*) FILTER (WHERE type IN ('tap', 'misclick')) > 0
-                THEN CAST(count(*) FILTER (WHERE type = 'misclick') AS DOUBLE)
-                     / count(*) FILTER (WHERE type IN ('tap', 'misclick'))
-           END AS misclick_rate,
-           CASE WHEN coalesce(bool_or(type = 'session_end'
-                    AND json_extract_string(props, '$.reason') = 'completed'), false)
-                THEN 1.0 ELSE 0.0 END AS completion_rate
-    FROM ev
-    GROUP BY session_id
-),
 answers AS (
     SELECT session_id, question, arg_max("value", ts) AS v
     FROM ev
     WHERE type = 'answer' AND question IS NOT NULL AND "value" IS NOT NULL
     GROUP BY session_id, question
+)"""
+
+
+def _quote(text: str) -> str:
+    """A SQL string literal. Only catalogue ids get here, checked against a strict pattern."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _num(x: float) -> str:
+    return repr(float(x))
+
+
+def instrument_score_sql(inst: Instrument) -> str:
+    """The aggregate over one session's ``answers`` rows that scores ``inst`` (NULL if unscored).
+
+    Linear rules need every item answered on the scale; bucket rules take the single answer.
+    """
+    low, high = inst.scale or (0, 0)
+    in_scale = f"v BETWEEN {low} AND {high}"
+    items = ", ".join(_quote(i) for i in inst.item_ids)
+    if inst.buckets:
+        answer = f"max(v) FILTER (WHERE question = {_quote(inst.item_ids[0])} AND {in_scale})"
+        cases = " ".join(
+            f"WHEN {answer} >= {_num(b.at_least)} THEN {_num(b.score)}"
+            for b in sorted(inst.buckets, key=lambda b: -b.at_least)
+        )
+        return f"CASE {cases} END"
+    terms = " ".join(
+        f"WHEN {_quote(i.id)} THEN {_num(i.offset)} + {_num(i.weight)} * v" for i in inst.items
+    )
+    return (
+        f"CASE WHEN count(*) FILTER (WHERE question IN ({items}) AND {in_scale}) "
+        f"= {len(inst.items)} THEN {_num(inst.factor)} * sum(CASE question {terms} END) "
+        f"FILTER (WHERE question IN ({items}) AND {in_scale}) END"
+    )
+
+
+def _columns(metrics: list[Metric], expression, source: str) -> str:
+    columns = ",\n           ".join(f"{expression(m)} AS {m.id}" for m in metrics)
+    return columns or f"NULL AS _no_{source}_metric"
+
+
+def per_session_sql(catalogue: Catalogue = CATALOGUE) -> str:
+    """The CTEs that end in ``per_session`` (one row per counted session, one column per
+    metric) and ``long`` (variant, store, metric, value), built from the catalogue."""
+    metrics = list(catalogue.metrics.values())
+    by_source = {src: [m for m in metrics if m.source == src] for src in ("events", "tasks")}
+    scored = [m for m in metrics if m.source == "instrument"]
+    casts = ",\n           ".join(f"CAST(m.{m.id} AS DOUBLE) AS {m.id}" for m in metrics)
+    return f"""{_HEAD},
+event_metrics AS (
+    SELECT session_id,
+           {_columns(by_source["events"], lambda m: m.sql, "event")}
+    FROM ev
+    GROUP BY session_id
+),
+task_metrics AS (
+    SELECT session_id,
+           {_columns(by_source["tasks"], lambda m: m.sql, "task")}
+    FROM task_runs
+    GROUP BY session_id
 ),
 instrument_metrics AS (
     SELECT session_id,
-           CASE WHEN count(*) FILTER (WHERE question LIKE 'sus.q%' AND v BETWEEN 1 AND 5
-                                       AND list_contains($sus_items, question)) = 10
-                THEN 2.5 * sum(CASE WHEN list_contains($sus_odd, question) THEN v - 1
-                                    WHEN list_contains($sus_even, question) THEN 5 - v END)
-                          FILTER (WHERE v BETWEEN 1 AND 5)
-           END AS sus,
-           CASE WHEN count(*) FILTER (WHERE question IN ('umux_lite.q1', 'umux_lite.q2')
-                                       AND v BETWEEN 1 AND 7) = 2
-                THEN (sum(v) FILTER (WHERE question IN ('umux_lite.q1', 'umux_lite.q2')) - 2)
-                     * 100.0 / 12
-           END AS umux_lite,
-           max(v) FILTER (WHERE question = 'seq' AND v BETWEEN 1 AND 7) AS seq,
-           CASE WHEN max(v) FILTER (WHERE question = 'nps' AND v BETWEEN 0 AND 10) >= 9 THEN 100.0
-                WHEN max(v) FILTER (WHERE question = 'nps' AND v BETWEEN 0 AND 10) >= 7 THEN 0.0
-                WHEN max(v) FILTER (WHERE question = 'nps' AND v BETWEEN 0 AND 10) >= 0
-                    THEN -100.0
-           END AS nps,
-           CASE WHEN max(v) FILTER (WHERE question = 'csat' AND v BETWEEN 1 AND 5) >= 4 THEN 100.0
-                WHEN max(v) FILTER (WHERE question = 'csat' AND v BETWEEN 1 AND 5) >= 1 THEN 0.0
-           END AS csat,
-           max(v) FILTER (WHERE question = 'ces' AND v BETWEEN 1 AND 7) AS ces
+           {
+        _columns(scored, lambda m: instrument_score_sql(catalogue.instrument(m.id)), "instrument")
+    }
     FROM answers
     GROUP BY session_id
 ),
+m AS (
+    SELECT * FROM event_metrics
+    LEFT JOIN task_metrics USING (session_id)
+    LEFT JOIN instrument_metrics USING (session_id)
+),
 per_session AS (
     SELECT s.session_id, s.variant, s.store_id,
-           CAST(t.task_success_rate AS DOUBLE) AS task_success_rate,
-           CAST(t.time_on_task_s AS DOUBLE) AS time_on_task_s,
-           CAST(e.misclick_rate AS DOUBLE) AS misclick_rate,
-           CAST(e.completion_rate AS DOUBLE) AS completion_rate,
-           CAST(i.sus AS DOUBLE) AS sus,
-           CAST(i.umux_lite AS DOUBLE) AS umux_lite,
-           CAST(i.seq AS DOUBLE) AS seq,
-           CAST(i.nps AS DOUBLE) AS nps,
-           CAST(i.csat AS DOUBLE) AS csat,
-           CAST(i.ces AS DOUBLE) AS ces
+           {casts}
     FROM sessions s
-    JOIN event_metrics e USING (session_id)
-    LEFT JOIN task_metrics t USING (session_id)
-    LEFT JOIN instrument_metrics i USING (session_id)
+    JOIN m USING (session_id)
 ),
 long AS (
     SELECT variant, store_id, metric, "value"
-    FROM (UNPIVOT per_session ON {", ".join(METRICS)} INTO NAME metric VALUE "value")
+    FROM (UNPIVOT per_session ON {", ".join(m.id for m in metrics)} INTO NAME metric VALUE "value")
     UNION ALL
     SELECT variant, store_id, '{SESSIONS}' AS metric, 1.0 AS "value" FROM per_session
 )
 """
 
-SUFFICIENT_STATISTICS_SQL = (
-    PER_SESSION_SQL
-    + """
+
+def sufficient_statistics_sql(catalogue: Catalogue = CATALOGUE) -> str:
+    """Per-variant and per-store (n, Σ value, Σ value²) of every metric, in one query."""
+    return (
+        per_session_sql(catalogue)
+        + """
 SELECT CASE WHEN grouping(variant) = 0 THEN 'variant' ELSE 'store' END AS level,
        variant, store_id, metric,
        count(*) AS n, sum("value") AS sum, sum("value" * "value") AS sum_squares
@@ -168,9 +178,7 @@ FROM long
 GROUP BY GROUPING SETS ((variant, metric), (store_id, metric))
 ORDER BY level, variant, store_id, metric
 """
-)
-
-PER_SESSION_VALUES_SQL = PER_SESSION_SQL + "SELECT * FROM per_session ORDER BY session_id"
+    )
 
 
 @dataclass
@@ -192,15 +200,12 @@ def query_parameters(spec: ExperimentSpec) -> dict:
         "variants": list(spec.variants),
         "all_stores": not spec.store_list,
         "stores": spec.store_list or [""],
-        "sus_items": _SUS_ODD + _SUS_EVEN,
-        "sus_odd": _SUS_ODD,
-        "sus_even": _SUS_EVEN,
     }
 
 
 def sufficient_statistics(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) -> MetricData:
     """Run the reduction for ``spec`` on an open connection (read-only is enough)."""
-    rows = con.execute(SUFFICIENT_STATISTICS_SQL, query_parameters(spec)).fetchall()
+    rows = con.execute(sufficient_statistics_sql(), query_parameters(spec)).fetchall()
     data = MetricData()
     for level, variant, store_id, metric, n, total, squares in rows:
         if metric == SESSIONS:
@@ -217,4 +222,6 @@ def sufficient_statistics(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) 
 
 def per_session_values(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) -> list[tuple]:
     """Per-session metric values (for tests and debugging; analysis never needs them)."""
-    return con.execute(PER_SESSION_VALUES_SQL, query_parameters(spec)).fetchall()
+    return con.execute(
+        per_session_sql() + "SELECT * FROM per_session ORDER BY session_id", query_parameters(spec)
+    ).fetchall()

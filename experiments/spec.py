@@ -8,6 +8,7 @@ variant is compared with.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -16,23 +17,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from errors import InvalidInputError, format_validation_error
+from feedback.catalogue import CATALOGUE
 
 if TYPE_CHECKING:
     from lab import Lab
 
-# name -> (kind, higher_is_better, short description). The SQL for each is in metrics.py.
-METRICS: dict[str, tuple[str, bool, str]] = {
-    "task_success_rate": ("proportion", True, "share of started tasks that succeeded"),
-    "time_on_task_s": ("mean", False, "seconds from task start to success or fail"),
-    "misclick_rate": ("proportion", False, "misclicks / (taps + misclicks)"),
-    "completion_rate": ("proportion", True, "sessions that ended with reason 'completed'"),
-    "sus": ("mean", True, "System Usability Scale, 0-100"),
-    "umux_lite": ("mean", True, "UMUX-Lite, 0-100"),
-    "seq": ("mean", True, "Single Ease Question, 1-7"),
-    "nps": ("mean", True, "Net Promoter Score, -100..100"),
-    "csat": ("mean", True, "CSAT, share of 4-5 answers, 0-100"),
-    "ces": ("mean", True, "Customer Effort Score, 1-7 (7 = very easy)"),
-}
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 SUFFIX = ".yaml"
 
@@ -162,8 +151,8 @@ class ExperimentSpec(_Strict):
 
 
 def _known_metric(name: str) -> str:
-    if name not in METRICS:
-        raise ValueError(f"unknown metric {name!r}; known: {', '.join(METRICS)}")
+    if name not in CATALOGUE.metrics:
+        raise ValueError(f"unknown metric {name!r}; known: {', '.join(CATALOGUE.metrics)}")
     return name
 
 
@@ -273,42 +262,12 @@ def read_store_ids(lab: Lab) -> list[str]:
     return list(lab_stores(lab))
 
 
-def _arms_for(lab: Lab, prototype: str) -> tuple[dict, list[str], str]:
-    """What a first experiment on ``prototype`` can compare, and which instruments it asks.
-
-    Two or more versions: the previous one against the current one. Otherwise the base
-    against the prototype's first variant. Reads the spec through ``prototypes.spec`` (lazy:
-    the one place ``experiments`` looks at a prototype, to write a spec that resolves).
-    """
-    from prototypes.spec import load_prototype
-
-    path = lab.prototypes_dir / prototype / "prototype.yaml"
-    if not path.is_file():
+def ensure_new_experiment(lab: Lab, experiment_id: str) -> None:
+    """Refuse an id the lab already uses (before anything is worked out for it)."""
+    if experiment_path(lab, experiment_id).exists():
         raise InvalidInputError(
-            f"No prototype {prototype!r} in {lab.prototypes_dir}. Create it with "
-            f"`storelab prototype new {prototype} --template …`."
+            f"{experiment_path(lab, experiment_id)} already exists; edit it, or pick another id."
         )
-    proto = load_prototype(path)
-    current = proto.current_version
-    instruments = {q.instrument for q in proto.resolve(current).questions}
-    secondary = [m for m in ("sus", "umux_lite", "nps", "csat", "ces", "seq") if m in instruments]
-    if current >= 2:
-        arms = {"control": {"version": current - 1}, "treatment": {"version": current}}
-        what = f"version {current} of {prototype} against version {current - 1}"
-        return arms, secondary[:1] + ["time_on_task_s"], what
-    variants = [v for v in proto.variant_names(current) if v != "control"]
-    if not variants:
-        raise InvalidInputError(
-            f"{prototype} has one version and no variants, so there is nothing to compare. "
-            f"Run `storelab prototype version {prototype}` and change version 2, or add a "
-            "variant to its spec."
-        )
-    arms = {
-        "control": {"version": current},
-        "treatment": {"version": current, "variant": variants[0]},
-    }
-    what = f"the {variants[0]} variant of {prototype} against its base"
-    return arms, secondary[:1] + ["time_on_task_s"], what
 
 
 def new_experiment(
@@ -317,35 +276,42 @@ def new_experiment(
     prototype: str,
     unit: str,
     *,
+    arms: Mapping[str, Mapping[str, object]],
+    what: str,
+    instruments: Sequence[str] = (),
     start: date | None = None,
     weeks: int = 4,
 ) -> Path:
-    """A sensible first spec for ``prototype``: what it can compare, stores alternated."""
-    if experiment_path(lab, experiment_id).exists():
-        raise InvalidInputError(
-            f"{experiment_path(lab, experiment_id)} already exists; edit it, or pick another id."
-        )
+    """A sensible first spec comparing ``arms`` of ``prototype``, stores alternated.
+
+    ``arms`` maps each variant to ``{"version": n}`` (plus ``"variant"``), baseline first;
+    ``what`` says in words what is compared; the first scored instrument the prototype asks
+    becomes a secondary metric. ``prototypes.library.comparison_for`` gives all three, and the
+    ``experiment new`` command composes the two.
+    """
+    ensure_new_experiment(lab, experiment_id)
     stores = read_store_ids(lab)
     if unit == "store" and len(stores) < 2:
         raise InvalidInputError(
             f"{lab.stores_csv} lists {len(stores)} store(s); unit=store needs at least 2"
         )
-    arms, secondary, what = _arms_for(lab, prototype)
+    scored = [i for i in instruments if i in CATALOGUE.metrics]
+    names = list(arms)
     begin = start or date.today()
     raw: dict = {
         "id": experiment_id,
         "hypothesis": f"Customers complete the task more often with {what}.",
         "prototype": prototype,
         "unit": unit,
-        "variants": arms,
-        "allocation": {"control": 0.5, "treatment": 0.5},
-        "stores": {"control": stores[0::2], "treatment": stores[1::2]}
+        "variants": {name: dict(arm) for name, arm in arms.items()},
+        "allocation": {name: 1 / len(names) for name in names},
+        "stores": {name: stores[i :: len(names)] for i, name in enumerate(names)}
         if unit == "store"
         else stores,
         "start": begin,
         "end": begin + timedelta(days=7 * weeks - 1),
         "primary_metric": "task_success_rate",
-        "secondary_metrics": secondary,
+        "secondary_metrics": [*scored[:1], "time_on_task_s"],
         "guardrails": ["misclick_rate"],
         "alpha": 0.05,
         "power": 0.8,

@@ -7,10 +7,12 @@ folder outside the lab's ``prototypes/``. "No such prototype" is worded here and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from errors import UnknownPrototypeError
+from errors import InvalidInputError, UnknownPrototypeError
+from feedback.catalogue import CATALOGUE
 from prototypes.spec import MAX_ID_LEN, PROTOTYPE_ID_RE, Prototype, load_prototype
 
 if TYPE_CHECKING:
@@ -80,4 +82,49 @@ def unknown_prototype_message(lab: Lab, prototype_id: str) -> str:
     return (
         f"There is no prototype {prototype_id!r} in {lab.prototypes_dir}. {listing} "
         f"Create it with `storelab prototype new {prototype_id} --template scan-and-discover`."
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What a first experiment on a prototype compares, as ``experiments.spec`` takes it."""
+
+    arms: dict[str, dict[str, object]]
+    """Experiment variant -> ``{"version": n}`` (plus ``"variant"``), the baseline first."""
+    instruments: tuple[str, ...]
+    """The scored instruments the compared version asks, in catalogue order."""
+    what: str
+    """In words: "version 2 of P against version 1"."""
+
+
+def comparison_for(lab: Lab, prototype_id: str) -> Comparison:
+    """What a first experiment on the lab's prototype can compare.
+
+    Two or more versions: the previous one against the current one. Otherwise the base against
+    the prototype's first variant; a prototype with neither has nothing to compare.
+    """
+    proto = load_lab_prototype(lab, prototype_id)
+    current = proto.current_version
+    asked = {q.instrument for q in proto.resolve(current).questions}
+    instruments = tuple(i.id for i in CATALOGUE.scored_instruments() if i.id in asked)
+    if current >= 2:
+        return Comparison(
+            {"control": {"version": current - 1}, "treatment": {"version": current}},
+            instruments,
+            f"version {current} of {prototype_id} against version {current - 1}",
+        )
+    variants = [v for v in proto.variant_names(current) if v != "control"]
+    if not variants:
+        raise InvalidInputError(
+            f"{prototype_id} has one version and no variants, so there is nothing to compare. "
+            f"Run `storelab prototype version {prototype_id}` and change version 2, or add a "
+            "variant to its spec."
+        )
+    return Comparison(
+        {
+            "control": {"version": current},
+            "treatment": {"version": current, "variant": variants[0]},
+        },
+        instruments,
+        f"the {variants[0]} variant of {prototype_id} against its base",
     )

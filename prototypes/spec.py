@@ -74,6 +74,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError, core_schema
 
 from errors import InvalidInputError, SpecError
+from feedback.catalogue import CATALOGUE
 
 PHASES: tuple[str, ...] = (
     "inspiration",
@@ -600,215 +601,43 @@ class Task(_Spec):
 
 # --- questions and the built-in instruments ---------------------------------------------------
 
-INSTRUMENTS: tuple[str, ...] = ("seq", "sus", "umux_lite", "nps", "csat", "ces", "comment")
-
-_AGREE_5 = (
-    {"de": "Stimme überhaupt nicht zu", "en": "Strongly disagree"},
-    {"de": "Stimme voll und ganz zu", "en": "Strongly agree"},
-)
-_AGREE_7 = _AGREE_5
-
-# System Usability Scale (Brooke 1996); German: the widely used translation by Rummel (2013).
-_SUS = (
-    (
-        "Ich denke, dass ich das System gerne häufig benutzen würde.",
-        "I think that I would like to use this system frequently.",
-    ),
-    ("Ich fand das System unnötig komplex.", "I found the system unnecessarily complex."),
-    ("Ich fand das System einfach zu benutzen.", "I thought the system was easy to use."),
-    (
-        "Ich glaube, ich würde die Hilfe einer technisch versierten Person benötigen, "
-        "um das System benutzen zu können.",
-        "I think that I would need the support of a technical person to be able to use "
-        "this system.",
-    ),
-    (
-        "Ich fand, die verschiedenen Funktionen in diesem System waren gut integriert.",
-        "I found the various functions in this system were well integrated.",
-    ),
-    (
-        "Ich denke, das System enthielt zu viele Inkonsistenzen.",
-        "I thought there was too much inconsistency in this system.",
-    ),
-    (
-        "Ich kann mir vorstellen, dass die meisten Menschen den Umgang mit diesem System "
-        "sehr schnell lernen.",
-        "I would imagine that most people would learn to use this system very quickly.",
-    ),
-    (
-        "Ich fand das System sehr umständlich zu nutzen.",
-        "I found the system very cumbersome to use.",
-    ),
-    (
-        "Ich fühlte mich bei der Benutzung des Systems sehr sicher.",
-        "I felt very confident using the system.",
-    ),
-    (
-        "Ich musste eine Menge lernen, bevor ich anfangen konnte, das System zu verwenden.",
-        "I needed to learn a lot of things before I could get going with this system.",
-    ),
-)
-
-
-@dataclass(frozen=True)
-class InstrumentItem:
-    id: str
-    text: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Instrument:
-    """A standard questionnaire: its items (question ids and texts), scale and scale anchors."""
-
-    id: str
-    items: tuple[InstrumentItem, ...]
-    scale: tuple[int, int] | None
-    anchors: tuple[dict[str, str], dict[str, str]] | None
-    single: bool = True
-
-
-BUILTIN_INSTRUMENTS: dict[str, Instrument] = {
-    "seq": Instrument(
-        "seq",
-        (
-            InstrumentItem(
-                "seq",
-                {
-                    "de": "Wie schwierig oder einfach war es insgesamt, "
-                    "diese Aufgabe zu erledigen?",
-                    "en": "Overall, how difficult or easy was the task to complete?",
-                },
-            ),
-        ),
-        (1, 7),
-        (
-            {"de": "Sehr schwierig", "en": "Very difficult"},
-            {"de": "Sehr einfach", "en": "Very easy"},
-        ),
-    ),
-    "sus": Instrument(
-        "sus",
-        tuple(
-            InstrumentItem(f"sus.q{i}", {"de": de, "en": en})
-            for i, (de, en) in enumerate(_SUS, start=1)
-        ),
-        (1, 5),
-        _AGREE_5,
-        single=False,
-    ),
-    "umux_lite": Instrument(
-        "umux_lite",
-        (
-            InstrumentItem(
-                "umux_lite.q1",
-                {
-                    "de": "Die Funktionen dieses Systems erfüllen meine Anforderungen.",
-                    "en": "This system's capabilities meet my requirements.",
-                },
-            ),
-            InstrumentItem(
-                "umux_lite.q2",
-                {
-                    "de": "Dieses System ist einfach zu benutzen.",
-                    "en": "This system is easy to use.",
-                },
-            ),
-        ),
-        (1, 7),
-        _AGREE_7,
-        single=False,
-    ),
-    "nps": Instrument(
-        "nps",
-        (
-            InstrumentItem(
-                "nps",
-                {
-                    "de": "Wie wahrscheinlich ist es, dass Sie uns einem Freund oder Kollegen "
-                    "weiterempfehlen?",
-                    "en": "How likely is it that you would recommend us to a friend or colleague?",
-                },
-            ),
-        ),
-        (0, 10),
-        (
-            {"de": "Äußerst unwahrscheinlich", "en": "Not at all likely"},
-            {"de": "Äußerst wahrscheinlich", "en": "Extremely likely"},
-        ),
-    ),
-    "csat": Instrument(
-        "csat",
-        (
-            InstrumentItem(
-                "csat",
-                {
-                    "de": "Wie zufrieden sind Sie insgesamt mit Ihrem heutigen Erlebnis?",
-                    "en": "Overall, how satisfied are you with your experience today?",
-                },
-            ),
-        ),
-        (1, 5),
-        (
-            {"de": "Sehr unzufrieden", "en": "Very dissatisfied"},
-            {"de": "Sehr zufrieden", "en": "Very satisfied"},
-        ),
-    ),
-    "ces": Instrument(
-        "ces",
-        (
-            InstrumentItem(
-                "ces",
-                {
-                    "de": "Das Unternehmen hat es mir leicht gemacht, mein Anliegen zu erledigen.",
-                    "en": "The company made it easy for me to handle my issue.",
-                },
-            ),
-        ),
-        (1, 7),
-        _AGREE_7,
-    ),
-    "comment": Instrument(
-        "comment",
-        (
-            InstrumentItem(
-                "comment",
-                {
-                    "de": "Möchten Sie uns noch etwas mitteilen? (freiwillig)",
-                    "en": "Is there anything else you would like to tell us? (optional)",
-                },
-            ),
-        ),
-        None,
-        None,
-    ),
-}
-
 
 class QuestionSpec(_Spec):
-    """A built-in instrument to ask; ``seq`` after a task, the others after a task or at the end.
+    """An instrument of ``feedback.catalogue`` to ask, after a task or at the end.
 
     ``text`` rewords a single-item instrument (``nps``, ``csat``, ``ces``, ``seq``, ``comment``);
     multi-item questionnaires (``sus``, ``umux_lite``) keep their validated wording.
     """
 
-    instrument: Literal[INSTRUMENTS]
+    instrument: str
     after_task: Id | None = None
     text: LocalizedText | None = None
 
+    @field_validator("instrument")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in CATALOGUE.instruments:
+            raise ValueError(
+                f"unknown instrument {value!r}; known: {', '.join(CATALOGUE.instruments)}"
+            )
+        return value
+
     @model_validator(mode="after")
     def _rules(self) -> QuestionSpec:
-        if self.instrument == "seq" and self.after_task is None:
-            raise ValueError("seq is asked right after a task: add 'after_task: <task id>'")
-        if self.text is not None and not BUILTIN_INSTRUMENTS[self.instrument].single:
+        inst = CATALOGUE.instrument(self.instrument)
+        if inst.per_task and self.after_task is None:
+            raise ValueError(f"{inst.id} is asked right after a task: add 'after_task: <task id>'")
+        if self.text is not None and not inst.rewordable:
+            rewordable = ", ".join(i.id for i in CATALOGUE.instruments.values() if i.rewordable)
             raise ValueError(
                 f"{self.instrument} has a fixed, validated wording: remove 'text' "
-                "(only seq, nps, csat, ces and comment can be reworded)"
+                f"(only {rewordable} can be reworded)"
             )
         return self
 
     def expand(self) -> list[Question]:
         """The questions this instrument asks, with the ids written to events."""
-        inst = BUILTIN_INSTRUMENTS[self.instrument]
+        inst = CATALOGUE.instrument(self.instrument)
         return [
             Question(
                 id=item.id,
@@ -816,7 +645,7 @@ class QuestionSpec(_Spec):
                 after_task=self.after_task,
                 scale=inst.scale,
                 text=dict(self.text) if self.text is not None else dict(item.text),
-                anchors=inst.anchors,
+                anchors=(dict(inst.anchors[0]), dict(inst.anchors[1])) if inst.anchors else None,
             )
             for item in inst.items
         ]
@@ -1223,9 +1052,7 @@ def load_prototype(path: Path | str) -> Prototype:
 
 __all__ = [
     "BASE_VARIANT",
-    "BUILTIN_INSTRUMENTS",
     "ELEMENT_TYPES",
-    "INSTRUMENTS",
     "PHASES",
     "TOUCHPOINTS",
     "Changes",

@@ -28,6 +28,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from feedback.catalogue import CATALOGUE
 from prototypes import spec as S
 from prototypes.spec import LocalizedText, Problem, Prototype
 
@@ -397,7 +398,7 @@ def _spec_checks(
         elif isinstance(obj, S.CustomScreen):
             problems += _custom_problems(obj, path, where, folder)
         elif isinstance(obj, S.QuestionSpec):
-            for item in S.BUILTIN_INSTRUMENTS[obj.instrument].items:
+            for item in CATALOGUE.instrument(obj.instrument).items:
                 text = obj.text or item.text
                 missing = [loc for loc in locales if loc not in text]
                 if missing and obj.text is None:
@@ -700,7 +701,7 @@ def _question_specs(view: S.PrototypeView) -> list[S.QuestionSpec]:
     """The question specs behind ``view.questions`` (one per instrument entry, in order)."""
     specs: list[S.QuestionSpec] = []
     for q in view.questions:
-        inst = S.BUILTIN_INSTRUMENTS[q.instrument]
+        inst = CATALOGUE.instrument(q.instrument)
         if q.id == inst.items[0].id:
             specs.append(S.QuestionSpec(instrument=q.instrument, after_task=q.after_task))
     return specs

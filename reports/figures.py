@@ -53,7 +53,7 @@ def _scale(metric: dict) -> float:
 def _unit(metric: dict) -> str:
     if sc.is_proportion(metric):
         return "pp"
-    return sc.METRIC_LABELS.get(metric.get("metric", ""), ("", "", True))[1].strip()
+    return sc.unit_suffix(metric).strip()
 
 
 def effect_figure(analysis: dict, metric: dict) -> go.Figure:

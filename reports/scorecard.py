@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from feedback.catalogue import CATALOGUE, Metric
+
 # --- colours: one palette for every output ---------------------------------------------------
 
 BASELINE_COLOR = "#64748b"  # slate: the control / baseline variant everywhere
@@ -40,21 +42,6 @@ RECOMMENDATIONS: dict[str, tuple[str, str, str]] = {
 ROLE_ORDER = {"primary": 0, "secondary": 1, "guardrail": 2}
 ROLE_LABELS = {"primary": "Primary", "secondary": "Secondary", "guardrail": "Guardrail"}
 
-# name -> (label, unit suffix, higher is better); experiments.spec.METRICS is the source of truth
-# for direction when it is importable, this table only makes the reports readable.
-METRIC_LABELS: dict[str, tuple[str, str, bool]] = {
-    "task_success_rate": ("Task success rate", "", True),
-    "time_on_task_s": ("Time on task", " s", False),
-    "misclick_rate": ("Misclick rate", "", False),
-    "completion_rate": ("Completion rate", "", True),
-    "sus": ("SUS score", "", True),
-    "umux_lite": ("UMUX-Lite", "", True),
-    "seq": ("Single Ease Question", "", True),
-    "nps": ("NPS", "", True),
-    "csat": ("CSAT", "", True),
-    "ces": ("Customer effort (CES)", "", True),
-}
-
 CORRECTIONS = {
     "holm": "Holm (family-wise error rate)",
     "bh": "Benjamini–Hochberg (false discovery rate)",
@@ -78,26 +65,27 @@ def reasons(analysis: dict) -> list[str]:
     return list((analysis.get("decision") or {}).get("reasons") or [])
 
 
+def measure(name: str) -> Metric | None:
+    """The catalogue's definition of metric ``name`` (None for one it does not know)."""
+    return CATALOGUE.metrics.get(name)
+
+
 def metric_label(name: str) -> str:
-    return METRIC_LABELS.get(name, (name.replace("_", " ").capitalize(), "", True))[0]
+    """The metric's English label from the catalogue."""
+    m = measure(name)
+    return m.label_in("en") if m else name.replace("_", " ").capitalize()
+
+
+def unit_suffix(metric: dict) -> str:
+    """ " s" for seconds and the like; empty for unitless scores."""
+    m = measure(metric.get("metric", ""))
+    return f" {m.unit}" if m and m.unit else ""
 
 
 def higher_is_better(metric: dict) -> bool:
-    """Direction of a metric: the analysis says so, else the spec's table, else higher."""
-    for key in ("higher_is_better",):
-        if isinstance(metric.get(key), bool):
-            return metric[key]
-    if metric.get("direction") in ("lower", "decrease", "lower_is_better"):
-        return False
-    name = metric.get("metric", "")
-    try:
-        from experiments.spec import METRICS
-
-        if name in METRICS:
-            return METRICS[name][1]
-    except ImportError:  # pragma: no cover - experiments is part of the distribution
-        pass
-    return METRIC_LABELS.get(name, ("", "", True))[2]
+    """Direction of a metric, as the catalogue defines it."""
+    m = measure(metric.get("metric", ""))
+    return m.higher_is_better if m else bool(metric.get("higher_is_better", True))
 
 
 def is_proportion(metric: dict) -> bool:
@@ -163,8 +151,7 @@ def fmt_value(metric: dict, value: Any) -> str:
         return "–"
     if is_proportion(metric):
         return f"{value * 100:.1f}%"
-    unit = METRIC_LABELS.get(metric.get("metric", ""), ("", "", True))[1]
-    return f"{value:,.{metric_decimals(metric, value)}f}{unit}"
+    return f"{value:,.{metric_decimals(metric, value)}f}{unit_suffix(metric)}"
 
 
 def metric_decimals(metric: dict, fallback: float = 0.0) -> int:
@@ -180,8 +167,7 @@ def fmt_abs_effect(metric: dict, value: Any, *, sign: bool = True) -> str:
     s = "+" if sign and value > 0 else ""
     if is_proportion(metric):
         return _minus(f"{s}{value * 100:.1f} pp")
-    unit = METRIC_LABELS.get(metric.get("metric", ""), ("", "", True))[1]
-    return _minus(f"{s}{value:,.{metric_decimals(metric, value)}f}{unit}")
+    return _minus(f"{s}{value:,.{metric_decimals(metric, value)}f}{unit_suffix(metric)}")
 
 
 def fmt_rel(value: Any, *, sign: bool = True) -> str:

@@ -287,6 +287,24 @@ def new_lab(path: Path, locale: str = "de", **kwargs):
     return init_lab(path, locale=locale, stores=default_stores(), **kwargs)
 
 
+def new_test_experiment(lab, experiment_id: str, prototype: str, unit: str, **kwargs):
+    """``storelab experiment new``: the prototype's comparison written as an experiment spec."""
+    from experiments.spec import new_experiment
+    from prototypes.library import comparison_for
+
+    compared = comparison_for(lab, prototype)
+    return new_experiment(
+        lab,
+        experiment_id,
+        prototype,
+        unit,
+        arms=compared.arms,
+        what=compared.what,
+        instruments=compared.instruments,
+        **kwargs,
+    )
+
+
 def make_lab_with_events(path: Path, n_sessions: int = 8):
     """A fresh lab with ``n_sessions`` sessions ingested and one experiment spec; returns it."""
     from feedback.store import ingest
@@ -294,9 +312,8 @@ def make_lab_with_events(path: Path, n_sessions: int = 8):
     lab = new_lab(path, locale="en")
     write_sessions(lab, n_sessions)
     ingest(lab)
-    from experiments.spec import new_experiment
     from prototypes.scaffold import new_prototype
 
     new_prototype(lab, "scan-and-discover", "scan-and-discover")
-    new_experiment(lab, "scan-pos-v2", "scan-and-discover", "store", start=date(2026, 11, 2))
+    new_test_experiment(lab, "scan-pos-v2", "scan-and-discover", "store", start=date(2026, 11, 2))
     return lab

@@ -16,8 +16,9 @@ from statsmodels.stats.multitest import multipletests
 from errors import StorelabError
 from experiments.analysis import analyze, analyze_all, analyze_data
 from experiments.metrics import MetricData, per_session_values, sufficient_statistics
-from experiments.spec import METRICS, ExperimentSpec, load_experiment, write_experiment
+from experiments.spec import ExperimentSpec, load_experiment, write_experiment
 from experiments.statistics import ProportionStatistic
+from feedback.catalogue import CATALOGUE
 from feedback.store import create_schema
 from tests.fixtures import new_lab
 
@@ -281,7 +282,7 @@ def test_instrument_scoring_edge_cases(lab):
     con = duckdb.connect(str(lab.db_path), read_only=True)
     values = {r[0]: r for r in per_session_values(con, spec)}
     con.close()
-    cols = ["session_id", "variant", "store_id", *METRICS]
+    cols = ["session_id", "variant", "store_id", *CATALOGUE.metrics]
     assert len(values) == 2
     r1 = dict(zip(cols, values[uuid.UUID(s1)], strict=True))
     r2 = dict(zip(cols, values[uuid.UUID(s2)], strict=True))

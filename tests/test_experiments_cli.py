@@ -77,7 +77,7 @@ def test_new_writes_specs_and_refuses_to_overwrite(lab):
     assert spec.stores == stores
     assert (spec.variants["control"].version, spec.variants["treatment"].version) == (1, 2)
     result = run("new", "ghost", "--prototype", "nope", "--unit", "session", "--lab", lab.root)
-    assert user_error(result, "No prototype 'nope'")
+    assert user_error(result, "There is no prototype 'nope'")
 
 
 def test_new_rejects_bad_id_naming_the_key(lab):

@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from errors import InvalidInputError, StorelabError
+from feedback.catalogue import CATALOGUE
 from prototypes.scaffold import ANSWERS_FILE, add_version, new_prototype
 from prototypes.spec import (
     BASE_VARIANT,
-    BUILTIN_INSTRUMENTS,
     PHASES,
     Prototype,
     SpecError,
@@ -171,21 +171,21 @@ def test_product_grid_items_are_links_named_grid_dot_item():
 
 
 def test_instruments_expand_to_the_event_question_ids():
-    sus = BUILTIN_INSTRUMENTS["sus"]
+    sus = CATALOGUE.instruments["sus"]
     assert [i.id for i in sus.items] == [f"sus.q{i}" for i in range(1, 11)]
     assert sus.scale == (1, 5)
     assert sus.items[0].text["de"] == "Ich denke, dass ich das System gerne häufig benutzen würde."
     assert sus.items[1].text["en"] == "I found the system unnecessarily complex."
-    assert [i.id for i in BUILTIN_INSTRUMENTS["umux_lite"].items] == [
+    assert [i.id for i in CATALOGUE.instruments["umux_lite"].items] == [
         "umux_lite.q1",
         "umux_lite.q2",
     ]
-    assert BUILTIN_INSTRUMENTS["umux_lite"].scale == (1, 7)
-    assert BUILTIN_INSTRUMENTS["nps"].scale == (0, 10)
-    assert BUILTIN_INSTRUMENTS["csat"].scale == (1, 5)
-    assert BUILTIN_INSTRUMENTS["ces"].scale == (1, 7)
-    assert BUILTIN_INSTRUMENTS["seq"].scale == (1, 7)
-    for inst in BUILTIN_INSTRUMENTS.values():
+    assert CATALOGUE.instruments["umux_lite"].scale == (1, 7)
+    assert CATALOGUE.instruments["nps"].scale == (0, 10)
+    assert CATALOGUE.instruments["csat"].scale == (1, 5)
+    assert CATALOGUE.instruments["ces"].scale == (1, 7)
+    assert CATALOGUE.instruments["seq"].scale == (1, 7)
+    for inst in CATALOGUE.instruments.values():
         for item in inst.items:
             assert item.text["de"] and item.text["en"] and item.text["de"] != item.text["en"]
 
