@@ -26,7 +26,7 @@ def ingest_command(
     json_: JsonOption = False,
 ) -> None:
     """Store new events in the lab's database; invalid lines go to rejected_events."""
-    from feedback.store import ingest
+    from feedback.ingest import ingest
 
     the_lab = open_lab(lab)
     if json_:
@@ -77,7 +77,7 @@ def import_kpis_command(
     json_: JsonOption = False,
 ) -> None:
     """Import daily store KPIs (footfall, revenue, …) for store-level tests with a pre-period."""
-    from feedback.store import import_kpis
+    from feedback.exchange import import_kpis
 
     result = import_kpis(open_lab(lab), file)
     if json_:
@@ -97,7 +97,7 @@ def export_command(
     json_: JsonOption = False,
 ) -> None:
     """Export all stored events for Spark, Trino, pandas or a spreadsheet."""
-    from feedback.store import export
+    from feedback.exchange import export
 
     path = export(open_lab(lab), format, out)
     if json_:

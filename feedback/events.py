@@ -1,7 +1,7 @@
 """The event contract: one JSON object per line, written by prototypes and the simulator.
 
 ``Event`` validates a single event where one is made (the prototype runtime). Bulk validation
-of files happens in SQL at ingest (``feedback.store``) with the same rules, so no Python loop
+of files happens in SQL at ingest (``feedback.ingest_sql``) with the same rules, so no Python loop
 runs per event there; ``tests/test_events.py`` holds both to the same corpus of good and bad
 lines.
 """

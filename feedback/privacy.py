@@ -2,7 +2,7 @@
 
 Customers type comments on shared kiosks; some type their e-mail address or phone number
 ("call me back"). Those never reach the database. The patterns are applied in SQL at ingest
-(``feedback.store``) and by ``redact`` wherever Python handles text; both use these patterns.
+(``feedback.ingest_sql``) and by ``redact`` wherever Python handles text; both use these patterns.
 """
 
 from __future__ import annotations

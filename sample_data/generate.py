@@ -174,7 +174,7 @@ def generate_sample(
         "truth": str(result.truth_path),
     }
     if ingest:
-        from feedback.store import ingest as ingest_spool
+        from feedback.ingest import ingest as ingest_spool
 
         report = ingest_spool(lab, progress=ingest_progress)
         summary["ingest"] = report.to_dict()

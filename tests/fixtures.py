@@ -307,7 +307,7 @@ def new_test_experiment(lab, experiment_id: str, prototype: str, unit: str, **kw
 
 def make_lab_with_events(path: Path, n_sessions: int = 8):
     """A fresh lab with ``n_sessions`` sessions ingested and one experiment spec; returns it."""
-    from feedback.store import ingest
+    from feedback.ingest import ingest
 
     lab = new_lab(path, locale="en")
     write_sessions(lab, n_sessions)

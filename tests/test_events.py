@@ -9,7 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from feedback.events import EVENT_TYPES, FIELDS, Event, uuid7
-from feedback.store import connect, ingest
+from feedback.ingest import ingest
+from feedback.store import connect
 from tests.conftest import make_event, write_jsonl
 
 GOOD = [
@@ -101,7 +102,7 @@ def _line(**overrides) -> str:
     return json.dumps(make_event(**overrides))
 
 
-# Lines near the edges of the fast check in feedback.store (blank-ish values, odd numbers,
+# Lines near the edges of the fast check in feedback.ingest_sql (blank-ish values, odd numbers,
 # other key orders, missing optional keys, repeated keys, JSON that is not an object).
 EDGE_LINES = [
     *(json.dumps(r) for r in GOOD + BAD),
@@ -154,14 +155,14 @@ def test_fast_check_and_reason_case_agree_on_every_edge_line(tmp_path):
     """Ingest's fast predicate may only accept lines the full reason CASE accepts."""
     import duckdb
 
-    from feedback.store import _lines_csv, _staging_sql
+    from feedback.ingest_sql import lines_csv, staging_sql
 
     path = tmp_path / "edges.jsonl"
     path.write_text("\n".join(EDGE_LINES) + "\n", encoding="utf-8")
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     fast, full = (
-        con.execute(f"SELECT * FROM ({_staging_sql(_lines_csv(path), True, fast=f)})").fetchall()
+        con.execute(f"SELECT * FROM ({staging_sql(lines_csv(path), True, fast=f)})").fetchall()
         for f in (True, False)
     )
     assert len(fast) == len(EDGE_LINES)

@@ -11,8 +11,10 @@ import textwrap
 import pytest
 
 from errors import DatabaseBusyError, DataProblemError, InvalidInputError
+from feedback.exchange import export, import_kpis
+from feedback.ingest import ingest
 from feedback.sink import SpoolSink, write_batch
-from feedback.store import connect, export, import_kpis, ingest
+from feedback.store import connect
 from tests.conftest import ROOT, make_event, write_jsonl
 
 
@@ -64,7 +66,7 @@ def test_killed_ingest_stores_nothing_twice(lab):
         import os, sys
         sys.path.insert(0, {str(ROOT)!r})
         from lab import Lab
-        from feedback.store import ingest
+        from feedback.ingest import ingest
         calls = []
         def progress(done, total, name):
             calls.append(done)
@@ -253,11 +255,11 @@ def test_export_round_trips_every_event(lab, tmp_path):
 
 def test_line_longer_than_the_parallel_reader_allows_is_still_rejected_by_line(lab, tmp_path):
     """A line over 8 MB makes the fast reader fail; the file is read again, nothing is lost."""
-    from feedback.store import _LINE_BYTES
+    from feedback.ingest_sql import LINE_BYTES
 
     f = write_jsonl(
         tmp_path / "huge.jsonl",
-        [make_event(), make_event(type="comment", text="x" * (_LINE_BYTES + 1)), make_event()],
+        [make_event(), make_event(type="comment", text="x" * (LINE_BYTES + 1)), make_event()],
     )
     r = ingest(lab, [f])
     assert (r.inserted, r.rejected) == (2, 1)
@@ -280,9 +282,9 @@ def test_staging_plan_keeps_line_order(tmp_path):
     shuffle line numbers on large files, which small test files cannot show."""
     import duckdb
 
-    from feedback.store import _lines_csv, _staging_sql
+    from feedback.ingest_sql import lines_csv, staging_sql
 
     f = write_jsonl(tmp_path / "a.jsonl", [make_event()])
-    sql = "EXPLAIN CREATE TEMP TABLE s AS " + _staging_sql(_lines_csv(f), redact=True)
+    sql = "EXPLAIN CREATE TEMP TABLE s AS " + staging_sql(lines_csv(f), redact=True)
     plan = duckdb.connect().execute(sql).fetchall()[0][1]
     assert "BATCH_CREATE_TABLE_AS" in plan

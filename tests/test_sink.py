@@ -9,8 +9,9 @@ import pyarrow as pa
 import pytest
 
 from feedback.events import FIELDS
+from feedback.ingest import ingest
 from feedback.sink import _write_with_arrow, _write_with_duckdb, write_batch
-from feedback.store import connect, ingest
+from feedback.store import connect
 
 TRICKY = [
     'Sie sagte "passt" und ging',

@@ -142,7 +142,7 @@ def analysis(lab: Lab, experiment_id: str) -> dict:
 
 def run_ingest(lab: Lab) -> None:
     """The ingest button's callback: the one ingest path, in this process; result in state."""
-    from feedback.store import ingest
+    from feedback.ingest import ingest
 
     try:
         report = ingest(lab)

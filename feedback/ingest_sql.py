@@ -1,0 +1,166 @@
+"""The SQL text ingest runs: reading a file's lines, and checking each against the event contract.
+
+Every rule of the event contract that ingest applies is here once, as SQL over all lines of a
+file (no Python loop per event). ``feedback.ingest`` runs it; ``tests/test_events.py`` holds it
+to the same corpus of good and bad lines as ``feedback.events.Event``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from feedback.events import DEVICES, EVENT_TYPES, FIELDS, MAX_TEXT_CHARS, REQUIRED
+from feedback.privacy import redact_sql
+from feedback.store import sql_literal
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+_TYPES_SQL = "[" + ", ".join(f"'{t}'" for t in EVENT_TYPES) + "]"
+_DEVICES_SQL = "[" + ", ".join(f"'{d}'" for d in DEVICES) + "]"
+_FIELDS_SQL = "[" + ", ".join(f"'{f}'" for f in FIELDS) + "]"
+_STRUCT = "{" + ", ".join(f'"{f}": "{"JSON" if f == "props" else "VARCHAR"}"' for f in FIELDS) + "}"
+_OFFSET_RE = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+# A date alone ("2026-11-02") casts to a timestamp and its "-02" looks like an offset.
+_HAS_TIME = "substr(j.ts, 11, 1) IN ('T', 't', ' ')"
+# The INTEGER cast rounds "1.5" to 2; a version must be a whole number as written.
+_WHOLE_VERSION = "prototype_version = TRY_CAST(j.prototype_version AS DOUBLE)"
+BLANK = "blank line"  # reason of an empty line: neither kept nor rejected
+
+
+def staging_sql(lines_source: str, redact: bool, *, fast: bool = True) -> str:
+    """SQL that turns ``line`` rows (in file order) into typed events plus a rejection reason.
+
+    Every rule of the event contract is here once; a NULL reason means the line is valid,
+    ``BLANK`` marks an empty line (neither kept nor rejected). No window function: the
+    resulting table's ``rowid`` is the line's position, and the parse stays parallel.
+
+    Two tiers, for speed: ``valid`` is a conjunction of cheap vectorised predicates that holds
+    for a valid line; the human-readable ``CASE`` with the reason runs only for the rows where
+    it does not hold (rare), because a ``CASE`` evaluates a branch only for the rows that reach
+    it. ``valid`` must never accept a line the reason ``CASE`` rejects (tests/test_events.py
+    checks this on the contract corpus); where it is unsure it says no and the ``CASE`` decides.
+    ``fast=False`` runs the ``CASE`` on every row, for that test.
+    """
+    # Text is rare; the regexes run only where there is some.
+    text = (
+        f"CASE WHEN j.text IS NULL THEN NULL ELSE {redact_sql('j.text')} END"
+        if redact
+        else "j.text"
+    )
+    return f"""
+    WITH parsed AS (
+        SELECT line, try(json_transform(line, '{_STRUCT}')) AS j FROM ({lines_source})
+    ),
+    typed AS (
+        -- Computed once for every row: the casts (needed for storing anyway) and the keys.
+        SELECT line, j,
+            CASE WHEN j IS NOT NULL THEN json_keys(line) END AS keys,
+            TRY_CAST(j.event_id AS UUID) AS event_id,
+            TRY_CAST(j.ts AS TIMESTAMPTZ) AS ts,
+            TRY_CAST(j.session_id AS UUID) AS session_id,
+            TRY_CAST(j.prototype_version AS INTEGER) AS prototype_version,
+            TRY_CAST(j.x AS DOUBLE) AS x,
+            TRY_CAST(j.y AS DOUBLE) AS y,
+            TRY_CAST(j."value" AS DOUBLE) AS "value",
+            json_type(j.props) AS props_type
+        FROM parsed
+    )
+    SELECT
+        CASE WHEN {valid_sql() if fast else "false"} THEN NULL ELSE {reason_sql()} END AS reason,
+        event_id, ts, session_id, j.experiment_id AS experiment_id, j.prototype_id AS prototype_id,
+        prototype_version, j.variant AS variant, j.store_id AS store_id, j.device AS device,
+        j.type AS type, j.screen AS screen, j.element AS element, j.task AS task,
+        j.question AS question, x, y, "value", {text} AS "text",
+        coalesce(CASE WHEN props_type = 'OBJECT' THEN j.props END, '{{}}'::JSON) AS props
+    FROM typed
+    """
+
+
+def valid_sql() -> str:
+    """The fast check over ``typed``: true only for lines that break no rule of ``reason_sql``.
+
+    NULL counts as "not sure" (the reason CASE decides). Required fields that must parse as a
+    UUID, timestamp, number or list member cannot be blank when they do.
+    """
+    free_text_required = [
+        f"trim(j.{f}) <> ''"
+        for f in REQUIRED
+        if f not in ("event_id", "ts", "session_id", "prototype_version", "device", "type")
+    ]
+    return " AND ".join(
+        [
+            f"(keys = {_FIELDS_SQL} OR list_has_all({_FIELDS_SQL}, keys))",
+            "event_id IS NOT NULL",
+            "session_id IS NOT NULL",
+            # The offset pattern is anchored at the end and at most 6 characters long.
+            f"ts IS NOT NULL AND {_HAS_TIME} AND regexp_matches(right(j.ts, 6), '{_OFFSET_RE}')",
+            # Not ``IN (…)``: a long IN list becomes a join, and the plan stops keeping order.
+            f"list_contains({_TYPES_SQL}, j.type)",
+            f"list_contains({_DEVICES_SQL}, j.device)",
+            f"prototype_version >= 1 AND {_WHOLE_VERSION}",
+            *free_text_required,
+            "(j.x IS NULL OR (x >= 0 AND x <= 1))",
+            "(j.y IS NULL OR (y >= 0 AND y <= 1))",
+            '(j."value" IS NULL OR "value" IS NOT NULL)',
+            "(j.props IS NULL OR props_type IN ('OBJECT', 'NULL'))",
+            f"(j.text IS NULL OR length(j.text) <= {MAX_TEXT_CHARS})",
+        ]
+    )
+
+
+def reason_sql() -> str:
+    """The first rule a row of ``typed`` breaks, in words; NULL when it breaks none."""
+    blank = {f: f"nullif(trim(j.{f}), '') IS NULL" for f in REQUIRED}
+    missing = ", ".join(f"CASE WHEN {blank[f]} THEN '{f}' END" for f in REQUIRED)
+    unknown = f"list_filter(keys, k -> NOT list_contains({_FIELDS_SQL}, k))"
+    return f"""CASE
+            WHEN coalesce(trim(line), '') = '' THEN '{BLANK}'
+            WHEN j IS NULL THEN CASE WHEN json_valid(line)
+                THEN 'not a JSON object' ELSE 'not valid JSON (truncated or broken line)' END
+            WHEN len({unknown}) > 0 THEN 'unknown field ''' || {unknown}[1] || ''''
+            WHEN {" OR ".join(blank.values())} THEN CASE WHEN json_type(line) <> 'OBJECT'
+                THEN 'not a JSON object'
+                ELSE 'missing required field(s): ' || concat_ws(', ', {missing}) END
+            WHEN event_id IS NULL THEN 'event_id is not a UUID: ' || j.event_id
+            WHEN session_id IS NULL THEN 'session_id is not a UUID: ' || j.session_id
+            WHEN ts IS NULL OR NOT {_HAS_TIME} OR NOT regexp_matches(j.ts, '{_OFFSET_RE}')
+                THEN 'ts is not ISO-8601 with a UTC offset: ' || j.ts
+            WHEN NOT list_contains({_TYPES_SQL}, j.type) THEN 'unknown type ''' || j.type || ''''
+            WHEN NOT list_contains({_DEVICES_SQL}, j.device)
+                THEN 'device must be kiosk, phone or web, not ''' || j.device || ''''
+            WHEN prototype_version IS NULL OR prototype_version < 1 OR NOT {_WHOLE_VERSION}
+                THEN 'prototype_version must be a whole number >= 1: ' || j.prototype_version
+            WHEN j.x IS NOT NULL AND (x IS NULL OR x < 0 OR x > 1)
+                THEN 'x must be a number from 0 to 1: ' || j.x
+            WHEN j.y IS NOT NULL AND (y IS NULL OR y < 0 OR y > 1)
+                THEN 'y must be a number from 0 to 1: ' || j.y
+            WHEN j."value" IS NOT NULL AND "value" IS NULL
+                THEN 'value must be a number: ' || j."value"
+            WHEN j.props IS NOT NULL AND props_type NOT IN ('OBJECT', 'NULL')
+                THEN 'props must be a JSON object'
+            WHEN length(j.text) > {MAX_TEXT_CHARS}
+                THEN 'text longer than {MAX_TEXT_CHARS} characters'
+        END"""
+
+
+# Lines up to this size are read in parallel, in buffers of twice the size. DuckDB's CSV reader
+# reads a file in buffers larger than its max_line_size, so a huge limit (50 MB: 4 buffers for
+# 200 MB) leaves one core idle. A longer line (not an event: corrupt data) makes the reader fail;
+# that file is read again with the huge limit (LONG_LINE_BYTES), as before.
+LINE_BYTES = 8 * 1024 * 1024
+LONG_LINE_BYTES = 50_000_000
+
+
+def lines_csv(path: Path, long_lines: bool = False) -> str:
+    """Each line of a text file as one VARCHAR row, in file order (blank lines included)."""
+    size = (
+        f"max_line_size={LONG_LINE_BYTES}"
+        if long_lines
+        else f"max_line_size={LINE_BYTES}, buffer_size={2 * LINE_BYTES}"
+    )
+    return (
+        f"SELECT line FROM read_csv({sql_literal(str(path))}, columns={{'line': 'VARCHAR'}}, "
+        "delim=chr(0), "
+        f"quote='', escape='', header=false, auto_detect=false, strict_mode=false, {size})"
+    )
