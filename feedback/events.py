@@ -80,11 +80,6 @@ def uuid7() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
-def now_iso() -> str:
-    """Current time as ISO-8601 with the UTC offset, millisecond precision."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
 class Event(BaseModel):
     """One customer interaction, exactly as the contract in DESIGN.md describes it."""
 
