@@ -330,6 +330,31 @@ def test_unknown_variant_or_version_is_a_clear_error(lab: Lab) -> None:
         resolve_run(lab, proto, store_id="S01", device="phone", session_id=uuid.uuid4(), version=7)
 
 
+def test_experiment_for_prefers_the_running_one_and_skips_broken_files(lab: Lab) -> None:
+    import datetime as dt
+
+    from experiments.assignment import arm_for, experiment_for, experiments_on
+
+    pid = scaffold(lab, "scan-and-discover")
+    assert experiment_for(lab, pid) is None
+    write_experiment(lab, STORE_EXP)
+    old = STORE_EXP.replace("id: scan-exp", "id: old-exp").replace(
+        "start: 2020-01-01\n    end: 2099-12-31", "start: 2020-01-01\n    end: 2020-02-01"
+    )
+    (lab.experiments_dir / "old-exp.yaml").write_text(textwrap.dedent(old), encoding="utf-8")
+    (lab.experiments_dir / "broken.yaml").write_text("id: [", encoding="utf-8")
+    assert [e.id for e in experiments_on(lab, pid)] == ["old-exp", "scan-exp"]
+    assert experiment_for(lab, pid).id == "scan-exp"
+    # nothing running that day: the latest start wins (ties by id)
+    assert experiment_for(lab, pid, today=dt.date(2019, 1, 1)).id == "scan-exp"
+    sid = uuid.uuid4()
+    arm = arm_for(lab, pid, "S02", sid)
+    assert (arm.experiment.id, arm.name, arm.assignment) == ("scan-exp", "treatment", "store")
+    assert arm_for(lab, pid, "S05", sid) is None  # not in the store experiment
+    assert arm_for(lab, pid, "S05", sid, "control").assignment == "forced"
+    assert arm_for(lab, pid, "S01", sid, "blue") is None
+
+
 # --- the session state machine and browser taps -----------------------------------------------
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from errors import StorelabError
+from experiments.assignment import experiment_for
 from prototypes.runtime import theme
 
 PLAY_URL_ENV = "STORELAB_PLAY_URL"
@@ -34,7 +35,6 @@ def play_url(
 
 def _summary(lab, prototype_id: str) -> dict:
     from prototypes.runtime.app import load_lab_prototype
-    from prototypes.runtime.session import find_experiment
 
     try:
         proto = load_lab_prototype(lab, prototype_id)
@@ -53,7 +53,7 @@ def _summary(lab, prototype_id: str) -> dict:
         else:
             continue
         break
-    exp = find_experiment(lab, proto.id)
+    exp = experiment_for(lab, proto.id)
     return {
         "id": proto.id,
         "title": dict(proto.title),

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from errors import InvalidInputError
+from experiments.assignment import experiments_on
 from lab import ENV_VAR
 
 if TYPE_CHECKING:
@@ -178,16 +179,7 @@ def run_prototype(
             f"versions: {', '.join(map(str, proto.version_numbers))}."
         )
     if variant != "auto":
-        from experiments.spec import list_experiments, load_experiment
-
-        arms = set()
-        for exp_id in list_experiments(lab):
-            try:
-                exp = load_experiment(lab, exp_id)
-            except InvalidInputError:
-                continue
-            if exp.prototype == prototype_id:
-                arms |= set(exp.variants)
+        arms = {name for exp in experiments_on(lab, prototype_id) for name in exp.variants}
         known = set(proto.variant_names(version)) | arms
         if variant not in known:
             raise InvalidInputError(
