@@ -7,6 +7,7 @@ continue, one answer per question, a comment) and then reads the spool file the 
 
 from __future__ import annotations
 
+import html
 import json
 import textwrap
 import uuid
@@ -17,6 +18,7 @@ import pytest
 from errors import InvalidInputError
 from feedback.events import Event
 from lab import Lab
+from prototypes.library import unknown_prototype_message
 from prototypes.runtime.render import widget_key
 from prototypes.runtime.session import CustomerSession, RunContext, resolve_run
 from prototypes.scaffold import new_prototype
@@ -228,7 +230,8 @@ def test_language_toggle_and_lang_parameter(lab: Lab, monkeypatch) -> None:
 def test_unknown_prototype_and_store_show_a_message(lab: Lab, monkeypatch) -> None:
     scaffold(lab, "scan-and-discover")
     at = app_test(lab, monkeypatch, prototype="nope")
-    assert "nope" in " ".join(m.value for m in at.markdown)
+    page = " ".join(m.value for m in at.markdown)
+    assert html.escape(unknown_prototype_message(lab, "nope")) in page  # the library's wording
     at = app_test(lab, monkeypatch, prototype="scan-and-discover", store="S99")
     assert "S99" in " ".join(m.value for m in at.markdown)
     assert not spool_events(lab)

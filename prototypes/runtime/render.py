@@ -25,36 +25,11 @@ from typing import Any
 import streamlit as st
 
 from prototypes.runtime.session import CustomerSession
+from prototypes.runtime.texts import ui
 
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([a-z_]+)\.([a-z_]+)\s*\}\}")
 KEY_RE = re.compile(r"[^a-zA-Z0-9_-]")
 CURRENCY = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF", "SEK": "kr", "DKK": "kr", "PLN": "zł"}
-UI: dict[str, dict[str, str]] = {
-    "in_stock": {"de": "Vorrätig", "en": "In stock"},
-    "low": {"de": "Nur wenige", "en": "Few left"},
-    "out_of_stock": {"de": "Ausverkauft", "en": "Sold out"},
-    "online": {"de": "Online-Shop", "en": "Online shop"},
-    "here": {"de": "hier", "en": "here"},
-    "sizes": {"de": "Größen", "en": "Sizes"},
-    "ratings": {"de": "Bewertungen", "en": "ratings"},
-    "personal": {"de": "Ihr persönliches Angebot", "en": "Your personal offer"},
-    "offer": {"de": "Angebot", "en": "Offer"},
-    "code": {"de": "Code", "en": "Code"},
-    "vat": {"de": "inkl. MwSt.", "en": "incl. VAT"},
-    "now": {"de": "jetzt", "en": "now"},
-    "scan_hint": {"de": "Barcode in den Rahmen halten", "en": "Hold the barcode inside the frame"},
-    "camera": {"de": "KAMERA", "en": "CAMERA"},
-    "you": {"de": "Sie", "en": "You"},
-    "route": {"de": "zu Fuß", "en": "on foot"},
-    "selected": {"de": "gewählt", "en": "selected"},
-    "km": {"de": "km entfernt", "en": "km away"},
-}
-
-
-def ui(key: str, locale: str) -> str:
-    """A runtime text (not from the spec) in ``locale``."""
-    texts = UI[key]
-    return texts.get(locale, texts["en"])
 
 
 def widget_key(kind: str, screen: str, element: str) -> str:
@@ -559,6 +534,21 @@ class Renderer:
         )
 
 
+def first_placeholder(view: Any) -> Any:
+    """The first placeholder picture of a view (an image's or a product's), else None.
+
+    The welcome card and the gallery show its icon (and colour) for the prototype.
+    """
+    for screen in view.screens.values():
+        for el in screen.elements:
+            picture = getattr(el, "placeholder", None) or getattr(
+                getattr(el, "product", None), "image", None
+            )
+            if picture is not None:
+                return picture
+    return None
+
+
 def stars(value: float) -> str:
     """Five stars, filled to ``value`` (0–5)."""
     pct = max(0.0, min(100.0, value / 5 * 100))
@@ -611,4 +601,4 @@ def map_svg(address: str, locale: str) -> str:
     )
 
 
-__all__ = ["Renderer", "map_svg", "stars", "ui", "widget_key"]
+__all__ = ["Renderer", "first_placeholder", "map_svg", "stars", "widget_key"]

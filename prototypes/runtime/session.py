@@ -1,6 +1,6 @@
 """One pilot customer's visit: which variant they see, where they are, and the events they cause.
 
-Nothing here draws anything (``app.py`` and ``render.py`` do): this module holds
+Nothing here draws anything (``phases.py`` and ``render.py`` do): this module holds
 
 - ``RunContext`` and ``resolve_run``: which prototype version and variant a session shows and
   which experiment it belongs to (the experiment and arm come from
