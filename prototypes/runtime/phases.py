@@ -218,11 +218,11 @@ def question(session: CustomerSession, r: Renderer) -> None:
     r.html(
         f'<div class="sl-question">{done}{steps(n - 1, total)}'
         f'<div class="sl-eyebrow">{tr("question", loc)}{count}</div>'
-        f'<div class="sl-question-text">{html.escape(r.raw(q.text))}</div></div>'
+        f'<div class="sl-question-text">{html.escape(r.plain(q.text))}</div></div>'
     )
     if q.scale is None:
         st.text_area(
-            r.raw(q.text),
+            r.plain(q.text),
             key="sl_comment",
             placeholder=tr("comment_ph", loc),
             label_visibility="collapsed",
@@ -245,9 +245,9 @@ def question(session: CustomerSession, r: Renderer) -> None:
                 )
         if q.anchors:
             r.html(
-                f'<div class="sl-anchors"><span>{low} = {html.escape(r.raw(q.anchors[0]))}</span>'
+                f'<div class="sl-anchors"><span>{low} = {html.escape(r.plain(q.anchors[0]))}</span>'
                 f'<span style="text-align:right">{high} = '
-                f"{html.escape(r.raw(q.anchors[1]))}</span></div>"
+                f"{html.escape(r.plain(q.anchors[1]))}</span></div>"
             )
     st.button(
         tr("skip", loc), key="sl_skip", type="tertiary", width="stretch", on_click=session.answer

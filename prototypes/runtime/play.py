@@ -111,11 +111,11 @@ def _open_visit(
 
 def _title(session: CustomerSession, r: Renderer) -> str:
     """The top bar's title: the screen's own title on a prototype screen, else the prototype's."""
-    title = r.raw(session.view.title)
+    title = r.plain(session.view.title)
     if session.phase in ("screen", "browse") and session.screen in session.view.screens:
         screen_title = session.view.screens[session.screen].title
         if screen_title:
-            title = r.raw(screen_title)
+            title = r.plain(screen_title)
     return title
 
 
