@@ -1,8 +1,8 @@
 """``storelab prototype …``: list templates, scaffold, validate and version prototype specs.
 
-Command bodies only parse arguments and call ``prototypes.templates``, ``prototypes.scaffold``
-and ``prototypes.validate``; those (with pydantic and yaml) are imported inside the bodies so
-``storelab --help`` stays fast.
+Command bodies only parse arguments and call ``prototypes.templates``, ``prototypes.scaffold``,
+``prototypes.validate`` and ``prototypes.library`` (which maps an id to its spec file); those
+(with pydantic and yaml) are imported inside the bodies so ``storelab --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -162,11 +162,11 @@ def version(
 
 def _spec_files(target: str | None, lab_path: Path | None) -> list[Path]:
     """The spec file(s) a command means: a file, a folder, an id in the lab, or all of them."""
-    from prototypes.validate import SPEC_FILE
+    from prototypes.library import SPEC_FILE, list_prototype_ids, prototype_file
 
     if target is None:
         the_lab = open_lab(lab_path)
-        return sorted(the_lab.prototypes_dir.glob(f"*/{SPEC_FILE}"))
+        return [prototype_file(the_lab, pid) for pid in list_prototype_ids(the_lab)]
     given = Path(target)
     if given.is_file():
         return [given]
@@ -174,16 +174,7 @@ def _spec_files(target: str | None, lab_path: Path | None) -> list[Path]:
         return [given / SPEC_FILE]
     if given.suffix in (".yaml", ".yml") or "/" in target or "\\" in target:
         raise InvalidInputError(f"{target} does not exist.")
-    the_lab = open_lab(lab_path)
-    file = the_lab.prototypes_dir / target / SPEC_FILE
-    if not file.is_file():
-        known = sorted(p.parent.name for p in the_lab.prototypes_dir.glob(f"*/{SPEC_FILE}"))
-        listing = ", ".join(known) if known else "none yet"
-        raise InvalidInputError(
-            f"There is no prototype {target!r} in {the_lab.prototypes_dir} (prototypes: "
-            f"{listing}). Create it with `storelab prototype new {target} --template T`."
-        )
-    return [file]
+    return [prototype_file(open_lab(lab_path), target)]
 
 
 # --- run and qr: thin wrappers over prototypes.runtime.launch ------------------------------

@@ -23,7 +23,7 @@ PAGES = Path(__file__).resolve().parent / "app_pages"
 
 def play_page():
     """The customer-facing prototype page (public: customers in the store have no token)."""
-    from prototypes.runtime.app import play_page as render
+    from prototypes.runtime.play import play_page as render
 
     return st.Page(render, title="Play", icon=":material/smartphone:", url_path="play")
 

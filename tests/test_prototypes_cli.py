@@ -142,6 +142,27 @@ def test_user_errors_exit_1_with_the_reason(lab, args, message):
     assert message in said(result)
 
 
+def test_an_unknown_prototype_is_worded_once_for_validate_version_run_and_qr(lab):
+    from errors import UnknownPrototypeError
+    from prototypes.library import unknown_prototype_message
+    from prototypes.runtime import launch
+    from prototypes.scaffold import new_prototype
+
+    new_prototype(lab, "easy-returns", "easy-returns")
+    message = unknown_prototype_message(lab, "nope")
+    assert "Prototypes in this lab: easy-returns." in message
+    for args in (["validate", "nope"], ["version", "nope"]):
+        result = run(*args, "--lab", str(lab.root))
+        assert result.exit_code == 1 and message in " ".join(said(result).split())
+    for call in (
+        lambda: launch.run_prototype(lab, "nope"),
+        lambda: launch.write_qr_sheet(lab, "nope", ["S01"]),
+    ):
+        with pytest.raises(UnknownPrototypeError) as err:
+            call()
+        assert str(err.value) == message
+
+
 def test_user_errors_print_one_line_without_traceback(lab):
     result = run("new", "x", "-t", "nope", "--lab", str(lab.root))
     assert result.exit_code == 1

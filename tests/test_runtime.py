@@ -7,6 +7,7 @@ continue, one answer per question, a comment) and then reads the spool file the 
 
 from __future__ import annotations
 
+import html
 import json
 import textwrap
 import uuid
@@ -17,6 +18,7 @@ import pytest
 from errors import InvalidInputError
 from feedback.events import Event
 from lab import Lab
+from prototypes.library import unknown_prototype_message
 from prototypes.runtime.render import widget_key
 from prototypes.runtime.session import CustomerSession, RunContext, resolve_run
 from prototypes.scaffold import new_prototype
@@ -228,7 +230,8 @@ def test_language_toggle_and_lang_parameter(lab: Lab, monkeypatch) -> None:
 def test_unknown_prototype_and_store_show_a_message(lab: Lab, monkeypatch) -> None:
     scaffold(lab, "scan-and-discover")
     at = app_test(lab, monkeypatch, prototype="nope")
-    assert "nope" in " ".join(m.value for m in at.markdown)
+    page = " ".join(m.value for m in at.markdown)
+    assert html.escape(unknown_prototype_message(lab, "nope")) in page  # the library's wording
     at = app_test(lab, monkeypatch, prototype="scan-and-discover", store="S99")
     assert "S99" in " ".join(m.value for m in at.markdown)
     assert not spool_events(lab)
@@ -328,6 +331,31 @@ def test_unknown_variant_or_version_is_a_clear_error(lab: Lab) -> None:
         )
     with pytest.raises(InvalidInputError, match="no version 7"):
         resolve_run(lab, proto, store_id="S01", device="phone", session_id=uuid.uuid4(), version=7)
+
+
+def test_experiment_for_prefers_the_running_one_and_skips_broken_files(lab: Lab) -> None:
+    import datetime as dt
+
+    from experiments.assignment import arm_for, experiment_for, experiments_on
+
+    pid = scaffold(lab, "scan-and-discover")
+    assert experiment_for(lab, pid) is None
+    write_experiment(lab, STORE_EXP)
+    old = STORE_EXP.replace("id: scan-exp", "id: old-exp").replace(
+        "start: 2020-01-01\n    end: 2099-12-31", "start: 2020-01-01\n    end: 2020-02-01"
+    )
+    (lab.experiments_dir / "old-exp.yaml").write_text(textwrap.dedent(old), encoding="utf-8")
+    (lab.experiments_dir / "broken.yaml").write_text("id: [", encoding="utf-8")
+    assert [e.id for e in experiments_on(lab, pid)] == ["old-exp", "scan-exp"]
+    assert experiment_for(lab, pid).id == "scan-exp"
+    # nothing running that day: the latest start wins (ties by id)
+    assert experiment_for(lab, pid, today=dt.date(2019, 1, 1)).id == "scan-exp"
+    sid = uuid.uuid4()
+    arm = arm_for(lab, pid, "S02", sid)
+    assert (arm.experiment.id, arm.name, arm.assignment) == ("scan-exp", "treatment", "store")
+    assert arm_for(lab, pid, "S05", sid) is None  # not in the store experiment
+    assert arm_for(lab, pid, "S05", sid, "control").assignment == "forced"
+    assert arm_for(lab, pid, "S01", sid, "blue") is None
 
 
 # --- the session state machine and browser taps -----------------------------------------------

@@ -125,7 +125,7 @@ class FakeRenderer:
         self.preview = False
         self.drawn: list[str] = []
 
-    def raw(self, text):
+    def plain(self, text):
         return text.get(self.locale) if isinstance(text, dict) else str(text)
 
     def html(self, markup: str) -> None:

@@ -27,13 +27,13 @@ import importlib.util
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 
 if TYPE_CHECKING:
-    from prototypes.runtime.render import Renderer
+    from prototypes.runtime.session import CustomerSession
 
 UNAVAILABLE = {
     "de": "Dieser Bereich ist gerade nicht verfügbar.",
@@ -43,11 +43,39 @@ EMITTABLE = frozenset({"tap", "misclick", "answer", "comment"})
 """Event types a custom screen may write itself; the runtime owns the others."""
 
 
+class ScreenHost(Protocol):
+    """What a ``ScreenAPI`` draws through: the runtime's ``render.Renderer`` (which calls
+    ``render_custom_screen`` with itself), or a stand-in in tests. Defined here so that this
+    module needs nothing from ``render``."""
+
+    session: CustomerSession
+    locale: str
+    device: str
+    preview: bool
+    folder: Path | None
+
+    def plain(self, text: Any) -> str:
+        """A text in the customer's language, not escaped."""
+        ...
+
+    def html(self, markup: str) -> None:
+        """Draw raw HTML."""
+        ...
+
+    def key(self, kind: str, element: str) -> str:
+        """A widget key for an element of the current screen."""
+        ...
+
+    def nav_button(self, label: str, element_id: str, target: str, *, style: str = ...) -> None:
+        """A button that taps ``element_id`` and goes to screen ``target``."""
+        ...
+
+
 class ScreenAPI:
     """What a custom screen function gets. Texts are strings or ``{de: …, en: …}``."""
 
     def __init__(
-        self, renderer: Renderer, screen_id: str, targets: Iterable[str] | None = None
+        self, renderer: ScreenHost, screen_id: str, targets: Iterable[str] | None = None
     ) -> None:
         self._r = renderer
         self._screen = screen_id
@@ -94,7 +122,7 @@ class ScreenAPI:
 
     def t(self, text: str | dict[str, str]) -> str:
         """A text in the customer's language."""
-        return self._r.raw(text)
+        return self._r.plain(text)
 
     def heading(self, text: str | dict[str, str], level: int = 1) -> None:
         tag = {1: "h1", 2: "h2", 3: "h3"}.get(level, "h2")
@@ -205,7 +233,7 @@ def load_screen_function(folder: Path, module: str, function: str) -> Callable[[
     return fn
 
 
-def render_custom_screen(renderer: Renderer, screen: Any, custom: Any) -> None:
+def render_custom_screen(renderer: ScreenHost, screen: Any, custom: Any) -> None:
     """Call the screen's function with a ``ScreenAPI``; problems show as a card, not a crash."""
     module, function, targets = _custom_fields(custom)
     try:
@@ -225,4 +253,4 @@ def render_custom_screen(renderer: Renderer, screen: Any, custom: Any) -> None:
         )
 
 
-__all__ = ["EMITTABLE", "ScreenAPI", "load_screen_function", "render_custom_screen"]
+__all__ = ["EMITTABLE", "ScreenAPI", "ScreenHost", "load_screen_function", "render_custom_screen"]

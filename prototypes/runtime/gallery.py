@@ -1,8 +1,8 @@
 """The gallery: every prototype in the lab with its facts and "try it" links per store.
 
-``gallery_page()`` (alias ``render`` for the analyst dashboard) is a plain Streamlit page
-function. Links go to the runtime's ``play`` page: relative (``play?prototype=…``) when the
-runtime serves the gallery itself, or below ``$STORELAB_PLAY_URL`` when another app mounts it.
+``gallery_page()`` is a plain Streamlit page function (the analyst dashboard mounts it too).
+Links go to the runtime's ``play`` page: relative (``play?prototype=…``) when the runtime serves
+the gallery itself, or below ``$STORELAB_PLAY_URL`` when another app mounts it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,12 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from errors import StorelabError
+from experiments.assignment import experiment_for
+from lab import Lab
+from prototypes.library import list_prototype_ids
 from prototypes.runtime import theme
+from prototypes.runtime.context import STANDALONE, cached_prototype, current_lab, store_rows
+from prototypes.runtime.render import first_placeholder
 
 PLAY_URL_ENV = "STORELAB_PLAY_URL"
 
@@ -32,28 +37,15 @@ def play_url(
     return f"{root}play?{urlencode(query)}"
 
 
-def _summary(lab, prototype_id: str) -> dict:
-    from prototypes.runtime.app import load_lab_prototype
-    from prototypes.runtime.session import find_experiment
-
+def _summary(lab: Lab, prototype_id: str) -> dict:
     try:
-        proto = load_lab_prototype(lab, prototype_id)
+        proto = cached_prototype(lab, prototype_id)
     except StorelabError as exc:
         return {"id": prototype_id, "error": str(exc).splitlines()[0]}
     view = proto.resolve()
-    icon, colour = "🛍️", "#e8f0fa"
-    for screen in view.screens.values():
-        for el in screen.elements:
-            ph = getattr(el, "placeholder", None) or getattr(
-                getattr(el, "product", None), "image", None
-            )
-            if ph is not None:
-                icon, colour = ph.icon, ph.colour
-                break
-        else:
-            continue
-        break
-    exp = find_experiment(lab, proto.id)
+    picture = first_placeholder(view)
+    icon, colour = (picture.icon, picture.colour) if picture is not None else ("🛍️", "#e8f0fa")
+    exp = experiment_for(lab, proto.id)
     return {
         "id": proto.id,
         "title": dict(proto.title),
@@ -72,8 +64,6 @@ def _summary(lab, prototype_id: str) -> dict:
 
 def gallery_page() -> None:
     """The lab's prototypes as cards; pick a pilot store, then open phone, kiosk or preview."""
-    from prototypes.runtime.app import STANDALONE, current_lab, lab_stores, list_prototype_ids
-
     standalone = bool(st.session_state.get(STANDALONE))
     st.markdown(theme.gallery_css(standalone), unsafe_allow_html=True)
     try:
@@ -96,7 +86,7 @@ def gallery_page() -> None:
             "scan-and-discover`."
         )
         return
-    stores = lab_stores(lab)
+    stores = store_rows(lab)
     store_ids = list(stores) or ["S01"]
     store = st.selectbox(
         "Pilot store",
@@ -158,7 +148,4 @@ def _card(info: dict, store: str, locale: str) -> str:
     )
 
 
-render = gallery_page
-"""The name the analyst dashboard looks for (``reports/app.py``)."""
-
-__all__ = ["gallery_page", "play_url", "render"]
+__all__ = ["gallery_page", "play_url"]

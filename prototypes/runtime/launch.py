@@ -1,7 +1,8 @@
 """Starting the runtime and printing QR codes: what ``storelab prototype run`` and ``qr`` call.
 
-Both functions check their input against the lab (the prototype exists, the stores are in
-``stores.csv``) and raise an ``InvalidInputError`` with a message that says what to do. Top-level
+Both functions check their input against the lab (the prototype exists and is valid, the stores
+are in ``stores.csv``) and raise an ``InvalidInputError`` (``UnknownPrototypeError`` from
+``prototypes.library``, ``SpecError``) with a message that says what to do. Top-level
 imports stay light: streamlit runs in the child process, segno is imported on use.
 """
 
@@ -18,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from errors import InvalidInputError
-from lab import ENV_VAR
+from experiments.assignment import experiments_on
+from lab import ENV_VAR, lab_stores
+from prototypes.library import load_lab_prototype
 
 if TYPE_CHECKING:
     from lab import Lab
@@ -29,29 +32,8 @@ DEFAULT_PORT = 8502
 DEVICES = ("kiosk", "phone")
 
 
-def _check_prototype(lab: Lab, prototype_id: str):
-    """The prototype, loaded and valid, or ``InvalidInputError`` naming the known ones."""
-    from prototypes.spec import load_prototype
-
-    path = lab.prototypes_dir / prototype_id / "prototype.yaml"
-    if not path.is_file():
-        known = sorted(p.parent.name for p in lab.prototypes_dir.glob("*/prototype.yaml"))
-        hint = f"Known: {', '.join(known)}." if known else "The lab has none yet."
-        raise InvalidInputError(
-            f"There is no prototype {prototype_id!r} in {lab.prototypes_dir}. {hint} "
-            f"Create it with `storelab prototype new {prototype_id} --template scan-and-discover`."
-        )
-    return load_prototype(path)  # raises SpecError (a StorelabError) listing every problem
-
-
-def _stores(lab: Lab) -> dict:
-    from lab import lab_stores
-
-    return lab_stores(lab)
-
-
 def _check_stores(lab: Lab, store_ids: list[str]) -> dict:
-    stores = _stores(lab)
+    stores = lab_stores(lab)
     unknown = [s for s in store_ids if s not in stores]
     if unknown:
         raise InvalidInputError(
@@ -170,7 +152,7 @@ def run_prototype(
         raise InvalidInputError(f"--device must be kiosk or phone, not {device!r}.")
     if not 1 <= int(port) <= 65535:
         raise InvalidInputError(f"--port must be between 1 and 65535, not {port}.")
-    proto = _check_prototype(lab, prototype_id)
+    proto = load_lab_prototype(lab, prototype_id)
     _check_stores(lab, [store])
     if version is not None and version not in proto.version_numbers:
         raise InvalidInputError(
@@ -178,16 +160,7 @@ def run_prototype(
             f"versions: {', '.join(map(str, proto.version_numbers))}."
         )
     if variant != "auto":
-        from experiments.spec import list_experiments, load_experiment
-
-        arms = set()
-        for exp_id in list_experiments(lab):
-            try:
-                exp = load_experiment(lab, exp_id)
-            except InvalidInputError:
-                continue
-            if exp.prototype == prototype_id:
-                arms |= set(exp.variants)
+        arms = {name for exp in experiments_on(lab, prototype_id) for name in exp.variants}
         known = set(proto.variant_names(version)) | arms
         if variant not in known:
             raise InvalidInputError(
@@ -239,7 +212,7 @@ def write_qr_sheet(
 
     if not stores:
         raise InvalidInputError("Give at least one store: --stores S01,S02.")
-    proto = _check_prototype(lab, prototype_id)
+    proto = load_lab_prototype(lab, prototype_id)
     known = _check_stores(lab, stores)
     base = base_url or f"http://{local_ip()}:{DEFAULT_PORT}"
     if not base.startswith(("http://", "https://")):

@@ -24,37 +24,13 @@ from typing import Any
 
 import streamlit as st
 
+from prototypes.runtime.custom import render_custom_screen
 from prototypes.runtime.session import CustomerSession
+from prototypes.runtime.texts import in_locale, ui
 
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([a-z_]+)\.([a-z_]+)\s*\}\}")
 KEY_RE = re.compile(r"[^a-zA-Z0-9_-]")
 CURRENCY = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF", "SEK": "kr", "DKK": "kr", "PLN": "zł"}
-UI: dict[str, dict[str, str]] = {
-    "in_stock": {"de": "Vorrätig", "en": "In stock"},
-    "low": {"de": "Nur wenige", "en": "Few left"},
-    "out_of_stock": {"de": "Ausverkauft", "en": "Sold out"},
-    "online": {"de": "Online-Shop", "en": "Online shop"},
-    "here": {"de": "hier", "en": "here"},
-    "sizes": {"de": "Größen", "en": "Sizes"},
-    "ratings": {"de": "Bewertungen", "en": "ratings"},
-    "personal": {"de": "Ihr persönliches Angebot", "en": "Your personal offer"},
-    "offer": {"de": "Angebot", "en": "Offer"},
-    "code": {"de": "Code", "en": "Code"},
-    "vat": {"de": "inkl. MwSt.", "en": "incl. VAT"},
-    "now": {"de": "jetzt", "en": "now"},
-    "scan_hint": {"de": "Barcode in den Rahmen halten", "en": "Hold the barcode inside the frame"},
-    "camera": {"de": "KAMERA", "en": "CAMERA"},
-    "you": {"de": "Sie", "en": "You"},
-    "route": {"de": "zu Fuß", "en": "on foot"},
-    "selected": {"de": "gewählt", "en": "selected"},
-    "km": {"de": "km entfernt", "en": "km away"},
-}
-
-
-def ui(key: str, locale: str) -> str:
-    """A runtime text (not from the spec) in ``locale``."""
-    texts = UI[key]
-    return texts.get(locale, texts["en"])
 
 
 def widget_key(kind: str, screen: str, element: str) -> str:
@@ -81,23 +57,17 @@ class Renderer:
 
     def t(self, text: Any) -> str:
         """A spec text in the session's language, placeholders filled, HTML-escaped."""
-        return html.escape(self.raw(text))
+        return html.escape(self.plain(text))
 
-    def raw(self, text: Any) -> str:
-        if text is None:
-            return ""
-        if isinstance(text, dict):
-            value = text.get(self.locale)
-            if value is None:
-                first = self.session.view.locales[0] if self.session.view.locales else None
-                value = text.get(first) if first else None
-            if value is None:
-                value = next(iter(text.values()), "")
-        else:
-            value = str(text)
-        return self.fill(value)
+    def plain(self, text: Any) -> str:
+        """A spec text in the session's language (else the prototype's first), placeholders
+        filled, not escaped: for widget labels, which Streamlit escapes itself."""
+        locales = self.session.view.locales
+        return self.fill(in_locale(text, self.locale, locales[0] if locales else None))
 
     def fill(self, value: str) -> str:
+        """``{{store.name}}``, ``{{store.city}}``, ``{{store.id}}`` filled from the store row."""
+
         def sub(m: re.Match[str]) -> str:
             scope, name = m.group(1), m.group(2)
             if scope == "store":
@@ -185,8 +155,6 @@ class Renderer:
                 self.html(f'<span class="sl-pv-id">screen: {html.escape(screen.id)}</span>')
             custom = getattr(screen, "custom", None)
             if custom is not None:
-                from prototypes.runtime.custom import render_custom_screen
-
                 render_custom_screen(self, screen, custom)
             for el in screen.elements:
                 self.render_element(el)
@@ -278,7 +246,7 @@ class Renderer:
             f"{f'<div class=sl-meta>{meta}</div>' if meta else ''}"
             f"{self.price_html(p.price, p.was, p.currency)}</div></div>"
         )
-        self.tappable(markup, el.id, p.target, self.raw(p.name))
+        self.tappable(markup, el.id, p.target, self.plain(p.name))
 
     def _el_product_grid(self, el: Any) -> None:
         if el.title:
@@ -303,7 +271,7 @@ class Renderer:
                     f'<div class="sl-name">{self.t(item.name)}</div>'
                     f"{self.price_html(item.price, item.was, item.currency)}</div></div>"
                 )
-                self.tappable(markup, eid, item.target, self.raw(item.name))
+                self.tappable(markup, eid, item.target, self.plain(item.name))
 
     def _el_picker(self, el: Any) -> None:
         chosen = self.session.selections.get(el.id, el.selected)
@@ -320,7 +288,7 @@ class Renderer:
                 eid = f"{el.id}.{opt.value}"
                 key = self.key("opt", eid)
                 st.button(
-                    self.raw(opt.label) if opt.label else opt.value,
+                    self.plain(opt.label) if opt.label else opt.value,
                     key=key,
                     type="primary" if opt.value == chosen else "secondary",
                     disabled=not opt.available,
@@ -427,7 +395,7 @@ class Renderer:
                 eid = f"{el.id}.{slot.id}"
                 key = self.key("opt", eid)
                 st.button(
-                    self.raw(slot.label),
+                    self.plain(slot.label),
                     key=key,
                     type="primary" if slot.id == chosen else "secondary",
                     disabled=not slot.available,
@@ -437,8 +405,8 @@ class Renderer:
                 )
 
     def _el_field(self, el: Any) -> None:
-        label = self.raw(el.label) + (" *" if el.required else "")
-        placeholder = self.raw(el.placeholder) if el.placeholder else None
+        label = self.plain(el.label) + (" *" if el.required else "")
+        placeholder = self.plain(el.placeholder) if el.placeholder else None
         key = self.key("field", el.id)
         callback, args = self._filled, (el.id, key)
         if el.kind in ("text", "email", "phone"):
@@ -453,7 +421,7 @@ class Renderer:
             st.checkbox(label, key=key, on_change=callback, args=args)
         else:
             options = [o.value for o in el.options]
-            labels = {o.value: self.raw(o.label) for o in el.options}
+            labels = {o.value: self.plain(o.label) for o in el.options}
             st.selectbox(
                 label,
                 options,
@@ -481,10 +449,9 @@ class Renderer:
             '<div class="sl-laser"></div></div>'
             f'<div class="sl-scan-hint">{ui("scan_hint", self.locale)}</div></div>'
         )
-        self.tappable(markup, el.id, el.target, self.raw(el.label))
-        self.nav_button(
-            self.raw(el.label), el.id, el.target, kind="scanbtn", icon=":material/barcode_scanner:"
-        )
+        self.tappable(markup, el.id, el.target, self.plain(el.label))
+        icon = ":material/barcode_scanner:"
+        self.nav_button(self.plain(el.label), el.id, el.target, kind="scanbtn", icon=icon)
 
     def _el_banner(self, el: Any) -> None:
         icon = (
@@ -499,7 +466,7 @@ class Renderer:
             f"<span>{ui('now', self.locale)}</span></div>{title}"
             f'<div class="sl-banner-text">{self.t(el.text)}</div></div></div>'
         )
-        self.tappable(markup, el.id, el.target, self.raw(el.title or el.text))
+        self.tappable(markup, el.id, el.target, self.plain(el.title or el.text))
 
     def _el_rating(self, el: Any) -> None:
         score = f"{el.stars:.1f}".replace(".", "," if self.locale == "de" else ".")
@@ -524,7 +491,7 @@ class Renderer:
         parts = []
         for i, item in enumerate(el.items):
             value = self.t(item.value)
-            if len(self.raw(item.value)) > 40:
+            if len(self.plain(item.value)) > 40:
                 parts.append(
                     f"<details{' open' if i == 0 else ''}><summary>{self.t(item.label)}</summary>"
                     f"<div>{value}</div></details>"
@@ -538,7 +505,7 @@ class Renderer:
         self.html(f'<div class="sl-card sl-details">{title}{"".join(parts)}</div>')
 
     def _el_button(self, el: Any) -> None:
-        self.nav_button(self.raw(el.label), el.id, el.target, style=el.style)
+        self.nav_button(self.plain(el.label), el.id, el.target, style=el.style)
 
     def _el_hotspot(self, el: Any) -> None:
         key = self.key("spot", el.id)
@@ -552,11 +519,26 @@ class Renderer:
                 f".st-key-{key} button {{ opacity: .35 !important; outline: 2px dashed #7048e8; }}"
             )
         st.button(
-            self.raw(el.label) if el.label else el.id,
+            self.plain(el.label) if el.label else el.id,
             key=key,
             on_click=self.session.navigate,
             args=(el.id, el.target, key),
         )
+
+
+def first_placeholder(view: Any) -> Any:
+    """The first placeholder picture of a view (an image's or a product's), else None.
+
+    The welcome card and the gallery show its icon (and colour) for the prototype.
+    """
+    for screen in view.screens.values():
+        for el in screen.elements:
+            picture = getattr(el, "placeholder", None) or getattr(
+                getattr(el, "product", None), "image", None
+            )
+            if picture is not None:
+                return picture
+    return None
 
 
 def stars(value: float) -> str:
@@ -611,4 +593,4 @@ def map_svg(address: str, locale: str) -> str:
     )
 
 
-__all__ = ["Renderer", "map_svg", "stars", "ui", "widget_key"]
+__all__ = ["Renderer", "first_placeholder", "map_svg", "stars", "widget_key"]

@@ -1,10 +1,10 @@
 """One pilot customer's visit: which variant they see, where they are, and the events they cause.
 
-Nothing here draws anything (``app.py`` and ``render.py`` do): this module holds
+Nothing here draws anything (``phases.py`` and ``render.py`` do): this module holds
 
 - ``RunContext`` and ``resolve_run``: which prototype version and variant a session shows and
-  which experiment it belongs to (``variant=auto``: the store's variant for unit=store
-  experiments, a hash of the session id for unit=session ones, else the base variant);
+  which experiment it belongs to (the experiment and arm come from
+  ``experiments.assignment.arm_for``; without one, the base or the named prototype variant);
 - ``CustomerSession``: the journey state machine (welcome/consent → mission → screens → questions
   → comment → thanks) and an *outbox* of contract events. Widget callbacks put events in the
   outbox; ``flush`` writes them, in order, to the process-wide sink after every callback of a
@@ -18,19 +18,18 @@ written. The runtime never opens the database.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from errors import InvalidInputError, StorelabError
+from errors import InvalidInputError
+from experiments.assignment import arm_for
 from feedback.events import Event
 from prototypes.spec import BASE_VARIANT, Prototype, PrototypeView, Question, Task
 
 if TYPE_CHECKING:
-    from experiments.spec import ExperimentSpec
     from lab import Lab
 
 ALWAYS_ALLOWED = frozenset({"session_start", "consent", "session_end"})
@@ -62,31 +61,6 @@ class RunContext:
     preview: bool = False
 
 
-def find_experiment(
-    lab: Lab, prototype_id: str, today: dt.date | None = None
-) -> ExperimentSpec | None:
-    """The lab's experiment on this prototype: one running today first, else the latest start.
-
-    Unreadable experiment files are skipped (the CLI reports them; a kiosk must keep running).
-    """
-    from experiments.spec import list_experiments, load_experiment
-
-    day = today or dt.date.today()
-    found = []
-    for exp_id in list_experiments(lab):
-        try:
-            spec = load_experiment(lab, exp_id)
-        except StorelabError:
-            continue
-        if spec.prototype == prototype_id:
-            found.append(spec)
-    if not found:
-        return None
-    running = [s for s in found if s.start <= day <= s.end]
-    pool = running or found
-    return max(pool, key=lambda s: (s.start, s.id))
-
-
 def _prototype_variant(proto: Prototype, version: int, name: str | None, fallback: str) -> str:
     """The prototype variant for an experiment arm: its ``variant:``, else a same-named one."""
     names = proto.variant_names(version)
@@ -108,65 +82,45 @@ def resolve_run(
 ) -> RunContext:
     """Decide version, rendered variant, event variant and experiment for one session.
 
-    ``variant="auto"``: an experiment on this prototype decides (unit=store: the store's arm,
-    unit=session: ``assign_variant(experiment, session_id, allocation)``); the arm's ``version``
-    is shown unless ``version`` is given. Stores outside a unit=store experiment and prototypes
-    without an experiment get the base variant. ``variant=NAME``: an experiment arm of that name
-    (recorded with ``assignment="forced"``), else the prototype variant of that name.
+    ``variant="auto"``: an experiment on this prototype decides (``experiments.assignment.
+    arm_for``: unit=store the store's arm, unit=session a hash of the session id); the arm's
+    ``version`` is shown unless ``version`` is given. Stores outside a unit=store experiment and
+    prototypes without an experiment get the base variant. ``variant=NAME``: an experiment arm
+    of that name (recorded with ``assignment="forced"``), else the prototype variant of that name.
     """
-    from experiments.assignment import assign_variant, variant_for_store
-
-    exp = find_experiment(lab, proto.id)
-    arm: str | None = None
-    assignment = "none"
-    if exp is not None:
-        if variant == "auto":
-            if exp.unit == "store":
-                arm = variant_for_store(exp, store_id)
-                assignment = "store" if arm else "none"
-            else:
-                arm = assign_variant(exp.id, session_id, exp.allocation)
-                assignment = "session"
-        elif variant in exp.variants:
-            arm, assignment = variant, "forced"
-    if arm is not None and exp is not None:
-        arm_spec = exp.variants[arm]
+    arm = arm_for(lab, proto.id, store_id, session_id, variant)
+    if arm is not None:
+        arm_spec = arm.experiment.variants[arm.name]
         shown_version = version or arm_spec.version
         if shown_version not in proto.version_numbers:
             shown_version = proto.current_version
-        view_variant = _prototype_variant(proto, shown_version, arm_spec.variant, arm)
-        return RunContext(
-            prototype_id=proto.id,
-            version=shown_version,
-            variant=arm,
-            view_variant=view_variant,
-            store_id=store_id,
-            device=device,
-            experiment_id=exp.id,
-            assignment=assignment,
-            preview=preview,
-        )
-    shown_version = version or proto.current_version
-    if shown_version not in proto.version_numbers:
-        raise InvalidInputError(
-            f"Prototype {proto.id!r} has no version {shown_version}; "
-            f"versions: {', '.join(map(str, proto.version_numbers))}."
-        )
-    name = BASE_VARIANT if variant in ("auto", "", None) else variant
-    if name not in proto.variant_names(shown_version):
-        raise InvalidInputError(
-            f"Prototype {proto.id!r} has no variant {name!r}; "
-            f"variants: {', '.join(proto.variant_names(shown_version))}."
-        )
+        event_variant = arm.name
+        view_variant = _prototype_variant(proto, shown_version, arm_spec.variant, arm.name)
+        experiment_id, assignment = arm.experiment.id, arm.assignment
+    else:
+        shown_version = version or proto.current_version
+        if shown_version not in proto.version_numbers:
+            raise InvalidInputError(
+                f"Prototype {proto.id!r} has no version {shown_version}; "
+                f"versions: {', '.join(map(str, proto.version_numbers))}."
+            )
+        event_variant = view_variant = BASE_VARIANT if variant in ("auto", "", None) else variant
+        if view_variant not in proto.variant_names(shown_version):
+            raise InvalidInputError(
+                f"Prototype {proto.id!r} has no variant {view_variant!r}; "
+                f"variants: {', '.join(proto.variant_names(shown_version))}."
+            )
+        experiment_id = None
+        assignment = "forced" if view_variant != BASE_VARIANT else "none"
     return RunContext(
         prototype_id=proto.id,
         version=shown_version,
-        variant=name,
-        view_variant=name,
+        variant=event_variant,
+        view_variant=view_variant,
         store_id=store_id,
         device=device,
-        experiment_id=None,
-        assignment="forced" if name != BASE_VARIANT else "none",
+        experiment_id=experiment_id,
+        assignment=assignment,
         preview=preview,
     )
 
@@ -513,7 +467,6 @@ def _cached_sink(st):
 __all__ = [
     "CustomerSession",
     "RunContext",
-    "find_experiment",
     "resolve_run",
     "shared_sink",
 ]

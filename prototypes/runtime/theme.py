@@ -2,7 +2,7 @@
 
 Phone: a centred column about 420 px wide, touch targets of at least 52 px. Kiosk: a 1080p
 landscape layout with larger type and 72 px targets. ``page_css`` returns one ``<style>`` block;
-``app.py`` injects it once per run. Streamlit's own chrome (toolbar, menu, header, footer,
+``play.py`` injects it once per run. Streamlit's own chrome (toolbar, menu, header, footer,
 navigation) is hidden there too.
 """
 
