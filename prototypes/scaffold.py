@@ -34,7 +34,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from errors import InvalidInputError
+from errors import InvalidInputError, SpecError
 from lab import Lab
 
 ANSWERS_FILE = ".storelab-answers.yml"
@@ -62,7 +62,7 @@ def new_prototype(
     (translate it later in the file). Raises ``InvalidInputError`` for an invalid or taken id,
     an unknown template or locale.
     """
-    from prototypes.spec import PROTOTYPE_ID_RE, SpecError
+    from prototypes.fields import PROTOTYPE_ID_RE
     from prototypes.templates import template_path
     from prototypes.validate import SPEC_FILE, check_file
 
@@ -157,7 +157,7 @@ def add_version(path: Path | str, note: str | None = None, today: dt.date | None
     """
     import yaml
 
-    from prototypes.spec import load_prototype
+    from prototypes.library import load_prototype
     from prototypes.validate import spec_path
 
     file = spec_path(path)

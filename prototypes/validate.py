@@ -11,7 +11,7 @@ present, ≤ 5 MB, no URLs) and custom screens (``custom.module``: a ``.py`` fil
 prototype folder, ≤ 256 kB, that defines ``custom.function``; ``custom.targets``: screens that
 exist). The module is read with ``ast`` only: validation never imports or runs user code.
 
-``validate_file(path) -> list[Problem]`` is the entry point; ``prototypes.spec.load_prototype``
+``validate_file(path) -> list[Problem]`` is the entry point; ``prototypes.library.load_prototype``
 uses ``check_file`` and raises ``SpecError`` when the list is not empty.
 """
 
@@ -29,8 +29,13 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from feedback.catalogue import CATALOGUE
-from prototypes import spec as S
-from prototypes.spec import LocalizedText, Problem, Prototype
+from prototypes import changes, elements, fields, spec, tasks
+from prototypes.changes import Changes
+from prototypes.elements import ELEMENT_TYPES, CustomScreen, Image, Screen
+from prototypes.fields import Locale, LocalizedText
+from prototypes.problems import Problem
+from prototypes.spec import BASE_VARIANT, Prototype, PrototypeView, resolve_with_problems
+from prototypes.tasks import QuestionSpec, Task
 
 SPEC_FILE = "prototype.yaml"
 MAX_SPEC_BYTES = 1024 * 1024
@@ -213,9 +218,14 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 
 def _known_keys() -> list[str]:
     names: set[str] = set()
-    for obj in vars(S).values():
-        if isinstance(obj, type) and issubclass(obj, BaseModel) and obj.__module__ == S.__name__:
-            names.update(obj.model_fields)
+    for module in (fields, elements, tasks, changes, spec):
+        for obj in vars(module).values():
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, BaseModel)
+                and obj.__module__ == module.__name__
+            ):
+                names.update(obj.model_fields)
     return sorted(names)
 
 
@@ -229,7 +239,7 @@ def _loc_to_path(loc: tuple[Any, ...], data: Any) -> str:
         if (
             not tag_skipped
             and isinstance(current, dict)
-            and seg in S.ELEMENT_TYPES
+            and seg in ELEMENT_TYPES
             and current.get("type") == seg
         ):
             tag_skipped = True  # pydantic names the union member: not a key in the file
@@ -259,11 +269,11 @@ def _message(err: dict[str, Any]) -> tuple[str, str]:
     if kind == "union_tag_invalid":
         ctx = err.get("ctx", {})
         return (
-            f"unknown element type '{ctx.get('tag')}'; use one of: {', '.join(S.ELEMENT_TYPES)}",
+            f"unknown element type '{ctx.get('tag')}'; use one of: {', '.join(ELEMENT_TYPES)}",
             "type",
         )
     if kind == "union_tag_not_found":
-        return f"an element needs a 'type': one of {', '.join(S.ELEMENT_TYPES)}", "missing_key"
+        return f"an element needs a 'type': one of {', '.join(ELEMENT_TYPES)}", "missing_key"
     if last == "[key]":
         return f"'{err.get('input')}' is not a language code like 'de' or 'en'", "type"
     msg = str(err["msg"])
@@ -288,7 +298,7 @@ def _salvage_checks(data: dict[str, Any], where: _Locator, folder: Path) -> list
     """When the structure is broken, still check the parts that are valid on their own."""
     locales = data.get("locales")
     try:
-        locales = TypeAdapter(list[S.Locale]).validate_python(locales or ["de", "en"])
+        locales = TypeAdapter(list[Locale]).validate_python(locales or ["de", "en"])
     except ValidationError:
         locales = ["de", "en"]
     ctx = _Ctx(locales)
@@ -302,14 +312,14 @@ def _salvage_checks(data: dict[str, Any], where: _Locator, folder: Path) -> list
             if isinstance(item, dict) and isinstance(item.get("id"), str):
                 screen_ids.add(item["id"])
             with contextlib.suppress(ValidationError):
-                pieces.append((TypeAdapter(S.Screen).validate_python(item), f"{prefix}[{i}]"))
+                pieces.append((TypeAdapter(Screen).validate_python(item), f"{prefix}[{i}]"))
 
     collect_screens(data.get("screens"), "screens")
     for key, model in (("title", LocalizedText), ("description", LocalizedText)):
         with contextlib.suppress(ValidationError):
             pieces.append((TypeAdapter(model).validate_python(data.get(key)), key))
     for group in ("tasks", "questions"):
-        adapter = TypeAdapter(S.Task if group == "tasks" else S.QuestionSpec)
+        adapter = TypeAdapter(Task if group == "tasks" else QuestionSpec)
         items = data.get(group)
         for i, item in enumerate(items if isinstance(items, list) else []):
             with contextlib.suppress(ValidationError):
@@ -377,9 +387,9 @@ def _spec_checks(
                         "translation",
                     )
                 )
-        elif isinstance(obj, S.Image) and obj.src is not None:
+        elif isinstance(obj, Image) and obj.src is not None:
             problems += _asset_problems(obj.src, _join(path, "src"), where, folder)
-        elif isinstance(obj, S.Screen):
+        elif isinstance(obj, Screen):
             problems += _duplicates(
                 [e.id for e in obj.elements],
                 f"{path}.elements",
@@ -395,9 +405,9 @@ def _spec_checks(
                                 f"{path}.{sub}", _broken_link(target, screen_ids), "broken_link"
                             )
                         )
-        elif isinstance(obj, S.CustomScreen):
+        elif isinstance(obj, CustomScreen):
             problems += _custom_problems(obj, path, where, folder)
-        elif isinstance(obj, S.QuestionSpec):
+        elif isinstance(obj, QuestionSpec):
             for item in CATALOGUE.instrument(obj.instrument).items:
                 text = obj.text or item.text
                 missing = [loc for loc in locales if loc not in text]
@@ -411,7 +421,7 @@ def _spec_checks(
                         )
                     )
                     break
-        elif isinstance(obj, S.Changes | Prototype):
+        elif isinstance(obj, Changes | Prototype):
             problems += _duplicates(
                 [s.id for s in obj.screens],
                 f"{path}.screens" if path else "screens",
@@ -441,11 +451,11 @@ def _spec_checks(
             names = list(obj.variants)
             for entry in obj.versions:
                 names += list(entry.variants or {})
-            if S.BASE_VARIANT in names:
+            if BASE_VARIANT in names:
                 problems.append(
                     where.problem(
-                        f"variants.{S.BASE_VARIANT}",
-                        f"'{S.BASE_VARIANT}' is the name of the base; give the variant "
+                        f"variants.{BASE_VARIANT}",
+                        f"'{BASE_VARIANT}' is the name of the base; give the variant "
                         "another name (e.g. treatment)",
                         "variant",
                     )
@@ -479,7 +489,7 @@ def _broken_link(target: str, screen_ids: set[str] | list[str]) -> str:
     )
 
 
-def _screen_link_paths(screen: S.Screen) -> Iterator[tuple[str, str]]:
+def _screen_link_paths(screen: Screen) -> Iterator[tuple[str, str]]:
     """(spec path below the screen, target screen) for every link of the screen."""
     for j, el in enumerate(screen.elements):
         for _, target, sub in el.link_targets():
@@ -520,7 +530,7 @@ def _asset_problems(src: str, path: str, where: _Locator, folder: Path) -> list[
 
 
 def _custom_problems(
-    custom: S.CustomScreen, path: str, where: _Locator, folder: Path
+    custom: CustomScreen, path: str, where: _Locator, folder: Path
 ) -> list[Problem]:
     """``custom.module`` is a .py file inside the folder that defines ``custom.function``.
 
@@ -605,8 +615,8 @@ def _resolution_checks(proto: Prototype, where: _Locator) -> list[Problem]:
     problems: list[Problem] = []
     for version in proto.version_numbers:
         for variant in proto.variant_names(version):
-            view, changes = S.resolve_with_problems(proto, version, variant)
-            base = variant == S.BASE_VARIANT and version == proto.version_numbers[0]
+            view, changes = resolve_with_problems(proto, version, variant)
+            base = variant == BASE_VARIANT and version == proto.version_numbers[0]
             context = "" if base else f" (in version {version}, variant {variant})"
             found = [where.problem(p, m, k) for p, m, k in changes]
             found += _view_problems(view, where)
@@ -616,7 +626,7 @@ def _resolution_checks(proto: Prototype, where: _Locator) -> list[Problem]:
     return problems
 
 
-def _view_problems(view: S.PrototypeView, where: _Locator) -> list[Problem]:
+def _view_problems(view: PrototypeView, where: _Locator) -> list[Problem]:
     problems: list[Problem] = []
     origins = view.origins
     ids = list(view.screens)
@@ -697,19 +707,17 @@ def _view_problems(view: S.PrototypeView, where: _Locator) -> list[Problem]:
     return problems
 
 
-def _question_specs(view: S.PrototypeView) -> list[S.QuestionSpec]:
+def _question_specs(view: PrototypeView) -> list[QuestionSpec]:
     """The question specs behind ``view.questions`` (one per instrument entry, in order)."""
-    specs: list[S.QuestionSpec] = []
+    specs: list[QuestionSpec] = []
     for q in view.questions:
         inst = CATALOGUE.instrument(q.instrument)
         if q.id == inst.items[0].id:
-            specs.append(S.QuestionSpec(instrument=q.instrument, after_task=q.after_task))
+            specs.append(QuestionSpec(instrument=q.instrument, after_task=q.after_task))
     return specs
 
 
-def _task_problems(
-    view: S.PrototypeView, task: S.Task, path: str, where: _Locator
-) -> list[Problem]:
+def _task_problems(view: PrototypeView, task: Task, path: str, where: _Locator) -> list[Problem]:
     problems: list[Problem] = []
     ids = list(view.screens)
     bad = False

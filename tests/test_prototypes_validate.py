@@ -6,8 +6,9 @@ import textwrap
 
 import pytest
 
-from errors import StorelabError
-from prototypes.spec import Problem, SpecError, load_prototype
+from errors import SpecError, StorelabError
+from prototypes.library import load_prototype
+from prototypes.problems import Problem
 from prototypes.validate import MAX_ASSET_BYTES, MAX_MODULE_BYTES, MAX_SPEC_BYTES, validate_file
 
 GOOD = textwrap.dedent(
