@@ -17,12 +17,10 @@ from errors import InvalidInputError, SpecError, UnknownPrototypeError
 from feedback.catalogue import CATALOGUE
 from prototypes.fields import MAX_ID_LEN, PROTOTYPE_ID_RE
 from prototypes.spec import Prototype
-from prototypes.validate import check_file
+from prototypes.validate import SPEC_FILE, check_file
 
 if TYPE_CHECKING:
     from lab import Lab
-
-SPEC_FILE = "prototype.yaml"
 
 
 def is_prototype_id(value: object) -> bool:
