@@ -30,7 +30,7 @@ class UnknownPrototypeError(InvalidInputError):
 class SpecError(StorelabError):
     """A prototype spec has problems; the message lists every one, one per line.
 
-    ``problems`` are ``prototypes.spec.Problem`` objects: each prints as ``file:line: path: …``.
+    ``problems`` are ``prototypes.problems.Problem`` objects: each prints as ``file:line: path: …``.
     """
 
     def __init__(self, problems: list[Any], file: str | None = None) -> None:

@@ -1,8 +1,10 @@
-"""A lab's prototypes: where each lives, which exist, and loading one by id.
+"""A lab's prototypes: where each lives, which exist, and loading one by id or by path.
 
 The one place that turns a prototype id into ``<lab>/prototypes/<id>/prototype.yaml``. Ids are
 checked against the id pattern before they touch the file system, so an id can never name a
 folder outside the lab's ``prototypes/``. "No such prototype" is worded here and only here.
+``load_prototype`` reads any spec file (or folder) and runs every check of
+``prototypes.validate``.
 """
 
 from __future__ import annotations
@@ -11,14 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from errors import InvalidInputError, UnknownPrototypeError
+from errors import InvalidInputError, SpecError, UnknownPrototypeError
 from feedback.catalogue import CATALOGUE
-from prototypes.spec import MAX_ID_LEN, PROTOTYPE_ID_RE, Prototype, load_prototype
+from prototypes.fields import MAX_ID_LEN, PROTOTYPE_ID_RE
+from prototypes.spec import Prototype
+from prototypes.validate import SPEC_FILE, check_file
 
 if TYPE_CHECKING:
     from lab import Lab
-
-SPEC_FILE = "prototype.yaml"
 
 
 def is_prototype_id(value: object) -> bool:
@@ -64,6 +66,19 @@ def has_prototype(lab: Lab, prototype_id: str) -> bool:
     return (
         is_prototype_id(prototype_id) and (lab.prototypes_dir / prototype_id / SPEC_FILE).is_file()
     )
+
+
+def load_prototype(path: Path | str) -> Prototype:
+    """Read and check a ``prototype.yaml`` (or a prototype folder holding one).
+
+    Raises ``SpecError`` listing every problem (``file:line: path: message``) when the spec is
+    invalid: YAML syntax, unknown keys, wrong types, broken links, unreachable screens,
+    unreachable task goals, missing translations, bad assets, files too large.
+    """
+    proto, problems = check_file(path)
+    if problems or proto is None:
+        raise SpecError(problems, str(path))
+    return proto
 
 
 def load_lab_prototype(lab: Lab, prototype_id: str) -> Prototype:

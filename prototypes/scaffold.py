@@ -34,7 +34,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from errors import InvalidInputError
+from errors import InvalidInputError, SpecError
 from lab import Lab
 
 ANSWERS_FILE = ".storelab-answers.yml"
@@ -62,38 +62,25 @@ def new_prototype(
     (translate it later in the file). Raises ``InvalidInputError`` for an invalid or taken id,
     an unknown template or locale.
     """
-    from prototypes.spec import PROTOTYPE_ID_RE, SpecError
+    from prototypes.library import is_prototype_id, prototype_dir
     from prototypes.templates import template_path
-    from prototypes.validate import SPEC_FILE, check_file
 
-    if not PROTOTYPE_ID_RE.match(id) or len(id) > 64:
+    if not is_prototype_id(id):
         raise InvalidInputError(
             f"{id!r} is not a valid prototype id: use lowercase letters, digits and dashes "
             "(e.g. scan-pos-v2)."
         )
     source = template_path(template)
-    folder = lab.prototypes_dir / id
+    folder = prototype_dir(lab, id)
     if folder.exists():
         raise InvalidInputError(
             f"Prototype {id!r} already exists ({folder}). Choose another id or delete the folder."
         )
     text = source.read_text(encoding="utf-8")
     template_data = _load(text)
-    locales = list(template_data.get("locales") or ["de", "en"])
     locale = locale or lab.config.lab.locale
-    if locale not in locales:
-        raise InvalidInputError(
-            f"Template {template!r} is written in {', '.join(locales)}, not {locale!r}."
-        )
-    ordered = [locale, *(x for x in locales if x != locale)]
-
-    edits: dict[str, str] = {"id": id, "locales": "[" + ", ".join(ordered) + "]"}
-    if title is not None:
-        if not title.strip():
-            raise InvalidInputError("--title must not be empty.")
-        edits["title"] = "{" + ", ".join(f"{loc}: {_quote(title.strip())}" for loc in ordered) + "}"
-    text = _replace_top_level(text, edits)
-
+    ordered = _locales_starting_with(locale, template, template_data)
+    text = _replace_top_level(text, _top_level_edits(id, ordered, title))
     store = _first_store(lab)
     values = {
         "store.id": store["store_id"],
@@ -105,16 +92,7 @@ def new_prototype(
         "prototype.id": id,
     }
     text, unfilled = fill_placeholders(text, values)
-
-    folder.mkdir(parents=True)
-    spec_file = folder / SPEC_FILE
-    spec_file.write_text(text, encoding="utf-8")
-    _proto, problems = check_file(spec_file)
-    if problems:  # a broken template or an answer that breaks it: leave nothing half-made
-        spec_file.unlink()
-        folder.rmdir()
-        raise SpecError(problems, str(spec_file))
-
+    spec_file = _write_valid_spec(folder, text)
     answers = {
         "template": template,
         "template_version": int(template_data.get("versions", [{}])[-1].get("version", 1)),
@@ -130,6 +108,42 @@ def new_prototype(
         "created": dt.date.today().isoformat(),
     }
     _write_answers(folder / ANSWERS_FILE, answers)
+    return spec_file
+
+
+def _locales_starting_with(locale: str, template: str, template_data: dict[str, Any]) -> list[str]:
+    """The template's locales with ``locale`` first (``InvalidInputError`` if it has none)."""
+    locales = list(template_data.get("locales") or ["de", "en"])
+    if locale not in locales:
+        raise InvalidInputError(
+            f"Template {template!r} is written in {', '.join(locales)}, not {locale!r}."
+        )
+    return [locale, *(x for x in locales if x != locale)]
+
+
+def _top_level_edits(id: str, locales: list[str], title: str | None) -> dict[str, str]:
+    """New values (YAML snippets) of the top-level keys ``id``, ``locales`` and ``title``."""
+    edits: dict[str, str] = {"id": id, "locales": "[" + ", ".join(locales) + "]"}
+    if title is not None:
+        if not title.strip():
+            raise InvalidInputError("--title must not be empty.")
+        edits["title"] = "{" + ", ".join(f"{loc}: {_quote(title.strip())}" for loc in locales) + "}"
+    return edits
+
+
+def _write_valid_spec(folder: Path, text: str) -> Path:
+    """Write the spec into the new ``folder``; a spec that does not validate leaves nothing."""
+    from prototypes.library import SPEC_FILE
+    from prototypes.validate import check_file
+
+    folder.mkdir(parents=True)
+    spec_file = folder / SPEC_FILE
+    spec_file.write_text(text, encoding="utf-8")
+    _proto, problems = check_file(spec_file)
+    if problems:  # a broken template or an answer that breaks it: leave nothing half-made
+        spec_file.unlink()
+        folder.rmdir()
+        raise SpecError(problems, str(spec_file))
     return spec_file
 
 
@@ -157,7 +171,7 @@ def add_version(path: Path | str, note: str | None = None, today: dt.date | None
     """
     import yaml
 
-    from prototypes.spec import load_prototype
+    from prototypes.library import load_prototype
     from prototypes.validate import spec_path
 
     file = spec_path(path)

@@ -83,7 +83,7 @@ def ensure_experiment(
         parse_experiment,
         write_experiment,
     )
-    from prototypes.spec import load_prototype
+    from prototypes.library import load_prototype
 
     if experiment_id:
         return load_experiment(lab, experiment_id), False

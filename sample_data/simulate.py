@@ -242,7 +242,7 @@ def _resolve(prototype: Any, version: int, variant: str | None) -> Any:
 def design_from_spec(lab: Lab, spec: Any) -> PilotDesign:
     """A ``PilotDesign`` from an ``experiments.spec.ExperimentSpec`` and the lab's files."""
     from lab import read_stores
-    from prototypes.spec import load_prototype
+    from prototypes.library import load_prototype
     from sample_data.fleet import default_stores
 
     proto_path = lab.prototypes_dir / spec.prototype / "prototype.yaml"

@@ -9,16 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from errors import InvalidInputError, StorelabError
+from errors import InvalidInputError, SpecError, StorelabError
 from feedback.catalogue import CATALOGUE
+from prototypes.library import load_prototype
 from prototypes.scaffold import ANSWERS_FILE, add_version, new_prototype
-from prototypes.spec import (
-    BASE_VARIANT,
-    PHASES,
-    Prototype,
-    SpecError,
-    load_prototype,
-)
+from prototypes.spec import BASE_VARIANT, PHASES, Prototype
 from prototypes.templates import list_templates, template_ids, template_path
 from prototypes.validate import validate_file
 from tests.fixtures import new_lab

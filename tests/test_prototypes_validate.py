@@ -6,9 +6,11 @@ import textwrap
 
 import pytest
 
-from errors import StorelabError
-from prototypes.spec import Problem, SpecError, load_prototype
-from prototypes.validate import MAX_ASSET_BYTES, MAX_MODULE_BYTES, MAX_SPEC_BYTES, validate_file
+from errors import SpecError, StorelabError
+from prototypes.check_files import MAX_ASSET_BYTES, MAX_MODULE_BYTES
+from prototypes.library import load_prototype
+from prototypes.problems import Problem
+from prototypes.validate import MAX_SPEC_BYTES, validate_file
 
 GOOD = textwrap.dedent(
     """\

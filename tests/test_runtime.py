@@ -18,11 +18,10 @@ import pytest
 from errors import InvalidInputError
 from feedback.events import Event
 from lab import Lab
-from prototypes.library import unknown_prototype_message
+from prototypes.library import load_prototype, unknown_prototype_message
 from prototypes.runtime.render import widget_key
 from prototypes.runtime.session import CustomerSession, RunContext, resolve_run
 from prototypes.scaffold import new_prototype
-from prototypes.spec import load_prototype
 from prototypes.templates import list_templates
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,13 +11,13 @@ import pytest
 
 from errors import InvalidInputError
 from lab import Lab
+from prototypes.library import load_prototype
 from prototypes.runtime import launch
 from prototypes.runtime.custom import ScreenAPI, load_screen_function
 from prototypes.runtime.session import CustomerSession, RunContext
 from prototypes.runtime.taps import parse_taps
 from prototypes.runtime.theme import page_css
 from prototypes.scaffold import new_prototype
-from prototypes.spec import load_prototype
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -23,7 +23,7 @@ ODD = [f"S{i:02d}" for i in range(1, 13, 2)]
 
 @pytest.fixture(scope="module")
 def views():
-    from prototypes.spec import load_prototype
+    from prototypes.library import load_prototype
     from prototypes.templates import template_path
 
     proto = load_prototype(template_path("scan-and-discover"))
