@@ -11,7 +11,8 @@ import pytest
 
 from errors import InvalidInputError
 from feedback.events import END_REASONS, EVENT_TYPES, FIELDS, Event
-from sample_data.simulate import PilotDesign, make_design, simulate_pilot
+from sample_data.design import PilotDesign, make_design
+from sample_data.simulate import simulate_pilot
 
 QUESTION_IDS = {
     "seq", "nps", "csat", "ces", "comment", "umux_lite.q1", "umux_lite.q2",
