@@ -132,10 +132,12 @@ class Instrument:
             scores = [b.score for b in self.buckets]
             return min(scores), max(scores)
         low, high = self.scale or (0, 0)
-        ends = [
-            self.factor * sum(i.offset + i.weight * (low if pick else high) for i in self.items)
-            for pick in (True, False)
-        ]
+        # each item at whichever end of the scale gives its lowest (highest) contribution
+        parts = [(i.offset + i.weight * low, i.offset + i.weight * high) for i in self.items]
+        ends = (
+            self.factor * sum(min(p) for p in parts),
+            self.factor * sum(max(p) for p in parts),
+        )
         return min(ends), max(ends)
 
 

@@ -35,7 +35,7 @@ def finished_pilot_window(today: date | None = None, weeks: int = PILOT_WEEKS) -
 
 def parse_effects(items: list[str] | None) -> dict[str, float]:
     """``["task_success_rate=0.05", "sus=4"]`` -> dict; bad items raise ``InvalidInputError``."""
-    from sample_data.simulate import validate_effects
+    from sample_data.calibration import validate_effects
 
     raw: dict[str, str] = {}
     for item in items or []:
@@ -61,10 +61,11 @@ def ensure_stores(lab: Lab, stores: int, seed: int) -> list[Any]:
 
 def ensure_prototype(lab: Lab, prototype_id: str = PROTOTYPE_ID) -> bool:
     """Scaffold the scan-and-discover prototype if the lab lacks it; True if it was created."""
-    if (lab.prototypes_dir / prototype_id / "prototype.yaml").is_file():
-        return False
+    from prototypes.library import has_prototype
     from prototypes.scaffold import new_prototype
 
+    if has_prototype(lab, prototype_id):
+        return False
     new_prototype(lab, prototype_id, TEMPLATE_ID)
     return True
 
@@ -83,7 +84,7 @@ def ensure_experiment(
         parse_experiment,
         write_experiment,
     )
-    from prototypes.library import load_prototype
+    from prototypes.library import load_lab_prototype
 
     if experiment_id:
         return load_experiment(lab, experiment_id), False
@@ -93,7 +94,7 @@ def ensure_experiment(
     ensure_prototype(lab)
     if start is None or end is None:
         start, end = finished_pilot_window()
-    proto = load_prototype(lab.prototypes_dir / PROTOTYPE_ID / "prototype.yaml")
+    proto = load_lab_prototype(lab, PROTOTYPE_ID)
     version = proto.current_version
     variants = proto.variant_names(version)
     treatment = next((v for v in variants if v != "control"), None)
@@ -144,7 +145,8 @@ def generate_sample(
     ``start``/``end`` date a newly made experiment (default: the four full weeks before today;
     an existing spec keeps its own dates).
     """
-    from sample_data.simulate import simulate_pilot, validate_effects
+    from sample_data.calibration import validate_effects
+    from sample_data.simulate import simulate_pilot
 
     effects_ = validate_effects(effects)
     fleet = ensure_stores(lab, stores, seed)

@@ -277,7 +277,8 @@ def test_yaml_custom_screen_runs_in_the_app_and_records_events(
 
 
 def test_simulator_walks_through_a_custom_screen(lab: Lab, tmp_path: Path) -> None:
-    from sample_data.simulate import arm_from_view, make_design, simulate_pilot
+    from sample_data.design import arm_from_view, make_design
+    from sample_data.simulate import simulate_pilot
 
     proto = load_prototype(with_size_advisor(lab))
     views = {"control": proto.resolve(None, None), "treatment": proto.resolve(None, "treatment")}

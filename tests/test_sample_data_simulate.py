@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 
 from errors import InvalidInputError
+from feedback.catalogue import CATALOGUE, Instrument, Item, Metric
 from feedback.events import END_REASONS, EVENT_TYPES, FIELDS, Event
-from sample_data.simulate import PilotDesign, make_design, simulate_pilot
+from sample_data.calibration import validate_effects
+from sample_data.design import PilotDesign, make_design
+from sample_data.simulate import simulate_pilot
 
 QUESTION_IDS = {
     "seq", "nps", "csat", "ces", "comment", "umux_lite.q1", "umux_lite.q2",
@@ -194,3 +197,90 @@ def test_effect_on_an_unasked_instrument_still_shifts_satisfaction(tmp_path, vie
     assert "sus" not in truth["measured_metrics"] and "umux_lite" in truth["measured_metrics"]
     assert truth["true_effects"]["sus"]["treatment"] == pytest.approx(4, abs=0.01)
     assert truth["true_effects"]["umux_lite"]["treatment"] > 1
+
+
+def _trust() -> Instrument:
+    """A made-up two-item instrument on 1-5; the second item is negatively worded."""
+    return Instrument(
+        id="trust",
+        name={"de": "Vertrauen", "en": "Trust"},
+        items=(
+            Item("trust.q1", {"de": "Ich vertraue der Auskunft.", "en": "I trust the answer."}),
+            Item("trust.q2", {"de": "Ich würde nachfragen.", "en": "I would double-check."},
+                 weight=-1.0, offset=6.0),
+        ),
+        scale=(1, 5),
+        anchors=({"de": "nein", "en": "no"}, {"de": "ja", "en": "yes"}),
+        rewordable=False,
+    )  # fmt: skip
+
+
+def _trust_views(tmp_path: Path) -> dict:
+    """The scan-and-discover template asking ``trust`` and a comment at the end."""
+    import yaml
+
+    from prototypes.library import load_prototype
+    from prototypes.templates import template_path
+
+    raw = yaml.safe_load(template_path("scan-and-discover").read_text(encoding="utf-8"))
+    raw["questions"] = [{"instrument": "trust"}, {"instrument": "comment"}]
+    path = tmp_path / "trust.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    proto = load_prototype(path)
+    return {"control": proto.resolve(None, None), "treatment": proto.resolve(None, "treatment")}
+
+
+def test_a_new_catalogue_instrument_is_simulated_and_its_effect_planted(tmp_path):
+    effect = 1.0
+    with CATALOGUE.extended(_trust()):
+        inst = CATALOGUE.instrument("trust")
+        res = simulate_pilot(tmp_path / "spool", design(_trust_views(tmp_path), unit="session"),
+                             sessions=4000, seed=8, effects={"trust": effect},
+                             mc_sessions=20_000)  # fmt: skip
+    truth = res.truth
+    assert truth["effects_requested"] == {"trust": effect}
+    assert "trust" in truth["measured_metrics"] and "sus" not in truth["measured_metrics"]
+    assert truth["true_effects"]["trust"]["treatment"] == pytest.approx(effect, abs=0.01)
+    assert "trust" in truth["parameters"]["treatment"]["satisfaction_shift"]
+    # the answers: both items on the scale, the reversed one low where the other is high
+    answers: dict[str, dict[str, float]] = {}
+    variant = {}
+    for r in read_events(res.files):
+        variant[r["session_id"]] = r["variant"]
+        if r["type"] == "answer":
+            assert r["question"] in inst.item_ids and 1 <= r["value"] <= 5
+            answers.setdefault(r["session_id"], {})[r["question"]] = r["value"]
+    full = {s: a for s, a in answers.items() if set(a) == set(inst.item_ids)}
+    q1 = np.array([a["trust.q1"] for a in full.values()])
+    q2 = np.array([a["trust.q2"] for a in full.values()])
+    assert q1.mean() > 3 > q2.mean() and np.corrcoef(q1, q2)[0, 1] < 0
+    # the realised difference in the score matches the truth for these stores
+    scores = {v: np.array([inst.score(a) for s, a in full.items() if variant[s] == v])
+              for v in ("control", "treatment")}  # fmt: skip
+    c, t = scores["control"], scores["treatment"]
+    se = math.sqrt(t.var(ddof=1) / len(t) + c.var(ddof=1) / len(c))
+    cond = truth["conditional_means"]["trust"]
+    diff = t.mean() - c.mean()
+    assert abs(diff - (cond["treatment"] - cond["control"])) < 4 * se, (diff, cond, se)
+    assert diff > effect / 2
+
+
+def test_only_metrics_the_model_can_steer_take_an_effect():
+    scans = Metric(
+        id="scan_rate",
+        kind="proportion",
+        higher_is_better=True,
+        label={"de": "Scans", "en": "Scans"},
+        description="sessions that showed the scan screen",
+        source="events",
+        sql="max(CASE WHEN screen = 'scan' THEN 1.0 ELSE 0.0 END)",
+    )
+    with CATALOGUE.extended(_trust(), scans):
+        assert validate_effects({"trust": 2}) == {"trust": 2.0}
+        for name in ("scan_rate", "completion_rate"):
+            with pytest.raises(InvalidInputError, match="cannot plant") as err:
+                validate_effects({name: 0.1})
+            valid = str(err.value).split("valid: ")[1].split(", ")
+            assert "trust" in valid and "task_success_rate" in valid and name not in valid
+    with pytest.raises(InvalidInputError, match="unknown metric 'trust'"):
+        validate_effects({"trust": 2})
