@@ -102,44 +102,21 @@ def power(
     from experiments import power as pw
 
     try:
+        if unit is Unit.store and sessions_per_store is None:
+            raise ValueError("--unit store needs --sessions-per-store")
+        inputs = pw.PowerInputs(baseline=baseline, sd=sd, alpha=alpha, power=power_)
         if unit is Unit.store:
-            if sessions_per_store is None:
-                raise ValueError("--unit store needs --sessions-per-store")
-            common = {"sessions_per_store": sessions_per_store, "icc": icc}
+            design = pw.StoreDesign(sessions_per_store, icc, pre_period_r)
             if stores is not None:
-                out = pw.mde_for_stores(
-                    stores,
-                    baseline=baseline,
-                    sd=sd,
-                    alpha=alpha,
-                    power=power_,
-                    pre_period_r=pre_period_r,
-                    **common,
-                )
+                out = pw.mde_for_stores(stores, inputs, design)
             else:
                 out = pw.stores_needed(
-                    _need_mde(mde),
-                    baseline=baseline,
-                    sd=sd,
-                    relative=relative,
-                    alpha=alpha,
-                    power=power_,
-                    pre_period_r=pre_period_r,
-                    variants=variants,
-                    **common,
+                    _need_mde(mde), inputs, design, relative=relative, variants=variants
                 )
         elif sessions is not None:
-            out = pw.mde_for_sessions(sessions, baseline=baseline, sd=sd, alpha=alpha, power=power_)
+            out = pw.mde_for_sessions(sessions, inputs)
         else:
-            out = pw.sessions_needed(
-                _need_mde(mde),
-                baseline=baseline,
-                sd=sd,
-                relative=relative,
-                alpha=alpha,
-                power=power_,
-                variants=variants,
-            )
+            out = pw.sessions_needed(_need_mde(mde), inputs, relative=relative, variants=variants)
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from exc
     if json_:
