@@ -86,7 +86,7 @@ def demo(
             {
                 "lab": str(result.lab.root),
                 "generated": result.generated,
-                "analyses": result.analyses,
+                "analyses": [analysis.to_dict() for analysis in result.analyses],
                 "reports": [str(p) for p in result.reports],
             }
         )
@@ -108,12 +108,12 @@ def _print_demo_summary(result) -> None:
         f"{gen.get('events', 0):,} events stored in {result.lab.db_path.name}"
     )
     for analysis, report in zip(result.analyses, result.reports, strict=True):
-        decision = analysis["decision"]
+        decision = analysis.decision
         out.print(
-            f"  [bold]{analysis['experiment']}[/] ({analysis['unit']}-randomised): "
-            f"recommendation [bold]{decision['recommendation']}[/]"
+            f"  [bold]{analysis.experiment}[/] ({analysis.unit}-randomised): "
+            f"recommendation [bold]{decision.recommendation}[/]"
         )
-        for reason in decision["reasons"][:2]:
+        for reason in decision.reasons[:2]:
             out.print(f"    - {reason}")
         out.print(f"    report: {report}")
 

@@ -2,9 +2,11 @@
 
 ``analyze(lab, id)`` reads the spec, runs the one reduction query of ``experiments.metrics`` on a
 short read-only connection, and hands the statistics to ``analyze_data`` (pure; tests call it
-directly). The output is exactly the ``storelab experiment analyze --json`` shape of DESIGN.md,
-extended with ``alpha``, ``correction``, ``srm.unit/planned/threshold`` and per comparison
-``method``, ``risk`` (expected loss of choosing the variant) and ``se``.
+directly). It returns an ``experiments.results.ExperimentResult``; its ``to_dict()`` is the
+``storelab experiment analyze --json`` shape of DESIGN.md, extended with ``alpha``,
+``correction``, ``srm.unit/planned/expected/sessions/threshold``, per comparison ``method``,
+``risk`` (expected loss of choosing the variant) and ``se``, and for unit=store per metric the
+per-store breakdown ``stores`` (store, variant, sessions with a value, mean).
 
 Unit of inference
     unit=session  Welch's t-test on per-session values (equals scipy's ``ttest_ind(equal_var=
@@ -35,7 +37,7 @@ Multiple comparisons
 
 from __future__ import annotations
 
-import math
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -50,6 +52,15 @@ from experiments.frequentist import (
     welch_test,
 )
 from experiments.metrics import MetricData, sufficient_statistics
+from experiments.results import (
+    Comparison,
+    ExperimentResult,
+    MetricResult,
+    SrmCheck,
+    StoreSummary,
+    VariantSummary,
+    finite,
+)
 from experiments.spec import ExperimentSpec, list_experiments, load_experiment
 from experiments.statistics import RatioStatistic, SampleMeanStatistic
 from feedback.catalogue import CATALOGUE
@@ -62,8 +73,8 @@ SRM_THRESHOLD = 0.001
 
 def analyze(
     lab: Lab, experiment_id: str, *, today: date | None = None, correction: str = "holm"
-) -> dict:
-    """The full read-out of one experiment, in DESIGN.md's ``analyze --json`` shape."""
+) -> ExperimentResult:
+    """The full read-out of one experiment (``to_dict()``: ``analyze --json``)."""
     from feedback.store import connect
 
     spec = load_experiment(lab, experiment_id)
@@ -72,7 +83,9 @@ def analyze(
     return analyze_data(spec, data, today=today, correction=correction)
 
 
-def analyze_all(lab: Lab, *, today: date | None = None, correction: str = "holm") -> list[dict]:
+def analyze_all(
+    lab: Lab, *, today: date | None = None, correction: str = "holm"
+) -> list[ExperimentResult]:
     """``analyze`` for every experiment in the lab, on one connection."""
     from feedback.store import connect
 
@@ -96,70 +109,75 @@ def analyze_data(
     *,
     today: date | None = None,
     correction: str = "holm",
-) -> dict:
+) -> ExperimentResult:
     """Tests, adjustment, SRM and recommendation from already-reduced statistics."""
     metrics = [_metric_result(spec, data, metric, role) for metric, role in spec.metric_roles()]
-    _adjust(metrics, spec.alpha, correction)
+    metrics = _adjust(metrics, spec.alpha, correction)
     srm = srm_check(spec, data)
     decision = recommend(spec, metrics, srm, today=today or date.today(), correction=correction)
-    return _clean(
-        {
-            "experiment": spec.id,
-            "unit": spec.unit,
-            "alpha": spec.alpha,
-            "correction": correction,
-            "srm": srm,
-            "metrics": metrics,
-            "decision": decision,
-        }
+    return ExperimentResult(
+        experiment=spec.id,
+        unit=spec.unit,
+        alpha=spec.alpha,
+        correction=correction,
+        srm=srm,
+        metrics=tuple(metrics),
+        decision=decision,
     )
 
 
-def _metric_result(spec: ExperimentSpec, data: MetricData, metric: str, role: str) -> dict:
+def _metric_result(spec: ExperimentSpec, data: MetricData, metric: str, role: str) -> MetricResult:
     measure = CATALOGUE.metric(metric)
-    kind, higher_is_better = measure.kind, measure.higher_is_better
+    higher_is_better = measure.higher_is_better
+    challengers = list(spec.variants)[1:]
+    stores = None
     if spec.unit == "store":
         stats = _store_statistics(spec, data, metric)
         variants = [
-            {
-                "variant": v,
-                "units": stats[v].n,
-                "sessions": int(stats[v].d_statistic.sum),
-                "mean": stats[v].mean if stats[v].n else None,
-            }
+            _summary(v, stats[v].n, int(stats[v].d_statistic.sum), stats[v].mean)
             for v in spec.variants
         ]
+        results = [_store_comparison(spec, data, metric, v) for v in challengers]
+        stores = _store_summaries(spec, data, metric)
     else:
         session_stats = {
             v: data.by_variant.get(v, {}).get(metric, SampleMeanStatistic(0, 0.0, 0.0))
             for v in spec.variants
         }
-        variants = [
-            {
-                "variant": v,
-                "units": s.n,
-                "sessions": s.n,
-                "mean": s.mean if s.n else None,
-            }
-            for v, s in session_stats.items()
+        variants = [_summary(v, s.n, s.n, s.mean) for v, s in session_stats.items()]
+        results = [
+            welch_test(session_stats[spec.baseline], session_stats[v], alpha=spec.alpha)
+            for v in challengers
         ]
-    comparisons = []
-    for challenger in list(spec.variants)[1:]:
-        if spec.unit == "store":
-            result = _store_comparison(spec, data, metric, challenger)
-        else:
-            result = welch_test(
-                session_stats[spec.baseline], session_stats[challenger], alpha=spec.alpha
-            )
-        comparisons.append(_comparison(result, challenger, spec.baseline, higher_is_better))
-    return {
-        "metric": metric,
-        "role": role,
-        "kind": kind,
-        "higher_is_better": higher_is_better,
-        "variants": variants,
-        "comparisons": comparisons,
-    }
+    return MetricResult(
+        metric=metric,
+        role=role,
+        kind=measure.kind,
+        higher_is_better=higher_is_better,
+        variants=tuple(variants),
+        comparisons=tuple(
+            _comparison(result, v, spec.baseline, higher_is_better)
+            for result, v in zip(results, challengers, strict=True)
+        ),
+        stores=stores,
+    )
+
+
+def _summary(variant: str, units: int, sessions: int, mean: float) -> VariantSummary:
+    return VariantSummary(variant, int(units), int(sessions), finite(mean) if units else None)
+
+
+def _store_summaries(
+    spec: ExperimentSpec, data: MetricData, metric: str
+) -> tuple[StoreSummary, ...]:
+    """Each store with a value of ``metric``: its variant, sessions with a value and mean."""
+    out = []
+    for variant, stores in spec.stores.items():
+        for store in stores:
+            stat = data.by_store.get(store, {}).get(metric)
+            if stat is not None and stat.n > 0:
+                out.append(StoreSummary(store, variant, int(stat.n), finite(stat.mean)))
+    return tuple(out)
 
 
 def _store_values(
@@ -201,50 +219,52 @@ def _store_comparison(
     )
     if p_value is None:
         return result
-    return TestResult(
-        **{**result.__dict__, "p_value": p_value, "method": f"{result.method}+permutation_{how}"}
-    )
+    return replace(result, p_value=p_value, method=f"{result.method}+permutation_{how}")
 
 
-def _comparison(result: TestResult, variant: str, baseline: str, higher_is_better: bool) -> dict:
+def _comparison(
+    result: TestResult, variant: str, baseline: str, higher_is_better: bool
+) -> Comparison:
+    """The comparison before adjustment (``p_adjusted`` None, not significant)."""
     if result.abs_effect is not None and result.se is not None:
         bayes = gaussian_effect(result.abs_effect, result.se, higher_is_better=higher_is_better)
         chance, risk = bayes.chance_to_win, bayes.risk
     else:
         chance = risk = None
-    return {
-        "variant": variant,
-        "baseline": baseline,
-        "abs_effect": result.abs_effect,
-        "ci_low": result.ci_low,
-        "ci_high": result.ci_high,
-        "p_value": result.p_value,
-        "rel_effect": result.rel_effect,
-        "rel_ci_low": result.rel_ci_low,
-        "rel_ci_high": result.rel_ci_high,
-        "p_adjusted": None,
-        "chance_to_win": chance,
-        "significant": False,
-        "risk": risk,
-        "se": result.se,
-        "method": result.method,
-    }
+    return Comparison(
+        variant=variant,
+        baseline=baseline,
+        abs_effect=finite(result.abs_effect),
+        ci_low=finite(result.ci_low),
+        ci_high=finite(result.ci_high),
+        p_value=finite(result.p_value),
+        rel_effect=finite(result.rel_effect),
+        rel_ci_low=finite(result.rel_ci_low),
+        rel_ci_high=finite(result.rel_ci_high),
+        p_adjusted=None,
+        chance_to_win=finite(chance),
+        significant=False,
+        risk=finite(risk),
+        se=finite(result.se),
+        method=result.method,
+    )
 
 
-def _adjust(metrics: list[dict], alpha: float, correction: str) -> None:
-    family = [c for m in metrics if m["role"] != "guardrail" for c in m["comparisons"]]
-    for comparison, p in zip(
-        family, adjust_p_values([c["p_value"] for c in family], correction), strict=True
-    ):
-        comparison["p_adjusted"] = p
+def _adjust(metrics: list[MetricResult], alpha: float, correction: str) -> list[MetricResult]:
+    """Adjust the p-values of primary + secondary comparisons together; guardrails keep theirs."""
+    family = [c.p_value for m in metrics if m.role != "guardrail" for c in m.comparisons]
+    adjusted = iter(adjust_p_values(family, correction))
+    out = []
     for m in metrics:
-        for c in m["comparisons"]:
-            if m["role"] == "guardrail":
-                c["p_adjusted"] = c["p_value"]
-            c["significant"] = c["p_adjusted"] is not None and c["p_adjusted"] < alpha
+        comparisons = []
+        for c in m.comparisons:
+            p = c.p_value if m.role == "guardrail" else finite(next(adjusted))
+            comparisons.append(replace(c, p_adjusted=p, significant=p is not None and p < alpha))
+        out.append(replace(m, comparisons=tuple(comparisons)))
+    return out
 
 
-def srm_check(spec: ExperimentSpec, data: MetricData) -> dict:
+def srm_check(spec: ExperimentSpec, data: MetricData) -> SrmCheck:
     """Sample-ratio-mismatch check (see the module docstring for what is counted)."""
     from scipy.stats import chisquare
 
@@ -257,40 +277,22 @@ def srm_check(spec: ExperimentSpec, data: MetricData) -> dict:
         }
         sessions = {v: sum(data.sessions_by_store.get(s, 0) for s in spec.stores[v]) for v in names}
         shares = {v: planned[v] / sum(planned.values()) for v in names}
-        unit = "store"
     else:
         counts = sessions
         shares = {v: spec.allocation[v] for v in names}
         planned = shares
-        unit = "session"
     total = sum(counts.values())
+    expected = {v: shares[v] * total for v in names}
     p_value = None
     if total > 0:
-        expected = [shares[v] * total for v in names]
-        p_value = float(chisquare([counts[v] for v in names], expected).pvalue)
-    return {
-        "p_value": p_value,
-        "ok": p_value is None or p_value >= SRM_THRESHOLD,
-        "counts": counts,
-        "unit": unit,
-        "planned": planned,
-        "sessions": sessions,
-        "threshold": SRM_THRESHOLD,
-    }
-
-
-def _clean(obj):
-    """JSON-safe: NaN/inf → None, numpy scalars → Python numbers."""
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, bool) or obj is None or isinstance(obj, str):
-        return obj
-    if isinstance(obj, int):
-        return int(obj)
-    if isinstance(obj, float):
-        return float(obj) if math.isfinite(obj) else None
-    if hasattr(obj, "item"):
-        return _clean(obj.item())
-    return obj
+        p_value = finite(chisquare([counts[v] for v in names], list(expected.values())).pvalue)
+    return SrmCheck(
+        p_value=p_value,
+        ok=p_value is None or p_value >= SRM_THRESHOLD,
+        counts=counts,
+        unit=spec.unit,
+        planned=planned,
+        expected=expected,
+        sessions=sessions,
+        threshold=SRM_THRESHOLD,
+    )

@@ -7,12 +7,15 @@ and the pydantic models are imported inside the bodies so ``storelab --help`` st
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from clikit import JsonOption, LabOption, StorelabGroup, console, open_lab, print_json
 from errors import InvalidInputError, StorelabError
+
+if TYPE_CHECKING:
+    from experiments.results import ExperimentResult
 
 app = typer.Typer(
     cls=StorelabGroup, no_args_is_help=True, help="Design, analyse and decide experiments."
@@ -102,44 +105,21 @@ def power(
     from experiments import power as pw
 
     try:
+        if unit is Unit.store and sessions_per_store is None:
+            raise ValueError("--unit store needs --sessions-per-store")
+        inputs = pw.PowerInputs(baseline=baseline, sd=sd, alpha=alpha, power=power_)
         if unit is Unit.store:
-            if sessions_per_store is None:
-                raise ValueError("--unit store needs --sessions-per-store")
-            common = {"sessions_per_store": sessions_per_store, "icc": icc}
+            design = pw.StoreDesign(sessions_per_store, icc, pre_period_r)
             if stores is not None:
-                out = pw.mde_for_stores(
-                    stores,
-                    baseline=baseline,
-                    sd=sd,
-                    alpha=alpha,
-                    power=power_,
-                    pre_period_r=pre_period_r,
-                    **common,
-                )
+                out = pw.mde_for_stores(stores, inputs, design)
             else:
                 out = pw.stores_needed(
-                    _need_mde(mde),
-                    baseline=baseline,
-                    sd=sd,
-                    relative=relative,
-                    alpha=alpha,
-                    power=power_,
-                    pre_period_r=pre_period_r,
-                    variants=variants,
-                    **common,
+                    _need_mde(mde), inputs, design, relative=relative, variants=variants
                 )
         elif sessions is not None:
-            out = pw.mde_for_sessions(sessions, baseline=baseline, sd=sd, alpha=alpha, power=power_)
+            out = pw.mde_for_sessions(sessions, inputs)
         else:
-            out = pw.sessions_needed(
-                _need_mde(mde),
-                baseline=baseline,
-                sd=sd,
-                relative=relative,
-                alpha=alpha,
-                power=power_,
-                variants=variants,
-            )
+            out = pw.sessions_needed(_need_mde(mde), inputs, relative=relative, variants=variants)
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from exc
     if json_:
@@ -182,7 +162,7 @@ def analyze(
     if all_:
         results = analyze_all(the_lab, correction=correction)
         if json_:
-            print_json(results)
+            print_json([r.to_dict() for r in results])
             return
         if not results:
             console().print("No experiments in this lab yet (storelab experiment new …).")
@@ -191,7 +171,7 @@ def analyze(
         return
     result = run_analysis(the_lab, experiment_id, correction=correction)
     if json_:
-        print_json(result)
+        print_json(result.to_dict())
         return
     print_analysis(result)
 
@@ -200,49 +180,48 @@ def _num(x: float | None, fmt: str = ".3g") -> str:
     return "–" if x is None else format(x, fmt)
 
 
-def print_analysis(result: dict) -> None:
+def print_analysis(result: ExperimentResult) -> None:
     """A readable rich rendering of one ``analyze`` result."""
     from rich.markup import escape
     from rich.table import Table
 
     con = console()
-    srm = result["srm"]
+    srm = result.srm
     con.print(
-        f"\n[bold]{result['experiment']}[/]  unit={result['unit']}  alpha={result['alpha']}  "
-        f"correction={result['correction']}"
+        f"\n[bold]{result.experiment}[/]  unit={result.unit}  alpha={result.alpha}  "
+        f"correction={result.correction}"
     )
-    srm_state = "[green]ok[/]" if srm["ok"] else "[red]MISMATCH[/]"
-    con.print(f"SRM {srm_state} p={_num(srm['p_value'])} {srm['unit']} counts {srm['counts']}")
-    con.print(f"n = {result['unit']}s with a value; * = significant after {result['correction']}")
+    srm_state = "[green]ok[/]" if srm.ok else "[red]MISMATCH[/]"
+    con.print(f"SRM {srm_state} p={_num(srm.p_value)} {srm.unit} counts {srm.counts}")
+    con.print(f"n = {result.unit}s with a value; * = significant after {result.correction}")
     table = Table(box=None, pad_edge=False, header_style="bold")
     for col in ("metric", "variant", "n", "mean", "effect [CI]", "rel", "p adj", "win"):
         left = col in ("metric", "variant")
         table.add_column(col, justify="left" if left else "right", no_wrap=col != "metric")
-    for m in result["metrics"]:
-        comps = {c["variant"]: c for c in m["comparisons"]}
-        for i, v in enumerate(m["variants"]):
-            c = comps.get(v["variant"])
-            name = m["metric"] if i == 0 else f"[dim]{m['role']}[/]" if i == 1 else ""
-            row = [name, v["variant"], str(v["units"]), _num(v["mean"])]
+    for m in result.metrics:
+        comps = {c.variant: c for c in m.comparisons}
+        for i, v in enumerate(m.variants):
+            c = comps.get(v.variant)
+            name = m.metric if i == 0 else f"[dim]{m.role}[/]" if i == 1 else ""
+            row = [name, v.variant, str(v.units), _num(v.mean)]
             if c is None:
                 row += ["", "", "", ""]
             else:
-                mark = "[bold green]*[/]" if c["significant"] else " "
+                mark = "[bold green]*[/]" if c.significant else " "
                 row += [
                     escape(
-                        f"{_num(c['abs_effect'], '+.3g')} [{_num(c['ci_low'], '+.2g')}, "
-                        f"{_num(c['ci_high'], '+.2g')}]"
+                        f"{_num(c.abs_effect, '+.3g')} [{_num(c.ci_low, '+.2g')}, "
+                        f"{_num(c.ci_high, '+.2g')}]"
                     )
                     + mark,
-                    _num(c["rel_effect"], "+.1%"),
-                    _num(c["p_adjusted"], ".2g"),
-                    _num(c["chance_to_win"], ".0%"),
+                    _num(c.rel_effect, "+.1%"),
+                    _num(c.p_adjusted, ".2g"),
+                    _num(c.chance_to_win, ".0%"),
                 ]
             table.add_row(*row)
     con.print(table)
-    decision = result["decision"]
-    con.print(f"Recommendation: [bold]{decision['recommendation']}[/]")
-    for reason in decision["reasons"]:
+    con.print(f"Recommendation: [bold]{result.decision.recommendation}[/]")
+    for reason in result.decision.reasons:
         con.print(f"  - {reason}")
 
 
@@ -261,7 +240,7 @@ def decide(
     try:
         from experiments.analysis import analyze as run_analysis
 
-        recommendation = run_analysis(the_lab, experiment_id)["decision"]["recommendation"]
+        recommendation = run_analysis(the_lab, experiment_id).decision.recommendation
     except StorelabError:
         recommendation = None  # no data yet: the decision is still worth recording
     entry = record_decision(

@@ -36,8 +36,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from errors import InvalidInputError
+from experiments.results import Comparison, Decision, MetricResult, SrmCheck
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from experiments.spec import ExperimentSpec
     from lab import Lab
 
@@ -45,105 +48,105 @@ DECISIONS: tuple[str, ...] = ("roll_out", "extend", "iterate", "scrap")
 RECOMMENDATIONS: tuple[str, ...] = (*DECISIONS, "keep_running")
 
 
-def _fmt(x: float | None, digits: int = 3) -> str:
-    return "n/a" if x is None else f"{x:+.{digits}g}"
-
-
-def _good(c: dict, higher_is_better: bool) -> tuple[float, float, float]:
+def _good(c: Comparison, higher_is_better: bool) -> tuple[float, float, float]:
     """(effect, ci_low, ci_high) turned so that positive is good."""
     if higher_is_better:
-        return c["abs_effect"], c["ci_low"], c["ci_high"]
-    return -c["abs_effect"], -c["ci_high"], -c["ci_low"]
+        return c.abs_effect, c.ci_low, c.ci_high
+    return -c.abs_effect, -c.ci_high, -c.ci_low
 
 
-def _describe(metric: dict, c: dict) -> str:
+def _describe(metric: MetricResult, c: Comparison) -> str:
     """One comparison as an analyst would say it: proportions in percentage points."""
 
     def effect(x: float | None) -> str:
         if x is None:
             return "n/a"
-        return f"{x * 100:+.1f}" if metric.get("kind") == "proportion" else f"{x:+.3g}"
+        return f"{x * 100:+.1f}" if metric.is_proportion else f"{x:+.3g}"
 
     def p(x: float | None) -> str:
         return "n/a" if x is None else ("< 0.001" if x < 0.001 else f"= {x:.2g}")
 
-    unit = " pp" if metric.get("kind") == "proportion" else ""
-    chance = "n/a" if c["chance_to_win"] is None else f"{c['chance_to_win']:.0%}"
+    unit = " pp" if metric.is_proportion else ""
+    chance = "n/a" if c.chance_to_win is None else f"{c.chance_to_win:.0%}"
     return (
-        f"{c['variant']} vs {c['baseline']} on {metric['metric']}: {effect(c['abs_effect'])}{unit} "
-        f"(95% CI {effect(c['ci_low'])} to {effect(c['ci_high'])}{unit}; "
-        f"p {p(c['p_value'])}, adjusted p {p(c['p_adjusted'])}; chance to win {chance})"
+        f"{c.variant} vs {c.baseline} on {metric.metric}: {effect(c.abs_effect)}{unit} "
+        f"(95% CI {effect(c.ci_low)} to {effect(c.ci_high)}{unit}; "
+        f"p {p(c.p_value)}, adjusted p {p(c.p_adjusted)}; chance to win {chance})"
     )
+
+
+def _harm(guardrails: Sequence[MetricResult], variant: str) -> list[str]:
+    """The guardrails ``variant`` made significantly worse, described."""
+    return [
+        _describe(g, c)
+        for g in guardrails
+        for c in g.comparisons
+        if c.variant == variant
+        and c.significant
+        and c.abs_effect is not None
+        and _good(c, g.higher_is_better)[0] < 0
+    ]
+
+
+def _not_ready(spec: ExperimentSpec, primary: MetricResult, srm: SrmCheck) -> str | None:
+    """Why no result can be read yet (rules 1 and 2), or None."""
+    units = {v.variant: v.units for v in primary.variants}
+    if sum(units.values()) == 0:
+        return f"No {spec.unit}s with {primary.metric} data yet."
+    thin = [v for v, n in units.items() if n < 2]
+    if thin:
+        return (
+            f"Not enough data: {', '.join(thin)} has fewer than 2 {spec.unit}s with "
+            f"{primary.metric} values."
+        )
+    if not srm.ok:
+        return (
+            f"Sample ratio mismatch (p={srm.p_value:.2g}): {srm.unit} counts "
+            f"{srm.counts} do not match the plan {srm.planned}. Find the cause (broken "
+            "assignment, a store not running its variant, lost events) before trusting results."
+        )
+    if all(c.p_value is None for c in primary.comparisons):
+        return f"{primary.metric} cannot be compared yet (no variance)."
+    return None
 
 
 def recommend(
     spec: ExperimentSpec,
-    metrics: list[dict],
-    srm: dict,
+    metrics: Sequence[MetricResult],
+    srm: SrmCheck,
     *,
     today: date,
     correction: str = "holm",
-) -> dict:
+) -> Decision:
     """The recommendation and its reasons (rules in the module docstring)."""
-    primary = next(m for m in metrics if m["role"] == "primary")
-    guardrails = [m for m in metrics if m["role"] == "guardrail"]
-    hib = primary["higher_is_better"]
-    ended = today > spec.end
-    days_left = (spec.end - today).days + 1
+    primary = next(m for m in metrics if m.role == "primary")
+    guardrails = [m for m in metrics if m.role == "guardrail"]
+    hib = primary.higher_is_better
 
-    def result(recommendation: str, *reasons: str) -> dict:
-        return {"recommendation": recommendation, "reasons": list(reasons)}
+    def result(recommendation: str, *reasons: str) -> Decision:
+        return Decision(recommendation, reasons)
 
-    units = {v["variant"]: v["units"] for v in primary["variants"]}
-    if sum(units.values()) == 0:
-        return result("keep_running", f"No {spec.unit}s with {primary['metric']} data yet.")
-    thin = [v for v, n in units.items() if n < 2]
-    if thin:
-        return result(
-            "keep_running",
-            f"Not enough data: {', '.join(thin)} has fewer than 2 {spec.unit}s with "
-            f"{primary['metric']} values.",
-        )
-    if not srm["ok"]:
-        return result(
-            "keep_running",
-            f"Sample ratio mismatch (p={srm['p_value']:.2g}): {srm['unit']} counts "
-            f"{srm['counts']} do not match the plan {srm['planned']}. Find the cause (broken "
-            "assignment, a store not running its variant, lost events) before trusting results.",
-        )
-
-    comps = [c for c in primary["comparisons"] if c["p_value"] is not None]
-    if not comps:
-        return result("keep_running", f"{primary['metric']} cannot be compared yet (no variance).")
+    waiting = _not_ready(spec, primary, srm)
+    if waiting:
+        return result("keep_running", waiting)
+    comps = [c for c in primary.comparisons if c.p_value is not None]
     winners, losers = [], []
     for c in comps:
         effect = _good(c, hib)[0]
-        if c["significant"] and effect > 0:
+        if c.significant and effect > 0:
             winners.append(c)
-        elif c["significant"] and effect < 0:
+        elif c.significant and effect < 0:
             losers.append(c)
 
-    def harmed(variant: str) -> list[str]:
-        out = []
-        for g in guardrails:
-            for c in g["comparisons"]:
-                if (
-                    c["variant"] == variant
-                    and c["significant"]
-                    and c["abs_effect"] is not None
-                    and _good(c, g["higher_is_better"])[0] < 0
-                ):
-                    out.append(_describe(g, c))
-        return out
-
-    clean_winners = [c for c in winners if not harmed(c["variant"])]
+    clean_winners = [c for c in winners if not _harm(guardrails, c.variant)]
     if clean_winners:
-        best = max(clean_winners, key=lambda c: c["chance_to_win"] or 0)
-        if not ended:
+        best = max(clean_winners, key=lambda c: c.chance_to_win or 0)
+        if today <= spec.end:
             return result(
                 "keep_running",
                 _describe(primary, best),
-                f"Looks better, but the planned end is {spec.end} ({days_left} days left); "
+                f"Looks better, but the planned end is {spec.end} "
+                f"({(spec.end - today).days + 1} days left); "
                 "deciding early on a good result inflates false positives.",
             )
         return result(
@@ -156,7 +159,7 @@ def recommend(
         return result(
             "iterate",
             _describe(primary, c),
-            *(f"Guardrail worse: {h}" for h in harmed(c["variant"])),
+            *(f"Guardrail worse: {h}" for h in _harm(guardrails, c.variant)),
             "Fix what hurts the guardrail, then test the next version.",
         )
     if len(losers) == len(comps):
@@ -165,49 +168,74 @@ def recommend(
             *(_describe(primary, c) for c in losers),
             "Significantly worse than the baseline.",
         )
+    return _inconclusive(spec, metrics, comps, today=today, correction=correction)
+
+
+def _inconclusive(
+    spec: ExperimentSpec,
+    metrics: Sequence[MetricResult],
+    comps: list[Comparison],
+    *,
+    today: date,
+    correction: str,
+) -> Decision:
+    """Rule 6: no challenger is significantly better, and not all are significantly worse."""
+    primary = next(m for m in metrics if m.role == "primary")
+    hib = primary.higher_is_better
+    units = {v.variant: v.units for v in primary.variants}
     reasons = [_describe(primary, c) for c in comps]
     floor_reasons = (
         _store_floor_reasons(spec, metrics, units, comps, correction)
         if spec.unit == "store"
         else []
     )
-    if not ended:
-        return result(
+    if today <= spec.end:
+        days_left = (spec.end - today).days + 1
+        return Decision(
             "keep_running",
-            *reasons,
-            f"Not conclusive yet; the planned end is {spec.end} ({days_left} days left).",
-            *floor_reasons,
+            (
+                *reasons,
+                f"Not conclusive yet; the planned end is {spec.end} ({days_left} days left).",
+                *floor_reasons,
+            ),
         )
     if spec.min_effect is not None and all(_good(c, hib)[2] < spec.min_effect for c in comps):
         best_effect = max(_good(c, hib)[0] for c in comps)
-        return result(
+        return Decision(
             "scrap" if best_effect <= 0 else "iterate",
-            *reasons,
-            f"Any effect is smaller than the minimum effect worth having ({spec.min_effect:g}): "
-            + (
-                "the idea does not move the metric."
-                if best_effect <= 0
-                else "it helps a little; a better version might help enough."
+            (
+                *reasons,
+                f"Any effect is smaller than the minimum effect worth having "
+                f"({spec.min_effect:g}): "
+                + (
+                    "the idea does not move the metric."
+                    if best_effect <= 0
+                    else "it helps a little; a better version might help enough."
+                ),
             ),
         )
     reasons.append(
         "Inconclusive at the planned end: the CI still includes effects worth having. "
         "Extend the pilot (more stores or more time); `storelab experiment power` says how much."
     )
-    return result("extend", *reasons, *floor_reasons)
+    return Decision("extend", (*reasons, *floor_reasons))
 
 
 def _store_floor_reasons(
-    spec: ExperimentSpec, metrics: list[dict], units: dict, comps: list[dict], correction: str
+    spec: ExperimentSpec,
+    metrics: Sequence[MetricResult],
+    units: dict[str, int],
+    comps: list[Comparison],
+    correction: str,
 ) -> list[str]:
     """Say so when too few stores make significance impossible, before or after adjustment."""
     from experiments.frequentist import min_permutation_p_value
 
-    family = sum(len(m["comparisons"]) for m in metrics if m["role"] != "guardrail")
+    family = sum(len(m.comparisons) for m in metrics if m.role != "guardrail")
     n_base = units[spec.baseline]
     out = []
     for c in comps:
-        n_var = units[c["variant"]]
+        n_var = units[c.variant]
         floor = min_permutation_p_value(n_base, n_var)
         stores = f"With {n_base} + {n_var} stores the smallest possible p-value is {floor:.2g}"
         if floor >= spec.alpha:

@@ -25,6 +25,7 @@ permutation test over the stores can reach p < alpha at all.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from experiments.frequentist import min_permutation_p_value
 
@@ -37,11 +38,75 @@ FORMULA_STORES = (
 )
 
 
-def _check(alpha: float, power: float) -> None:
-    if not 0 < alpha < 1:
-        raise ValueError("alpha must be between 0 and 1")
-    if not 0 < power < 1:
-        raise ValueError("power must be between 0 and 1")
+@dataclass(frozen=True)
+class PowerInputs:
+    """The metric and the error rates a power calculation is about.
+
+    ``baseline`` is the baseline proportion (or, with ``sd``, the baseline mean, used only to
+    express effects relative to it); ``sd`` the standard deviation of a mean metric.
+    """
+
+    baseline: float | None = None
+    sd: float | None = None
+    alpha: float = 0.05
+    power: float = 0.8
+
+    def __post_init__(self) -> None:
+        if not 0 < self.alpha < 1:
+            raise ValueError("alpha must be between 0 and 1")
+        if not 0 < self.power < 1:
+            raise ValueError("power must be between 0 and 1")
+
+    @property
+    def z(self) -> float:
+        """z₁₋α/₂ + z_power."""
+        from scipy.stats import norm
+
+        return float(norm.ppf(1 - self.alpha / 2) + norm.ppf(self.power))
+
+    def t(self, dof: float) -> float:
+        """t₁₋α/₂,ν + t_power,ν."""
+        from scipy.stats import t
+
+        return float(t.ppf(1 - self.alpha / 2, dof) + t.ppf(self.power, dof))
+
+    def relative(self, mde: float | None) -> float | None:
+        """``mde`` as a share of the baseline (None without a baseline)."""
+        return mde / abs(self.baseline) if (mde is not None and self.baseline) else None
+
+    def baseline_proportion(self) -> float:
+        """The baseline of a proportion metric, for a calculation without ``sd``."""
+        if self.baseline is None or not 0 < self.baseline < 1:
+            raise ValueError("give --sd, or a --baseline between 0 and 1")
+        return self.baseline
+
+
+@dataclass(frozen=True)
+class StoreDesign:
+    """A store-randomised design: sessions per store, their intra-store correlation (ICC) and
+    the correlation ``pre_period_r`` with a pre-period store KPI (CUPED / diff-in-diff)."""
+
+    sessions_per_store: float
+    icc: float
+    pre_period_r: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.sessions_per_store < 1:
+            raise ValueError("sessions per store must be >= 1")
+        if not 0 <= self.icc <= 1:
+            raise ValueError("ICC must be between 0 and 1")
+        if not -1 < self.pre_period_r < 1:
+            raise ValueError("pre-period correlation r must be between -1 and 1")
+
+    @property
+    def design_effect(self) -> float:
+        """DE = 1 + (m − 1)·ICC."""
+        return 1 + (self.sessions_per_store - 1) * self.icc
+
+    @property
+    def shrink(self) -> float:
+        """Variance left after the pre-period covariate: 1 − r²."""
+        return 1 - self.pre_period_r**2
 
 
 def _variances(
@@ -73,39 +138,32 @@ def _variances(
     return delta, baseline * (1 - baseline), p2 * (1 - p2)
 
 
-def _z(alpha: float, power: float) -> float:
-    from scipy.stats import norm
-
-    return float(norm.ppf(1 - alpha / 2) + norm.ppf(power))
+def _about(inputs: PowerInputs, delta: float) -> dict:
+    """The keys every sample-size answer ends with."""
+    return {
+        "mde_abs": delta,
+        "mde_rel": inputs.relative(delta),
+        "baseline": inputs.baseline,
+        "sd": inputs.sd,
+        "alpha": inputs.alpha,
+        "power": inputs.power,
+        "two_sided": True,
+    }
 
 
 def sessions_needed(
-    mde: float,
-    *,
-    baseline: float | None = None,
-    sd: float | None = None,
-    relative: bool = False,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    variants: int = 2,
+    mde: float, inputs: PowerInputs, *, relative: bool = False, variants: int = 2
 ) -> dict:
     """Sessions per variant (and in total) for a session-randomised test."""
-    _check(alpha, power)
-    delta, var1, var2 = _variances(mde, baseline, sd, relative)
-    exact = _z(alpha, power) ** 2 * (var1 + var2) / delta**2
+    delta, var1, var2 = _variances(mde, inputs.baseline, inputs.sd, relative)
+    exact = inputs.z**2 * (var1 + var2) / delta**2
     per_variant = math.ceil(exact - 1e-9)
     return {
         "per_variant": per_variant,
         "total": per_variant * variants,
         "unit": "session",
         "variants": variants,
-        "mde_abs": delta,
-        "mde_rel": delta / abs(baseline) if baseline else None,
-        "baseline": baseline,
-        "sd": sd,
-        "alpha": alpha,
-        "power": power,
-        "two_sided": True,
+        **_about(inputs, delta),
         "formula": FORMULA_SESSIONS,
     }
 
@@ -119,84 +177,52 @@ def _min_stores_for_alpha(alpha: float) -> int:
 
 def stores_needed(
     mde: float,
+    inputs: PowerInputs,
+    design: StoreDesign,
     *,
-    sessions_per_store: float,
-    icc: float,
-    baseline: float | None = None,
-    sd: float | None = None,
     relative: bool = False,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    pre_period_r: float = 0.0,
     variants: int = 2,
 ) -> dict:
     """Stores per variant for a store-randomised test (design effect, optional pre-period r)."""
-    from scipy.stats import t
-
-    _check(alpha, power)
-    if sessions_per_store < 1:
-        raise ValueError("sessions per store must be >= 1")
-    if not 0 <= icc <= 1:
-        raise ValueError("ICC must be between 0 and 1")
-    if not -1 < pre_period_r < 1:
-        raise ValueError("pre-period correlation r must be between -1 and 1")
-    delta, var1, var2 = _variances(mde, baseline, sd, relative)
-    m = sessions_per_store
-    design_effect = 1 + (m - 1) * icc
-    shrink = 1 - pre_period_r**2
-    base = (var1 + var2) * design_effect * shrink / (m * delta**2)
-    k = max(2.0, _z(alpha, power) ** 2 * base)
+    delta, var1, var2 = _variances(mde, inputs.baseline, inputs.sd, relative)
+    m = design.sessions_per_store
+    base = (var1 + var2) * design.design_effect * design.shrink / (m * delta**2)
+    k = max(2.0, inputs.z**2 * base)
     for _ in range(100):
         dof = max(2 * math.ceil(k) - 2, 1)
-        q = float(t.ppf(1 - alpha / 2, dof) + t.ppf(power, dof))
-        new_k = max(2.0, q**2 * base)
+        new_k = max(2.0, inputs.t(dof) ** 2 * base)
         if abs(new_k - k) < 1e-9:
             break
         k = new_k
-    floor = _min_stores_for_alpha(alpha)
+    floor = _min_stores_for_alpha(inputs.alpha)
     per_variant = max(math.ceil(k - 1e-9), floor)
     return {
         "stores_per_variant": per_variant,
         "total_stores": per_variant * variants,
         "sessions_per_store": m,
         "sessions_per_variant": math.ceil(per_variant * m),
-        "icc": icc,
-        "design_effect": design_effect,
-        "pre_period_r": pre_period_r,
+        "icc": design.icc,
+        "design_effect": design.design_effect,
+        "pre_period_r": design.pre_period_r,
         "min_stores_for_permutation": floor,
         "unit": "store",
         "variants": variants,
-        "mde_abs": delta,
-        "mde_rel": delta / abs(baseline) if baseline else None,
-        "baseline": baseline,
-        "sd": sd,
-        "alpha": alpha,
-        "power": power,
-        "two_sided": True,
+        **_about(inputs, delta),
         "formula": FORMULA_STORES,
     }
 
 
-def mde_for_sessions(
-    per_variant: int,
-    *,
-    baseline: float | None = None,
-    sd: float | None = None,
-    alpha: float = 0.05,
-    power: float = 0.8,
-) -> dict:
+def mde_for_sessions(per_variant: int, inputs: PowerInputs) -> dict:
     """Smallest absolute effect a session test with ``per_variant`` sessions detects."""
     from scipy.optimize import brentq
 
-    _check(alpha, power)
     if per_variant < 2:
         raise ValueError("need at least 2 sessions per variant")
-    z2 = _z(alpha, power) ** 2
-    if sd is not None:
-        mde = math.sqrt(z2 * 2 * sd**2 / per_variant)
+    z2 = inputs.z**2
+    if inputs.sd is not None:
+        mde = math.sqrt(z2 * 2 * inputs.sd**2 / per_variant)
     else:
-        if baseline is None or not 0 < baseline < 1:
-            raise ValueError("give --sd, or a --baseline between 0 and 1")
+        baseline = inputs.baseline_proportion()
 
         def gap(delta: float) -> float:
             _, v1, v2 = _variances(delta, baseline, None, False)
@@ -206,52 +232,37 @@ def mde_for_sessions(
         mde = brentq(gap, 1e-9, upper) if gap(upper) < 0 else None
     return {
         "mde_abs": mde,
-        "mde_rel": mde / abs(baseline) if (mde is not None and baseline) else None,
+        "mde_rel": inputs.relative(mde),
         "per_variant": per_variant,
         "unit": "session",
-        "alpha": alpha,
-        "power": power,
+        "alpha": inputs.alpha,
+        "power": inputs.power,
     }
 
 
-def mde_for_stores(
-    stores_per_variant: int,
-    *,
-    sessions_per_store: float,
-    icc: float,
-    baseline: float | None = None,
-    sd: float | None = None,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    pre_period_r: float = 0.0,
-) -> dict:
+def mde_for_stores(stores_per_variant: int, inputs: PowerInputs, design: StoreDesign) -> dict:
     """Smallest absolute effect a store test with ``stores_per_variant`` stores detects."""
-    from scipy.stats import t
-
-    _check(alpha, power)
     if stores_per_variant < 2:
         raise ValueError("need at least 2 stores per variant")
-    m = sessions_per_store
-    factor = (1 + (m - 1) * icc) * (1 - pre_period_r**2) / (m * stores_per_variant)
-    dof = 2 * stores_per_variant - 2
-    q = float(t.ppf(1 - alpha / 2, dof) + t.ppf(power, dof))
-    if sd is not None:
-        mde = q * math.sqrt(2 * sd**2 * factor)
+    m = design.sessions_per_store
+    factor = design.design_effect * design.shrink / (m * stores_per_variant)
+    q = inputs.t(2 * stores_per_variant - 2)
+    if inputs.sd is not None:
+        mde = q * math.sqrt(2 * inputs.sd**2 * factor)
     else:
-        if baseline is None or not 0 < baseline < 1:
-            raise ValueError("give --sd, or a --baseline between 0 and 1")
+        baseline = inputs.baseline_proportion()
         var = baseline * (1 - baseline)
         mde = q * math.sqrt(2 * var * factor)  # both arms at the baseline variance
     floor = min_permutation_p_value(stores_per_variant, stores_per_variant)
     return {
         "mde_abs": mde,
-        "mde_rel": mde / abs(baseline) if baseline else None,
+        "mde_rel": inputs.relative(mde),
         "stores_per_variant": stores_per_variant,
         "sessions_per_store": m,
-        "icc": icc,
+        "icc": design.icc,
         "unit": "store",
-        "alpha": alpha,
-        "power": power,
+        "alpha": inputs.alpha,
+        "power": inputs.power,
         "min_p_value": floor,
-        "reachable": floor < alpha,
+        "reachable": floor < inputs.alpha,
     }

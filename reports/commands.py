@@ -46,13 +46,13 @@ def show_command(
     """Print the experiment's scorecard: recommendation, SRM check, every metric."""
     from reports import data
 
-    analysis = data.analyze(open_lab(lab), experiment)
+    report = data.analyze(open_lab(lab), experiment)
     if json_:
-        print_json(analysis)
+        print_json(report.to_dict())
         return
     from reports.terminal import show
 
-    show(analysis, console())
+    show(report, console())
 
 
 def dashboard(

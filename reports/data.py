@@ -7,49 +7,81 @@ scorecard and the dashboard ask for data the same way. Connections are opened pe
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+from datetime import date
 from typing import TYPE_CHECKING
 
-from errors import StorelabError
+from experiments.results import ExperimentResult, MetricResult
 
 if TYPE_CHECKING:
+    from experiments.spec import ExperimentSpec
     from lab import Lab
 
-# Spec fields a report shows in its header when the analysis itself does not carry them.
-CONTEXT_FIELDS = ("hypothesis", "prototype", "start", "end", "alpha", "min_effect")
 
+@dataclass(frozen=True)
+class ExperimentReport:
+    """What a report shows: the analysis and the spec's context around it.
 
-def analyze(lab: Lab, experiment_id: str) -> dict:
-    """``experiments.analysis.analyze`` plus the spec's context (hypothesis, dates, alpha)."""
-    try:
-        from experiments.analysis import analyze as run_analysis
-    except ModuleNotFoundError as exc:  # pragma: no cover - until experiments.analysis exists
-        if exc.name != "experiments.analysis":
-            raise
+    ``min_effect`` is the spec's minimum effect of interest, in the primary metric's units.
+    """
 
-        raise StorelabError(
-            "This installation has no experiments.analysis module; cannot analyse "
-            f"{experiment_id!r}."
-        ) from exc
-    return with_context(lab, run_analysis(lab, experiment_id))
+    result: ExperimentResult
+    hypothesis: str | None = None
+    prototype: str | None = None
+    start: date | None = None
+    end: date | None = None
+    min_effect: float | None = None
 
+    @classmethod
+    def of(cls, spec: ExperimentSpec, result: ExperimentResult) -> ExperimentReport:
+        """The report of ``result`` with the context of its ``spec``."""
+        return cls(
+            result=result,
+            hypothesis=spec.hypothesis,
+            prototype=spec.prototype,
+            start=spec.start,
+            end=spec.end,
+            min_effect=spec.min_effect,
+        )
 
-def with_context(lab: Lab, analysis: dict) -> dict:
-    """A copy of ``analysis`` with the spec's hypothesis, prototype, dates and alpha filled in."""
-    out = dict(analysis)
-    missing = [f for f in CONTEXT_FIELDS if out.get(f) is None]
-    if not missing:
+    def mde_for(self, metric: MetricResult) -> float | None:
+        """The minimum effect of interest of ``metric`` (the spec gives one for the primary)."""
+        return self.min_effect if metric.role == "primary" else None
+
+    def to_dict(self) -> dict:
+        """The analysis JSON plus the context that is known (dates as ISO strings)."""
+        out = self.result.to_dict()
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name != "result" and value is not None:
+                out[f.name] = value.isoformat() if isinstance(value, date) else value
         return out
-    try:
-        from experiments.spec import load_experiment
 
-        spec = load_experiment(lab, analysis["experiment"])
-    except Exception:  # noqa: BLE001 - context is optional; the numbers stand on their own
-        return out
-    for name in missing:
-        value = getattr(spec, name, None)
-        if value is not None:
-            out[name] = value.isoformat() if hasattr(value, "isoformat") else value
-    return out
+    @classmethod
+    def from_dict(cls, d: dict) -> ExperimentReport:
+        """Read ``to_dict()``'s JSON back."""
+
+        def day(key: str) -> date | None:
+            return date.fromisoformat(d[key]) if d.get(key) else None
+
+        return cls(
+            result=ExperimentResult.from_dict(d),
+            hypothesis=d.get("hypothesis"),
+            prototype=d.get("prototype"),
+            start=day("start"),
+            end=day("end"),
+            min_effect=d.get("min_effect"),
+        )
+
+
+def analyze(lab: Lab, experiment_id: str) -> ExperimentReport:
+    """``experiments.analysis.analyze`` with the spec's context (hypothesis, dates, min effect)."""
+    from experiments.analysis import analyze as run_analysis
+    from experiments.spec import load_experiment
+
+    return ExperimentReport.of(
+        load_experiment(lab, experiment_id), run_analysis(lab, experiment_id)
+    )
 
 
 def list_experiments(lab: Lab) -> list[str]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from errors import InvalidInputError
 
 if TYPE_CHECKING:
+    from experiments.results import ExperimentResult
     from lab import Lab
 
 DEMO_MARKER = ".storelab-demo"
@@ -40,7 +41,7 @@ class DemoResult:
 
     lab: Lab
     generated: dict
-    analyses: list[dict] = field(default_factory=list)
+    analyses: list[ExperimentResult] = field(default_factory=list)
     reports: list[Path] = field(default_factory=list)
 
 
@@ -145,6 +146,6 @@ def run_demo(
     say("Analysing every experiment (statistics from DuckDB)")
     result.analyses = analyze_all(lab)
     for analysis in result.analyses:
-        say(f"Writing the HTML report for {analysis['experiment']}")
-        result.reports.append(write_report(lab, analysis["experiment"]))
+        say(f"Writing the HTML report for {analysis.experiment}")
+        result.reports.append(write_report(lab, analysis.experiment))
     return result

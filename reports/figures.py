@@ -1,9 +1,9 @@
 """Plotly figures of an experiment analysis: effect forest plots, variant means, per-store bars.
 
-Every function takes the analysis dict (DESIGN.md's ``analyze --json`` shape) and one of its
-metrics, and returns a ``plotly.graph_objects.Figure`` styled the same way for the HTML report
-and the dashboard. Colours come from ``reports.scorecard``: the baseline is always slate, the
-first treatment always blue; effect bars are green (better), red (worse) or grey (inconclusive).
+Every function takes the typed analysis (``experiments.results``) and one of its metrics, and
+returns a ``plotly.graph_objects.Figure`` styled the same way for the HTML report and the
+dashboard. Colours come from ``reports.scorecard``: the baseline is always slate, the first
+treatment always blue; effect bars are green (better), red (worse) or grey (inconclusive).
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from reports import scorecard as sc
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from experiments.results import Comparison, ExperimentResult, MetricResult
+    from reports.data import ExperimentReport
+
 FONT = "Inter, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 GRID = "#e2e8f0"
 INK = "#0f172a"
-MUTED = "#64748b"
 
 PLOTLY_CONFIG = {
     "displaylogo": False,
@@ -45,85 +47,100 @@ def _layout(fig: go.Figure, *, height: int, title: str | None = None) -> go.Figu
     return fig
 
 
-def _scale(metric: dict) -> float:
+def _scale(metric: MetricResult) -> float:
     """Proportions are shown in percent (effects in percentage points)."""
-    return 100.0 if sc.is_proportion(metric) else 1.0
+    return 100.0 if metric.is_proportion else 1.0
 
 
-def _unit(metric: dict) -> str:
-    if sc.is_proportion(metric):
+def _unit(metric: MetricResult) -> str:
+    if metric.is_proportion:
         return "pp"
     return sc.unit_suffix(metric).strip()
 
 
-def effect_figure(analysis: dict, metric: dict) -> go.Figure:
+def _mean_axis(fig: go.Figure, metric: MetricResult) -> None:
+    """The y axis of the bar charts of means: from zero, gridded, % for proportions."""
+    fig.update_yaxes(
+        showgrid=True,
+        gridcolor=GRID,
+        rangemode="tozero",
+        ticksuffix="%" if metric.is_proportion else "",
+        title=None,
+    )
+
+
+def _mde_band(fig: go.Figure, mde: float, scale: float, unit: str) -> None:
+    """A shaded band ±MDE around zero, labelled."""
+    fig.add_vrect(
+        x0=-mde * scale, x1=mde * scale, fillcolor=sc.MDE_COLOR, line_width=0, layer="below"
+    )
+    fig.add_annotation(
+        x=mde * scale,
+        y=1,
+        yref="paper",
+        text=f"MDE ±{mde * scale:g} {unit}".strip(),
+        showarrow=False,
+        xanchor="right",
+        yanchor="bottom",
+        font={"size": 11, "color": "#1d4ed8"},
+    )
+
+
+def _effect_trace(metric: MetricResult, comp: Comparison) -> go.Scatter:
+    """One comparison as a diamond with its CI as a thick error bar."""
+    import plotly.graph_objects as go
+
+    scale = _scale(metric)
+    label = f"{comp.variant} vs {comp.baseline}"
+    colour = sc.OUTCOME_COLORS[sc.outcome(metric, comp)]
+    eff = comp.abs_effect * scale
+    lo, hi = comp.ci_low, comp.ci_high
+    has_ci = lo is not None and hi is not None
+    return go.Scatter(
+        x=[eff],
+        y=[label],
+        mode="markers",
+        marker={"size": 13, "color": colour, "symbol": "diamond"},
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": [hi * scale - eff] if has_ci else [0],
+            "arrayminus": [eff - lo * scale] if has_ci else [0],
+            "thickness": 5,
+            "width": 0,
+            "color": colour,
+        },
+        name=label,
+        hovertemplate=(
+            f"<b>{label}</b><br>effect {sc.fmt_abs_effect(metric, comp.abs_effect)}"
+            f"<br>CI {sc.fmt_ci(lo, hi, lambda v: sc.fmt_abs_effect(metric, v))}"
+            f"<br>p (adj.) {sc.fmt_p(comp.p_adjusted)}"
+            "<extra></extra>"
+        ),
+    )
+
+
+def effect_figure(metric: MetricResult, mde: float | None = None) -> go.Figure:
     """Forest plot of one metric: each variant's effect vs its baseline with its CI.
 
-    Zero is a solid line; the minimum effect of interest (MDE), where the analysis gives one, is a
-    shaded band ±MDE around zero, so a reader sees at once whether the interval excludes
-    "no effect" and whether it reaches an effect that matters.
+    Zero is a solid line; the minimum effect of interest ``mde`` (the spec gives one for the
+    primary metric) is a shaded band ±MDE around zero, so a reader sees at once whether the
+    interval excludes "no effect" and whether it reaches an effect that matters.
     """
     import plotly.graph_objects as go
 
     fig = go.Figure()
     scale = _scale(metric)
     unit = _unit(metric)
-    comps = [c for c in metric.get("comparisons") or [] if sc._finite(c.get("abs_effect"))]
-    labels = [f"{c.get('variant')} vs {c.get('baseline')}" for c in comps]
+    comps = [c for c in metric.comparisons if c.abs_effect is not None]
     extent = 0.0
-    mde = sc.mde_for(analysis, metric)
     if mde:
         extent = mde * scale
-        fig.add_vrect(
-            x0=-mde * scale,
-            x1=mde * scale,
-            fillcolor=sc.MDE_COLOR,
-            line_width=0,
-            layer="below",
-        )
-        fig.add_annotation(
-            x=mde * scale,
-            y=1,
-            yref="paper",
-            text=f"MDE ±{mde * scale:g} {unit}".strip(),
-            showarrow=False,
-            xanchor="right",
-            yanchor="bottom",
-            font={"size": 11, "color": "#1d4ed8"},
-        )
-    for label, comp in zip(labels, comps, strict=True):
-        colour = sc.OUTCOME_COLORS[sc.outcome(metric, comp)]
-        eff = comp["abs_effect"] * scale
-        lo = comp.get("ci_low")
-        hi = comp.get("ci_high")
-        has_ci = sc._finite(lo) and sc._finite(hi)
-        if has_ci:
-            extent = max(extent, abs(lo * scale), abs(hi * scale))
-        extent = max(extent, abs(eff))
-        fig.add_trace(
-            go.Scatter(
-                x=[eff],
-                y=[label],
-                mode="markers",
-                marker={"size": 13, "color": colour, "symbol": "diamond"},
-                error_x={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [hi * scale - eff] if has_ci else [0],
-                    "arrayminus": [eff - lo * scale] if has_ci else [0],
-                    "thickness": 5,
-                    "width": 0,
-                    "color": colour,
-                },
-                name=label,
-                hovertemplate=(
-                    f"<b>{label}</b><br>effect {sc.fmt_abs_effect(metric, comp['abs_effect'])}"
-                    f"<br>CI {sc.fmt_ci(lo, hi, lambda v: sc.fmt_abs_effect(metric, v))}"
-                    f"<br>p (adj.) {sc.fmt_p(comp.get('p_adjusted', comp.get('p_value')))}"
-                    "<extra></extra>"
-                ),
-            )
-        )
+        _mde_band(fig, mde, scale, unit)
+    for comp in comps:
+        fig.add_trace(_effect_trace(metric, comp))
+        ends = [comp.abs_effect] + [x for x in (comp.ci_low, comp.ci_high) if x is not None]
+        extent = max(extent, *(abs(x * scale) for x in ends))
     fig.add_vline(x=0, line_color=INK, line_width=1.5)
     pad = extent * 1.15 or 1.0
     fig.update_xaxes(
@@ -138,122 +155,108 @@ def effect_figure(analysis: dict, metric: dict) -> go.Figure:
     return _layout(fig, height=90 + 46 * max(len(comps), 1), title="Effect vs baseline")
 
 
-def means_figure(analysis: dict, metric: dict) -> go.Figure:
-    """Each variant's mean with its 95% interval (±1.96·se, or the CI the analysis gives)."""
+def means_figure(result: ExperimentResult, metric: MetricResult) -> go.Figure:
+    """Each variant's mean as a bar (the uncertainty is in the effect figure)."""
     import plotly.graph_objects as go
 
-    colours = sc.variant_colors(analysis)
+    colours = sc.variant_colors(result)
     scale = _scale(metric)
-    variants = [v for v in metric.get("variants") or [] if sc._finite(v.get("mean"))]
     fig = go.Figure()
-    any_ci = False
-    for v in variants:
-        mean = v["mean"] * scale
-        lo, hi = v.get("ci_low"), v.get("ci_high")
-        if not (sc._finite(lo) and sc._finite(hi)) and sc._finite(v.get("se")):
-            lo, hi = v["mean"] - 1.96 * v["se"], v["mean"] + 1.96 * v["se"]
-        has_ci = sc._finite(lo) and sc._finite(hi)
-        any_ci = any_ci or has_ci
+    for v in metric.variants:
+        if v.mean is None:
+            continue
         fig.add_trace(
             go.Bar(
-                x=[v["variant"]],
-                y=[mean],
-                marker={"color": colours.get(v["variant"], sc.BASELINE_COLOR)},
-                text=[sc.fmt_value(metric, v["mean"])],
+                x=[v.variant],
+                y=[v.mean * scale],
+                marker={"color": colours[v.variant]},
+                text=[sc.fmt_value(metric, v.mean)],
                 textposition="inside",
                 insidetextanchor="start",
                 textfont={"color": "white", "size": 14},
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [hi * scale - mean],
-                    "arrayminus": [mean - lo * scale],
-                    "color": INK,
-                    "thickness": 1.5,
-                    "width": 8,
-                }
-                if has_ci
-                else None,
                 width=0.55,
-                name=v["variant"],
+                name=v.variant,
                 hovertemplate=(
-                    f"<b>{v['variant']}</b><br>mean {sc.fmt_value(metric, v['mean'])}"
-                    f"<br>{sc.fmt_int(v.get('units'))} units · "
-                    f"{sc.fmt_int(v.get('sessions'))} sessions<extra></extra>"
+                    f"<b>{v.variant}</b><br>mean {sc.fmt_value(metric, v.mean)}"
+                    f"<br>{sc.fmt_int(v.units)} units · "
+                    f"{sc.fmt_int(v.sessions)} sessions<extra></extra>"
                 ),
             )
         )
-    fig.update_yaxes(
-        showgrid=True,
-        gridcolor=GRID,
-        rangemode="tozero",
-        ticksuffix="%" if sc.is_proportion(metric) else "",
-        title=None,
-    )
+    _mean_axis(fig, metric)
     fig.update_xaxes(title=None, ticks="")
-    title = "Mean per variant (95% CI)" if any_ci else "Mean per variant"
-    return _layout(fig, height=300, title=title)
+    return _layout(fig, height=300, title="Mean per variant")
 
 
-def stores_figure(analysis: dict, metric: dict) -> go.Figure | None:
-    """Per-store means, coloured by variant, with each variant's overall mean as a dashed line.
+def stores_figure(result: ExperimentResult, metric: MetricResult) -> go.Figure | None:
+    """Per-store means as light bars coloured by variant; a dashed line in the variant's colour
+    over its stores marks the variant's mean (the ratio of sums the analysis compares).
 
-    ``None`` when the analysis has no per-store breakdown for this metric (key ``stores``).
+    ``None`` without a per-store breakdown: unit=session experiments have none (every store
+    runs every variant, so a store's mean mixes them).
     """
     import plotly.graph_objects as go
 
-    stores = [s for s in metric.get("stores") or [] if sc._finite(s.get("mean"))]
+    stores = [s for s in metric.stores or () if s.mean is not None]
     if not stores:
         return None
-    colours = sc.variant_colors(analysis)
-    order = {name: i for i, name in enumerate(sc.variant_names(analysis))}
-    stores.sort(key=lambda s: (order.get(s.get("variant"), 99), str(s.get("store_id"))))
+    colours = sc.variant_colors(result)
     scale = _scale(metric)
     fig = go.Figure()
-    for name in sorted({s.get("variant") for s in stores}, key=lambda n: order.get(n, 99)):
-        rows = [s for s in stores if s.get("variant") == name]
+    position = 0  # bars sit at category positions 0, 1, 2, … in the order they are added
+    for v in metric.variants:
+        rows = sorted((s for s in stores if s.variant == v.variant), key=lambda s: s.store_id)
+        if not rows:
+            continue
         fig.add_trace(
             go.Bar(
-                x=[s["store_id"] for s in rows],
-                y=[s["mean"] * scale for s in rows],
-                marker={"color": colours.get(name, sc.BASELINE_COLOR)},
-                name=name,
-                customdata=[[sc.fmt_value(metric, s["mean"]), s.get("sessions")] for s in rows],
+                x=[s.store_id for s in rows],
+                y=[s.mean * scale for s in rows],
+                marker={"color": colours[v.variant], "opacity": 0.55},
+                name=v.variant,
+                customdata=[[sc.fmt_value(metric, s.mean), sc.fmt_int(s.sessions)] for s in rows],
                 hovertemplate=(
-                    "<b>%{x}</b> (" + str(name) + ")<br>mean %{customdata[0]}"
+                    "<b>%{x}</b> (" + v.variant + ")<br>mean %{customdata[0]}"
                     "<br>%{customdata[1]} sessions<extra></extra>"
                 ),
             )
         )
-    for v in metric.get("variants") or []:
-        if sc._finite(v.get("mean")):
-            fig.add_hline(
-                y=v["mean"] * scale,
-                line_dash="dash",
-                line_width=1.2,
-                line_color=colours.get(v["variant"], sc.BASELINE_COLOR),
+        if v.mean is not None:
+            left, right = position - 0.45, position + len(rows) - 0.55
+            fig.add_shape(
+                type="line",
+                x0=left,
+                x1=right,
+                y0=v.mean * scale,
+                y1=v.mean * scale,
+                line={"color": colours[v.variant], "width": 2.5, "dash": "dash"},
+                layer="above",
+                opacity=1,  # the template draws shapes at 0.3
             )
-    fig.update_yaxes(
-        showgrid=True,
-        gridcolor=GRID,
-        rangemode="tozero",
-        ticksuffix="%" if sc.is_proportion(metric) else "",
-        title=None,
-    )
+            fig.add_annotation(
+                x=right,
+                y=v.mean * scale,
+                text=f"{v.variant} {sc.fmt_value(metric, v.mean)}",
+                showarrow=False,
+                xanchor="right",
+                yanchor="bottom",
+                font={"size": 11, "color": INK},
+                bgcolor="rgba(255,255,255,0.8)",
+            )
+        position += len(rows)
+    _mean_axis(fig, metric)
     fig.update_xaxes(title=None, ticks="", type="category")
-    fig = _layout(fig, height=300, title="Per store (dashed: variant mean)")
-    fig.update_layout(
-        showlegend=True,
-        bargap=0.25,
-        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
-    )
-    return fig
+    return _layout(fig, height=300, title="Per store (dashed: variant mean)")
 
 
-def metric_figures(analysis: dict, metric: dict) -> dict[str, go.Figure]:
-    """The figures for one metric, by name: ``effect``, ``means`` and (when known) ``stores``."""
-    figs = {"effect": effect_figure(analysis, metric), "means": means_figure(analysis, metric)}
-    per_store = stores_figure(analysis, metric)
+def metric_figures(report: ExperimentReport, metric: MetricResult) -> dict[str, go.Figure]:
+    """The figures for one metric, by name: ``effect``, ``means`` and (unit=store) ``stores``."""
+    result = report.result
+    figs = {
+        "effect": effect_figure(metric, report.mde_for(metric)),
+        "means": means_figure(result, metric),
+    }
+    per_store = stores_figure(result, metric)
     if per_store is not None:
         figs["stores"] = per_store
     return figs

@@ -1,7 +1,8 @@
 """The experiment report as ONE self-contained HTML file (plotly.js inlined once, no URLs).
 
-``render_html`` turns an analysis dict into the page; ``write_report`` runs the analysis for an
-experiment in a lab and writes ``lab/reports/<id>.html``. The pieces (decision banner, SRM note,
+``render_html`` turns an ``ExperimentReport`` (the typed analysis and the spec's context) into
+the page; ``write_report`` runs the analysis for an experiment in a lab and writes
+``lab/reports/<id>.html``. The pieces (decision banner, SRM note,
 metrics table, methods) are also used by the dashboard, so both read the same.
 
 Not named ``html.py``: ``streamlit run reports/app.py`` puts ``reports/`` first on ``sys.path``,
@@ -18,10 +19,13 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from experiments.results import VariantSummary
 from reports import scorecard as sc
 
 if TYPE_CHECKING:
+    from experiments.results import ExperimentResult, MetricResult
     from lab import Lab
+    from reports.data import ExperimentReport
 
 CSS = """
 .sl { --ink:#0f172a; --muted:#64748b; --line:#e2e8f0; --soft:#f8fafc; --win:#15803d;
@@ -108,10 +112,10 @@ footer { margin-top: 36px; color: #94a3b8; font-size: 12px; border-top: 1px soli
 # --- pieces shared with the dashboard ----------------------------------------------------------
 
 
-def decision_html(analysis: dict) -> str:
+def decision_html(result: ExperimentResult) -> str:
     """The headline: recommendation, what it means, and the analysis' reasons."""
-    key, label, colour, meaning = sc.recommendation(analysis)
-    items = "".join(f"<li>{escape(r)}</li>" for r in sc.reasons(analysis))
+    key, label, colour, meaning = sc.recommendation(result)
+    items = "".join(f"<li>{escape(r)}</li>" for r in result.decision.reasons)
     return (
         f'<div class="sl-decision" data-recommendation="{escape(key)}" '
         f'style="--accent:{colour}">'
@@ -123,8 +127,8 @@ def decision_html(analysis: dict) -> str:
     )
 
 
-def srm_html(analysis: dict) -> str:
-    ok, text = sc.srm_summary(analysis)
+def srm_html(result: ExperimentResult) -> str:
+    ok, text = sc.srm_summary(result.srm)
     cls = "bad" if ok is False else "ok"
     icon = "⚠" if ok is False else "✓"
     return f'<div class="sl-note {cls}"><b>{icon}</b> {escape(text)}</div>'
@@ -132,7 +136,7 @@ def srm_html(analysis: dict) -> str:
 
 def _ci_svg(low, high, point, extent: float, colour: str, width: int = 150) -> str:
     """A tiny inline forest bar on a shared relative scale [−extent, +extent]."""
-    if not (sc._finite(low) and sc._finite(high) and sc._finite(point)) or extent <= 0:
+    if low is None or high is None or point is None or extent <= 0:
         return ""
     h = 22
 
@@ -151,138 +155,116 @@ def _ci_svg(low, high, point, extent: float, colour: str, width: int = 150) -> s
     )
 
 
-def metrics_table_html(analysis: dict) -> str:
+def _mean_cell(metric: MetricResult, v: VariantSummary | None) -> str:
+    if v is None:
+        return "<td>–</td>"
+    return (
+        f"<td>{sc.fmt_value(metric, v.mean)}"
+        f'<span class="sl-ci">{sc.fmt_int(v.units)} units · '
+        f"{sc.fmt_int(v.sessions)} sess.</span></td>"
+    )
+
+
+def _row_html(r: sc.Row, single: bool, extent: float) -> str:
+    """One metric × comparison line of the scorecard table."""
+    m, c, out = r.metric, r.comparison, r.outcome
+    better = "higher is better" if m.higher_is_better else "lower is better"
+    name_cell = (
+        f'<td class="sl-name"><span class="sl-metric">{escape(r.label)}</span>'
+        f'<span class="sl-sub">{escape(r.name)}'
+        f'<span class="sl-role {escape(r.role)}">{escape(sc.ROLE_LABELS[r.role])}</span>'
+        + ("" if single else f" · {escape(c.variant)}")
+        + f"<br>{better}</span></td>"
+    )
+    abs_cell = (
+        f'<td><span class="sl-{out}">{sc.fmt_abs_effect(m, c.abs_effect)}</span>'
+        f'<span class="sl-ci">{sc.fmt_ci(c.ci_low, c.ci_high, partial(sc.fmt_abs_effect, m))}'
+        "</span></td>"
+    )
+    rel_cell = (
+        f'<td><span class="sl-{out}">{sc.fmt_rel(c.rel_effect)}</span>'
+        f'<span class="sl-ci">{sc.fmt_ci(c.rel_ci_low, c.rel_ci_high, sc.fmt_rel)}</span></td>'
+    )
+    svg = _ci_svg(c.rel_ci_low, c.rel_ci_high, c.rel_effect, extent, sc.OUTCOME_COLORS[out])
+    return (
+        f'<tr class="{escape(r.role)}" data-metric="{escape(r.name)}">'
+        + name_cell
+        + _mean_cell(m, r.baseline)
+        + _mean_cell(m, r.variant)
+        + abs_cell
+        + rel_cell
+        + f'<td class="sl-bar">{svg}</td>'
+        + f"<td><b>{sc.fmt_p(c.p_adjusted)}</b>"
+        + f'<span class="sl-ci">raw {sc.fmt_p(c.p_value)}</span></td>'
+        + f"<td>{sc.fmt_chance(c.chance_to_win)}</td>"
+        + f'<td><span class="sl-pill {out}">{sc.OUTCOME_LABELS[out]}</span></td></tr>'
+    )
+
+
+def metrics_table_html(result: ExperimentResult) -> str:
     """Every metric × comparison: means, effects with CIs, p-values (raw and adjusted), chance."""
-    rows = sc.rows(analysis)
-    names = sc.variant_names(analysis)
-    colours = sc.variant_colors(analysis)
+    rows = sc.rows(result)
+    names = result.variant_names
+    colours = sc.variant_colors(result)
     single = len(names) == 2
     base_head = names[0] if single else "Baseline"
     var_head = names[1] if single else "Variant"
-    extent = max(
-        [
-            abs(v)
-            for r in rows
-            for v in (r.comparison.get("rel_ci_low"), r.comparison.get("rel_ci_high"))
-            if sc._finite(v)
-        ]
-        or [0.0]
-    )
-    extent *= 1.1
+    ends = [
+        abs(v)
+        for r in rows
+        for v in (r.comparison.rel_ci_low, r.comparison.rel_ci_high)
+        if v is not None
+    ]
+    extent = max(ends or [0.0]) * 1.1
 
     def dot(name: str) -> str:
-        colour = colours.get(name, sc.BASELINE_COLOR)
-        return f'<span class="sl-dot" style="background:{colour}"></span>'
+        return f'<span class="sl-dot" style="background:{colours[name]}"></span>'
 
+    level = sc.level(result)
     head = (
         "<tr><th>Metric</th>"
         f"<th>{dot(base_head) if single else ''}{escape(base_head)}</th>"
         f"<th>{dot(var_head) if single else ''}{escape(var_head)}</th>"
-        f"<th>Abs. effect</th><th colspan=2>Rel. effect · {_level(analysis)}% CI</th>"
+        f"<th>Abs. effect</th><th colspan=2>Rel. effect · {level}% CI</th>"
         "<th>p adj.</th><th>Chance to win</th><th>Result</th></tr>"
     )
-    body = []
-    for r in rows:
-        m, c = r.metric, r.comparison
-        out = r.outcome
-        colour = sc.OUTCOME_COLORS[out]
-        better = "higher is better" if sc.higher_is_better(m) else "lower is better"
-        role = r.role
-        name_cell = (
-            f'<td class="sl-name"><span class="sl-metric">{escape(r.label)}</span>'
-            f'<span class="sl-sub">{escape(r.name)}'
-            f'<span class="sl-role {escape(role)}">{escape(sc.ROLE_LABELS.get(role, role))}</span>'
-            + ("" if single or not c else f" · {escape(str(c.get('variant')))}")
-            + f"<br>{better}</span></td>"
-        )
-        base = r.baseline or {}
-        var = r.variant or {}
-
-        def mean_cell(v: dict, m: dict = m) -> str:
-            if not v:
-                return "<td>–</td>"
-            return (
-                f"<td>{sc.fmt_value(m, v.get('mean'))}"
-                f'<span class="sl-ci">{sc.fmt_int(v.get("units"))} units · '
-                f"{sc.fmt_int(v.get('sessions'))} sess.</span></td>"
-            )
-
-        abs_cell = (
-            f'<td><span class="sl-{out}">{sc.fmt_abs_effect(m, c.get("abs_effect"))}</span>'
-            f'<span class="sl-ci">'
-            f"{sc.fmt_ci(c.get('ci_low'), c.get('ci_high'), partial(sc.fmt_abs_effect, m))}"
-            "</span></td>"
-        )
-        rel_cell = (
-            f'<td><span class="sl-{out}">{sc.fmt_rel(c.get("rel_effect"))}</span>'
-            f'<span class="sl-ci">'
-            f"{sc.fmt_ci(c.get('rel_ci_low'), c.get('rel_ci_high'), sc.fmt_rel)}"
-            "</span></td>"
-        )
-        svg = _ci_svg(
-            c.get("rel_ci_low"), c.get("rel_ci_high"), c.get("rel_effect"), extent, colour
-        )
-        body.append(
-            f'<tr class="{escape(role)}" data-metric="{escape(r.name)}">'
-            + name_cell
-            + mean_cell(base)
-            + mean_cell(var)
-            + abs_cell
-            + rel_cell
-            + f'<td class="sl-bar">{svg}</td>'
-            + f"<td><b>{sc.fmt_p(r.p_adjusted)}</b>"
-            + f'<span class="sl-ci">raw {sc.fmt_p(c.get("p_value"))}</span></td>'
-            + f"<td>{sc.fmt_chance(c.get('chance_to_win'))}</td>"
-            + f'<td><span class="sl-pill {out}">{sc.OUTCOME_LABELS[out]}</span></td></tr>'
-        )
-    adjusted = [r for r in rows if r.role != "guardrail" or not sc.guardrails_unadjusted(analysis)]
-    guard = " Guardrails are not adjusted." if sc.guardrails_unadjusted(analysis) else ""
+    body = "".join(_row_html(r, single, extent) for r in rows)
+    unadjusted = sc.guardrails_unadjusted(result)
+    adjusted = [r for r in rows if r.role != "guardrail" or not unadjusted]
+    guard = " Guardrails are not adjusted." if unadjusted else ""
     legend = (
         '<p class="sl-legend">Effects are variant minus baseline; proportions in percentage points '
-        f"(pp). Bars show the relative effect's {_level(analysis)}% CI on a shared scale, the line "
+        f"(pp). Bars show the relative effect's {level}% CI on a shared scale, the line "
         f"is zero. p adj. = adjusted for {len(adjusted)} comparisons with "
-        f"{escape(sc.correction_label(analysis))}; significant when p adj. &lt; "
-        f"{analysis.get('alpha', 0.05)}.{guard} Chance to win accounts for each metric's "
+        f"{escape(sc.correction_label(result))}; significant when p adj. &lt; "
+        f"{result.alpha}.{guard} Chance to win accounts for each metric's "
         "direction.</p>"
     )
-    return (
-        f'<table class="sl-table"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
-        + legend
-    )
+    return f'<table class="sl-table"><thead>{head}</thead><tbody>{body}</tbody></table>' + legend
 
 
-def _level(analysis: dict) -> str:
-    alpha = analysis.get("alpha", 0.05)
-    return f"{100 * (1 - alpha):.0f}" if sc._finite(alpha) else "95"
-
-
-def methods_html(analysis: dict) -> str:
+def methods_html(result: ExperimentResult) -> str:
     return (
         '<div class="sl-methods">'
-        + "".join(f"<p>{escape(p)}</p>" for p in sc.methods(analysis))
+        + "".join(f"<p>{escape(p)}</p>" for p in sc.methods(result))
         + "</div>"
     )
 
 
-def metric_lede(analysis: dict, metric: dict) -> str:
+def metric_lede(metric: MetricResult) -> str:
     """One sentence per metric: the effect, its interval and what it means."""
-    comps = metric.get("comparisons") or []
-    if not comps:
-        return "No comparison could be computed for this metric."
+    verdicts = {
+        "win": "significantly better",
+        "loss": "significantly worse",
+        "flat": "no significant difference",
+    }
     parts = []
-    for c in comps:
-        out = sc.outcome(metric, c)
-        verdict = {
-            "win": "significantly better",
-            "loss": "significantly worse",
-            "flat": "no significant difference",
-        }[out]
-        ci = sc.fmt_ci(c.get("ci_low"), c.get("ci_high"), lambda v: sc.fmt_abs_effect(metric, v))
+    for c in metric.comparisons:
+        ci = sc.fmt_ci(c.ci_low, c.ci_high, partial(sc.fmt_abs_effect, metric))
         parts.append(
-            f"{c.get('variant')} vs {c.get('baseline')}: "
-            f"{sc.fmt_abs_effect(metric, c.get('abs_effect'))} "
-            f"({sc.fmt_rel(c.get('rel_effect'))}), CI {ci}, p adj. "
-            f"{sc.fmt_p(c.get('p_adjusted', c.get('p_value')))}: {verdict}."
+            f"{c.variant} vs {c.baseline}: {sc.fmt_abs_effect(metric, c.abs_effect)} "
+            f"({sc.fmt_rel(c.rel_effect)}), CI {ci}, p adj. {sc.fmt_p(c.p_adjusted)}: "
+            f"{verdicts[sc.outcome(metric, c)]}."
         )
     return " ".join(parts)
 
@@ -290,18 +272,16 @@ def metric_lede(analysis: dict, metric: dict) -> str:
 # --- the whole page -----------------------------------------------------------------------------
 
 
-def meta_html(analysis: dict) -> str:
+def meta_html(report: ExperimentReport) -> str:
+    result = report.result
     items = []
-    if analysis.get("prototype"):
-        items.append(("Prototype", analysis["prototype"]))
-    unit = analysis.get("unit")
-    if unit:
-        items.append(("Randomised by", unit))
-    if analysis.get("start") or analysis.get("end"):
-        items.append(("Period", f"{analysis.get('start', '?')} → {analysis.get('end', '?')}"))
-    if sc._finite(analysis.get("alpha")):
-        items.append(("α", f"{analysis['alpha']}"))
-    items.append(("Correction", sc.correction_label(analysis)))
+    if report.prototype:
+        items.append(("Prototype", report.prototype))
+    items.append(("Randomised by", result.unit))
+    if report.start or report.end:
+        items.append(("Period", f"{report.start or '?'} → {report.end or '?'}"))
+    items.append(("α", f"{result.alpha}"))
+    items.append(("Correction", sc.correction_label(result)))
     return (
         '<div class="sl sl-meta">'
         + "".join(f"<span>{escape(k)} <b>{escape(str(v))}</b></span>" for k, v in items)
@@ -352,8 +332,24 @@ def _figure_grid(figs: dict, fig_html) -> str:
     )
 
 
+def _metric_card(report: ExperimentReport, metric: MetricResult, fig_html) -> str:
+    """One metric's section: label, role, the lede sentence and its figures."""
+    from reports.figures import metric_figures
+
+    lower = "" if metric.higher_is_better else " · lower is better"
+    return (
+        f'<section class="card" id="metric-{escape(metric.metric)}">'
+        f"<h3>{escape(sc.metric_label(metric.metric))}"
+        f'<span class="sl-role {escape(metric.role)}">'
+        f"{escape(sc.ROLE_LABELS[metric.role])}</span></h3>"
+        f'<p class="lede">{escape(metric_lede(metric))}{escape(lower)}</p>'
+        + _figure_grid(metric_figures(report, metric), fig_html)
+        + "</section>"
+    )
+
+
 def render_html(
-    analysis: dict,
+    report: ExperimentReport,
     lab_summary: dict | None = None,
     title: str | None = None,
     *,
@@ -362,9 +358,10 @@ def render_html(
     """The full report page; plotly.js is inlined with the first figure and reused after."""
     import plotly.io as pio
 
-    from reports.figures import PLOTLY_CONFIG, metric_figures
+    from reports.figures import PLOTLY_CONFIG
 
-    exp = str(analysis.get("experiment", "experiment"))
+    result = report.result
+    exp = result.experiment
     title = title or f"{exp} · experiment report"
     when = (generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     fig_no = 0
@@ -382,23 +379,9 @@ def render_html(
             div_id=f"fig-{fig_no}",
         )
 
-    cards = []
-    for metric in sc.sorted_metrics(analysis):
-        figs = metric_figures(analysis, metric)
-        role = metric.get("role", "")
-        lower = "" if sc.higher_is_better(metric) else " · lower is better"
-        cards.append(
-            f'<section class="card" id="metric-{escape(metric.get("metric", ""))}">'
-            f"<h3>{escape(sc.metric_label(metric.get('metric', '')))}"
-            f'<span class="sl-role {escape(role)}">'
-            f"{escape(sc.ROLE_LABELS.get(role, role))}</span></h3>"
-            f'<p class="lede">{escape(metric_lede(analysis, metric))}{escape(lower)}</p>'
-            + _figure_grid(figs, fig_html)
-            + "</section>"
-        )
-
-    data_json = json.dumps(analysis, default=str, ensure_ascii=False).replace("<", "\\u003c")
-    hypothesis = analysis.get("hypothesis")
+    cards = "".join(_metric_card(report, m, fig_html) for m in sc.sorted_metrics(result))
+    data_json = json.dumps(report.to_dict(), ensure_ascii=False).replace("<", "\\u003c")
+    hypothesis = report.hypothesis
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -413,17 +396,17 @@ def render_html(
 <div class="top"><span class="brand">storelab</span>
 <span>Experiment report · generated {when}</span></div>
 <h1>{escape(exp)}</h1>
-{f'<p class="hyp">{escape(str(hypothesis))}</p>' if hypothesis else ""}
-{meta_html(analysis)}
-{decision_html(analysis)}
-{srm_html(analysis)}
+{f'<p class="hyp">{escape(hypothesis)}</p>' if hypothesis else ""}
+{meta_html(report)}
+{decision_html(result)}
+{srm_html(result)}
 <h2>Scorecard</h2>
-{metrics_table_html(analysis)}
+{metrics_table_html(result)}
 <h2>Metrics in detail</h2>
-{"".join(cards)}
+{cards}
 {_lab_html(lab_summary)}
 <h2>Methods</h2>
-{methods_html(analysis)}
+{methods_html(result)}
 <footer>Generated by storelab from the lab's DuckDB database. The analysis behind this page is
 embedded as JSON (element <code>#analysis</code>) so the numbers can be checked.</footer>
 </div>
@@ -437,12 +420,12 @@ def write_report(lab: Lab, experiment_id: str, out: Path | str | None = None) ->
     """Analyse ``experiment_id`` and write its report (default ``lab/reports/<id>.html``)."""
     from reports import data
 
-    analysis = data.analyze(lab, experiment_id)
+    report = data.analyze(lab, experiment_id)
     try:
         summary = data.lab_summary(lab)
     except Exception:  # noqa: BLE001 - the lab totals are context; the report stands without
         summary = None
     path = Path(out) if out else lab.reports_dir / f"{experiment_id}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(analysis, summary), encoding="utf-8")
+    path.write_text(render_html(report, summary), encoding="utf-8")
     return path

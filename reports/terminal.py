@@ -8,48 +8,52 @@ from reports import scorecard as sc
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+    from rich.panel import Panel
+    from rich.table import Table
+
+    from experiments.results import ExperimentResult
+    from reports.data import ExperimentReport
 
 _STYLE = {"win": "bold green", "loss": "bold red", "flat": "dim"}
 
 
-def scorecard(analysis: dict) -> RenderableType:
-    """Headline, SRM line, metrics table and a short methods note as one rich renderable."""
-    from rich import box
-    from rich.console import Group
+def _headline(report: ExperimentReport) -> Panel:
+    """Recommendation, its meaning and reasons, framed; prototype, unit and dates below."""
     from rich.panel import Panel
-    from rich.table import Table
     from rich.text import Text
 
-    key, label, colour, meaning = sc.recommendation(analysis)
+    result = report.result
+    _key, label, colour, meaning = sc.recommendation(result)
     head = Text()
     head.append(f"{label}\n", style=f"bold {colour}")
     head.append(meaning, style="italic")
-    for reason in sc.reasons(analysis):
+    for reason in result.decision.reasons:
         head.append(f"\n • {reason}")
-    title = str(analysis.get("experiment", "experiment"))
     subtitle = " · ".join(
         str(x)
         for x in (
-            analysis.get("prototype"),
-            f"randomised by {analysis['unit']}" if analysis.get("unit") else None,
-            f"{analysis.get('start')} → {analysis.get('end')}" if analysis.get("start") else None,
+            report.prototype,
+            f"randomised by {result.unit}",
+            f"{report.start} → {report.end}" if report.start else None,
         )
         if x
     )
-    headline = Panel(
+    return Panel(
         head,
-        title=f"[bold]{title}[/] — recommendation",
-        subtitle=subtitle or None,
+        title=f"[bold]{result.experiment}[/] — recommendation",
+        subtitle=subtitle,
         border_style=colour,
         padding=(0, 1),
     )
 
-    ok, srm_text = sc.srm_summary(analysis)
-    srm = Text(("✓ " if ok is not False else "⚠ ") + srm_text, style="green" if ok else "bold red")
-    if ok is None:
-        srm.stylize("dim")
 
-    names = sc.variant_names(analysis)
+def _table(result: ExperimentResult) -> Table:
+    """One row per metric × comparison: means, effects with CIs, p-values, chance, verdict."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    names = result.variant_names
     single = len(names) == 2
     table = Table(header_style="bold", box=box.SIMPLE_HEAD)
     table.add_column("Metric", no_wrap=True)
@@ -62,42 +66,51 @@ def scorecard(analysis: dict) -> RenderableType:
     table.add_column("p adj.", justify="right")
     table.add_column("Chance to win", justify="right")
     table.add_column("Result")
-    for row in sc.rows(analysis):
+    for row in sc.rows(result):
         m, c = row.metric, row.comparison
-        out = row.outcome
-        style = _STYLE[out]
-        name = row.label if single or not c else f"{row.label} ({c.get('variant')})"
-        abs_ci = sc.fmt_ci(
-            c.get("ci_low"), c.get("ci_high"), lambda v, m=m: sc.fmt_abs_effect(m, v)
-        )
-        rel_ci = sc.fmt_ci(c.get("rel_ci_low"), c.get("rel_ci_high"), sc.fmt_rel)
+        style = _STYLE[row.outcome]
+        abs_ci = sc.fmt_ci(c.ci_low, c.ci_high, lambda v, m=m: sc.fmt_abs_effect(m, v))
+        rel_ci = sc.fmt_ci(c.rel_ci_low, c.rel_ci_high, sc.fmt_rel)
         table.add_row(
-            name,
-            sc.ROLE_LABELS.get(row.role, row.role),
-            sc.fmt_value(m, (row.baseline or {}).get("mean")),
-            sc.fmt_value(m, (row.variant or {}).get("mean")),
-            Text(f"{sc.fmt_abs_effect(m, c.get('abs_effect'))} {abs_ci}", style=style),
-            Text(f"{sc.fmt_rel(c.get('rel_effect'))} {rel_ci}", style=style),
-            sc.fmt_p(c.get("p_value")),
-            sc.fmt_p(row.p_adjusted),
-            sc.fmt_chance(c.get("chance_to_win")),
-            Text(sc.OUTCOME_LABELS[out], style=style),
+            row.label if single else f"{row.label} ({c.variant})",
+            sc.ROLE_LABELS[row.role],
+            sc.fmt_value(m, row.baseline.mean if row.baseline else None),
+            sc.fmt_value(m, row.variant.mean if row.variant else None),
+            Text(f"{sc.fmt_abs_effect(m, c.abs_effect)} {abs_ci}", style=style),
+            Text(f"{sc.fmt_rel(c.rel_effect)} {rel_ci}", style=style),
+            sc.fmt_p(c.p_value),
+            sc.fmt_p(c.p_adjusted),
+            sc.fmt_chance(c.chance_to_win),
+            Text(sc.OUTCOME_LABELS[row.outcome], style=style),
         )
+    return table
+
+
+def scorecard(report: ExperimentReport) -> RenderableType:
+    """Headline, SRM line, metrics table and a short methods note as one rich renderable."""
+    from rich.console import Group
+    from rich.text import Text
+
+    result = report.result
+    ok, srm_text = sc.srm_summary(result.srm)
+    srm = Text(("✓ " if ok is not False else "⚠ ") + srm_text, style="green" if ok else "bold red")
+    if ok is None:
+        srm.stylize("dim")
     note = Text(
-        f"p adj.: {sc.correction_label(analysis)}. "
+        f"p adj.: {sc.correction_label(result)}. "
         + (
             "Store-randomised: the store is the unit of inference. "
-            if analysis.get("unit") == "store"
+            if result.unit == "store"
             else ""
         )
         + "Effects are variant − baseline; proportions in percentage points (pp).",
         style="dim",
     )
-    return Group(headline, srm, table, note)
+    return Group(_headline(report), srm, _table(result), note)
 
 
-def show(analysis: dict, console: Console | None = None) -> None:
+def show(report: ExperimentReport, console: Console | None = None) -> None:
     """Print the scorecard of one analysis."""
     from rich.console import Console
 
-    (console or Console(highlight=False)).print(scorecard(analysis))
+    (console or Console(highlight=False)).print(scorecard(report))

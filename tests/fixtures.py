@@ -6,18 +6,23 @@ one place. Others may add to this module.
 
 from __future__ import annotations
 
-import copy
 import uuid
+from dataclasses import fields, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from reports.data import ExperimentReport
+
+REPORT_FIELDS = {f.name for f in fields(ExperimentReport)} - {"result"}
 
 # Realistic read-out of a store-randomised pilot: 12 stores, 6 per variant. The primary metric won
 # (Holm-adjusted p < 0.05), secondaries are inconclusive, the guardrail did not get worse.
 # As experiments.analysis does: SRM counts are stores, guardrails are not adjusted (Holm runs over
 # the 3 primary + secondary comparisons: 0.011·3, then max(·, 0.086·2), then max(·, 0.14)).
-# Beyond DESIGN.md's required keys it carries optional context the reports show when present:
-# hypothesis, prototype, dates, alpha, min_effect, correction, per-variant ``se`` (error bars),
-# per-comparison ``method`` and ``risk``, and per-store means (``stores``).
+# ANALYSIS_JSON is what `storelab report show --json` prints: every key `experiment analyze
+# --json` emits for unit=store (per-comparison ``risk``, ``se``, ``method``; SRM ``expected``;
+# per-store means ``stores``) plus the spec's context (hypothesis, prototype, dates,
+# min_effect). ANALYSIS_EXAMPLE is the same, typed, as the reports take it.
 _STORES_CONTROL = ["S01", "S03", "S05", "S07", "S09", "S11"]
 _STORES_TREATMENT = ["S02", "S04", "S06", "S08", "S10", "S12"]
 
@@ -41,9 +46,9 @@ def _per_store(control: list[float], treatment: list[float], sessions: list[int]
 
 
 _SESSIONS = [142, 128, 151, 119, 137, 135, 131, 126, 140, 122, 138, 133]
-_METHOD = "store-level ratio, delta method; exact permutation p-value (924 assignments)"
+_METHOD = "store_delta+permutation_exact"
 
-ANALYSIS_EXAMPLE: dict = {
+ANALYSIS_JSON: dict = {
     "experiment": "scan-pos-v2",
     "unit": "store",
     "hypothesis": "Showing sizes in nearby stores raises task success.",
@@ -59,6 +64,7 @@ ANALYSIS_EXAMPLE: dict = {
         "counts": {"control": 6, "treatment": 6},
         "unit": "store",
         "planned": {"control": 6, "treatment": 6},
+        "expected": {"control": 6.0, "treatment": 6.0},
         "sessions": {"control": 812, "treatment": 790},
         "threshold": 0.001,
     },
@@ -69,8 +75,8 @@ ANALYSIS_EXAMPLE: dict = {
             "kind": "proportion",
             "higher_is_better": True,
             "variants": [
-                {"variant": "control", "units": 6, "sessions": 812, "mean": 0.610, "se": 0.014},
-                {"variant": "treatment", "units": 6, "sessions": 790, "mean": 0.672, "se": 0.016},
+                {"variant": "control", "units": 6, "sessions": 812, "mean": 0.610},
+                {"variant": "treatment", "units": 6, "sessions": 790, "mean": 0.672},
             ],
             "comparisons": [
                 {
@@ -87,6 +93,7 @@ ANALYSIS_EXAMPLE: dict = {
                     "chance_to_win": 0.991,
                     "risk": 0.0004,
                     "significant": True,
+                    "se": 0.0224,
                     "method": _METHOD,
                 }
             ],
@@ -102,8 +109,8 @@ ANALYSIS_EXAMPLE: dict = {
             "kind": "mean",
             "higher_is_better": True,
             "variants": [
-                {"variant": "control", "units": 6, "sessions": 455, "mean": 71.4, "se": 1.3},
-                {"variant": "treatment", "units": 6, "sessions": 441, "mean": 74.9, "se": 1.6},
+                {"variant": "control", "units": 6, "sessions": 455, "mean": 71.4},
+                {"variant": "treatment", "units": 6, "sessions": 441, "mean": 74.9},
             ],
             "comparisons": [
                 {
@@ -120,6 +127,7 @@ ANALYSIS_EXAMPLE: dict = {
                     "chance_to_win": 0.955,
                     "risk": 0.12,
                     "significant": False,
+                    "se": 2.09,
                     "method": _METHOD,
                 }
             ],
@@ -135,8 +143,8 @@ ANALYSIS_EXAMPLE: dict = {
             "kind": "mean",
             "higher_is_better": False,
             "variants": [
-                {"variant": "control", "units": 6, "sessions": 798, "mean": 48.2, "se": 2.0},
-                {"variant": "treatment", "units": 6, "sessions": 777, "mean": 44.1, "se": 2.1},
+                {"variant": "control", "units": 6, "sessions": 798, "mean": 48.2},
+                {"variant": "treatment", "units": 6, "sessions": 777, "mean": 44.1},
             ],
             "comparisons": [
                 {
@@ -153,6 +161,7 @@ ANALYSIS_EXAMPLE: dict = {
                     "chance_to_win": 0.93,
                     "risk": 0.21,
                     "significant": False,
+                    "se": 2.91,
                     "method": _METHOD,
                 }
             ],
@@ -168,8 +177,8 @@ ANALYSIS_EXAMPLE: dict = {
             "kind": "proportion",
             "higher_is_better": False,
             "variants": [
-                {"variant": "control", "units": 6, "sessions": 812, "mean": 0.082, "se": 0.004},
-                {"variant": "treatment", "units": 6, "sessions": 790, "mean": 0.074, "se": 0.005},
+                {"variant": "control", "units": 6, "sessions": 812, "mean": 0.082},
+                {"variant": "treatment", "units": 6, "sessions": 790, "mean": 0.074},
             ],
             "comparisons": [
                 {
@@ -186,6 +195,7 @@ ANALYSIS_EXAMPLE: dict = {
                     "chance_to_win": 0.89,
                     "risk": 0.0005,
                     "significant": False,
+                    "se": 0.0066,
                     "method": _METHOD,
                 }
             ],
@@ -208,11 +218,16 @@ ANALYSIS_EXAMPLE: dict = {
 }
 
 
-def analysis_example(**overrides) -> dict:
-    """A deep copy of ``ANALYSIS_EXAMPLE`` with top-level keys replaced."""
-    data = copy.deepcopy(ANALYSIS_EXAMPLE)
-    data.update(overrides)
-    return data
+ANALYSIS_EXAMPLE: ExperimentReport = ExperimentReport.from_dict(ANALYSIS_JSON)
+
+
+def analysis_example(**overrides) -> ExperimentReport:
+    """``ANALYSIS_EXAMPLE`` with fields of the report (hypothesis, …) or of its result replaced."""
+    context = {k: v for k, v in overrides.items() if k in REPORT_FIELDS}
+    result = replace(
+        ANALYSIS_EXAMPLE.result, **{k: overrides[k] for k in overrides.keys() - context}
+    )
+    return replace(ANALYSIS_EXAMPLE, result=result, **context)
 
 
 # --- a small lab with real events in DuckDB ---------------------------------------------------

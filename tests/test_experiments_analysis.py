@@ -16,6 +16,7 @@ from statsmodels.stats.multitest import multipletests
 from errors import StorelabError
 from experiments.analysis import analyze, analyze_all, analyze_data
 from experiments.metrics import MetricData, per_session_values, sufficient_statistics
+from experiments.results import ExperimentResult
 from experiments.spec import ExperimentSpec, load_experiment, write_experiment
 from experiments.statistics import ProportionStatistic
 from feedback.catalogue import CATALOGUE
@@ -297,9 +298,10 @@ def test_instrument_scoring_edge_cases(lab):
 # --- analyze(): shape and numbers ---------------------------------------------------------------
 
 TOP_KEYS = {"experiment", "unit", "alpha", "correction", "srm", "metrics", "decision"}
-SRM_KEYS = {"p_value", "ok", "counts", "unit", "planned", "sessions", "threshold"}
+SRM_KEYS = {"p_value", "ok", "counts", "unit", "planned", "expected", "sessions", "threshold"}
 METRIC_KEYS = {"metric", "role", "kind", "higher_is_better", "variants", "comparisons"}
 VARIANT_KEYS = {"variant", "units", "sessions", "mean"}
+STORE_KEYS = {"store_id", "variant", "sessions", "mean"}
 COMPARISON_KEYS = {
     # DESIGN.md
     "variant", "baseline", "abs_effect", "ci_low", "ci_high", "p_value", "rel_effect",
@@ -309,7 +311,9 @@ COMPARISON_KEYS = {
 }  # fmt: skip
 
 
-def check_shape(result: dict) -> None:
+def check_shape(typed: ExperimentResult) -> dict:
+    """The JSON of ``typed`` has exactly the documented keys; returns it."""
+    result = typed.to_dict()
     assert set(result) == TOP_KEYS
     assert set(result["srm"]) == SRM_KEYS
     assert set(result["decision"]) == {"recommendation", "reasons"}
@@ -318,21 +322,25 @@ def check_shape(result: dict) -> None:
     }  # fmt: skip
     assert all(isinstance(r, str) for r in result["decision"]["reasons"])
     for m in result["metrics"]:
-        assert set(m) == METRIC_KEYS
+        # per-store breakdown: unit=store only
+        assert set(m) == METRIC_KEYS | ({"stores"} if result["unit"] == "store" else set())
         assert m["kind"] in {"proportion", "mean"}
         for v in m["variants"]:
             assert set(v) == VARIANT_KEYS
         for c in m["comparisons"]:
             assert set(c) == COMPARISON_KEYS
+        for s in m.get("stores", []):
+            assert set(s) == STORE_KEYS
     json.loads(json.dumps(result, allow_nan=False))  # strict JSON
+    assert ExperimentResult.from_dict(result) == typed  # the JSON holds everything
+    return result
 
 
 def test_analyze_session_unit_equals_scipy_welch(lab):
     _, truth = setup_experiment(
         lab, "exp-s", "session", 1500, seed=5, p_success={"control": 0.55, "treatment": 0.70}
     )
-    result = analyze(lab, "exp-s", today=date(2026, 12, 1))
-    check_shape(result)
+    result = check_shape(analyze(lab, "exp-s", today=date(2026, 12, 1)))
     assert result["experiment"] == "exp-s" and result["unit"] == "session"
     assert result["correction"] == "holm"
     assert [m["metric"] for m in result["metrics"]] == [
@@ -367,13 +375,12 @@ def test_analyze_before_end_keeps_running(lab):
         lab, "exp-s", "session", 1500, seed=5, p_success={"control": 0.55, "treatment": 0.70}
     )
     result = analyze(lab, "exp-s", today=date(2026, 11, 10))
-    assert result["decision"]["recommendation"] == "keep_running"
+    assert result.decision.recommendation == "keep_running"
 
 
 def test_analyze_store_unit_uses_stores_and_permutation(lab):
     spec, truth = setup_experiment(lab, "exp-st", "store", 800, seed=6, store_sd=0.05)
-    result = analyze(lab, "exp-st", today=date(2026, 12, 1))
-    check_shape(result)
+    result = check_shape(analyze(lab, "exp-st", today=date(2026, 12, 1)))
     primary = result["metrics"][0]
     assert [v["units"] for v in primary["variants"]] == [4, 4]
     assert sum(v["sessions"] for v in primary["variants"]) == 800
@@ -388,27 +395,40 @@ def test_analyze_store_unit_uses_stores_and_permutation(lab):
     assert srm["unit"] == "store" and srm["counts"] == {"control": 4, "treatment": 4}
     assert srm["planned"] == {"control": 4, "treatment": 4}
     assert sum(srm["sessions"].values()) == 800
+    # the per-store breakdown: every store once, under its variant, with its own mean
+    stores = {s["store_id"]: s for s in primary["stores"]}
+    assert [s["store_id"] for s in primary["stores"]] == spec.stores["control"] + spec.stores[
+        "treatment"
+    ]
+    for store_id, s in stores.items():
+        mask = truth["store"] == store_id
+        assert s["variant"] == spec.store_variants[store_id]
+        assert s["sessions"] == mask.sum()
+        assert s["mean"] == pytest.approx(truth["task_success_rate"][mask].mean())
 
 
 def test_srm_detected_and_blocks_decision(lab):
     setup_experiment(lab, "exp-srm", "session", 2000, seed=7, split=0.58)
     result = analyze(lab, "exp-srm", today=date(2026, 12, 1))
-    assert not result["srm"]["ok"]
-    assert result["srm"]["p_value"] < 0.001
-    assert result["decision"]["recommendation"] == "keep_running"
-    assert "mismatch" in result["decision"]["reasons"][0].lower()
+    assert not result.srm.ok
+    assert result.srm.p_value < 0.001
+    total = sum(result.srm.counts.values())
+    assert result.srm.expected == {"control": total / 2, "treatment": total / 2}
+    assert result.decision.recommendation == "keep_running"
+    assert "mismatch" in result.decision.reasons[0].lower()
 
 
 def test_analyze_all_and_missing_data(lab):
     setup_experiment(lab, "exp-a", "session", 300, seed=8)
     write_experiment(lab, ExperimentSpec.model_validate(spec_dict("exp-b", "store")))
     results = analyze_all(lab, today=date(2026, 12, 1))
-    assert [r["experiment"] for r in results] == ["exp-a", "exp-b"]
+    assert [r.experiment for r in results] == ["exp-a", "exp-b"]
     for r in results:
         check_shape(r)
     empty = results[1]
-    assert empty["decision"]["recommendation"] == "keep_running"
-    assert empty["metrics"][0]["comparisons"][0]["p_value"] is None
+    assert empty.decision.recommendation == "keep_running"
+    assert empty.metrics[0].comparisons[0].p_value is None
+    assert empty.metrics[0].stores == ()  # unit=store without data: no store yet
     assert load_experiment(lab, "exp-b").unit == "store"
 
 
@@ -458,7 +478,7 @@ def test_decision_rules(ctrl, trt, guard_trt, today, expected):
     spec = ExperimentSpec.model_validate(spec_dict("exp-d", "session", secondary_metrics=[]))
     result = analyze_data(spec, session_data(ctrl, trt, guard_trt), today=today)
     check_shape(result)
-    assert result["decision"]["recommendation"] == expected, result["decision"]["reasons"]
+    assert result.decision.recommendation == expected, result.decision.reasons
 
 
 def test_store_decision_explains_the_permutation_floor():
@@ -471,7 +491,7 @@ def test_store_decision_explains_the_permutation_floor():
         data.by_store[store] = {"task_success_rate": ProportionStatistic(n=100, sum=100 * rate)}
         data.sessions_by_store[store] = 100
     result = analyze_data(spec, data, today=date(2026, 12, 1))
-    c = result["metrics"][0]["comparisons"][0]
-    assert c["p_value"] == pytest.approx(0.1)  # the most extreme of C(6, 3) = 20 splits, ×2
-    assert result["decision"]["recommendation"] == "extend"
-    assert any("smallest possible p-value is 0.1" in r for r in result["decision"]["reasons"])
+    c = result.metrics[0].comparisons[0]
+    assert c.p_value == pytest.approx(0.1)  # the most extreme of C(6, 3) = 20 splits, ×2
+    assert result.decision.recommendation == "extend"
+    assert any("smallest possible p-value is 0.1" in r for r in result.decision.reasons)

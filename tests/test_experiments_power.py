@@ -11,12 +11,19 @@ from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import proportion_effectsize
 
 from experiments.frequentist import welch_test
-from experiments.power import mde_for_sessions, mde_for_stores, sessions_needed, stores_needed
+from experiments.power import (
+    PowerInputs,
+    StoreDesign,
+    mde_for_sessions,
+    mde_for_stores,
+    sessions_needed,
+    stores_needed,
+)
 from experiments.statistics import ProportionStatistic
 
 
 def test_proportion_golden_value_and_statsmodels_arcsine():
-    out = sessions_needed(0.05, baseline=0.40)
+    out = sessions_needed(0.05, PowerInputs(baseline=0.40))
     # (1.959964 + 0.841621)^2 · (0.4·0.6 + 0.45·0.55) / 0.05^2 = 1530.4
     assert out["per_variant"] == 1531 and out["total"] == 3062
     assert out["mde_abs"] == pytest.approx(0.05) and out["mde_rel"] == pytest.approx(0.125)
@@ -29,57 +36,59 @@ def test_proportion_golden_value_and_statsmodels_arcsine():
     ("sd", "mde", "alpha", "power"), [(1.0, 0.2, 0.05, 0.8), (12, 3, 0.01, 0.9)]
 )
 def test_mean_metric_equals_statsmodels_normal_ind_power(sd, mde, alpha, power):
-    out = sessions_needed(mde, sd=sd, alpha=alpha, power=power)
+    out = sessions_needed(mde, PowerInputs(sd=sd, alpha=alpha, power=power))
     reference = NormalIndPower().solve_power(effect_size=mde / sd, alpha=alpha, power=power)
     assert out["per_variant"] == math.ceil(reference - 1e-6)
 
 
 def test_relative_mde_and_variants():
-    rel = sessions_needed(0.125, baseline=0.40, relative=True, variants=3)
-    assert rel["per_variant"] == sessions_needed(0.05, baseline=0.40)["per_variant"]
+    rel = sessions_needed(0.125, PowerInputs(baseline=0.40), relative=True, variants=3)
+    assert rel["per_variant"] == sessions_needed(0.05, PowerInputs(baseline=0.40))["per_variant"]
     assert rel["total"] == 3 * rel["per_variant"]
     with pytest.raises(ValueError, match="baseline"):
-        sessions_needed(0.1, relative=True, sd=2.0)
+        sessions_needed(0.1, PowerInputs(sd=2.0), relative=True)
     with pytest.raises(ValueError):
-        sessions_needed(0.05)
+        sessions_needed(0.05, PowerInputs())
 
 
 def test_stores_design_effect_and_pre_period():
-    base = sessions_needed(0.05, baseline=0.40)["per_variant"]
-    out = stores_needed(0.05, baseline=0.40, sessions_per_store=200, icc=0.02)
+    base = sessions_needed(0.05, PowerInputs(baseline=0.40))["per_variant"]
+    out = stores_needed(0.05, PowerInputs(baseline=0.40), StoreDesign(200, icc=0.02))
     de = 1 + 199 * 0.02
     assert out["design_effect"] == pytest.approx(de)
     # at least the z-approximation, a little more for the t quantiles
     assert out["stores_per_variant"] >= math.ceil(base * de / 200)
     assert out["stores_per_variant"] <= math.ceil(base * de / 200) + 2
-    with_r = stores_needed(0.05, baseline=0.40, sessions_per_store=200, icc=0.02, pre_period_r=0.7)
+    with_r = stores_needed(
+        0.05, PowerInputs(baseline=0.40), StoreDesign(200, icc=0.02, pre_period_r=0.7)
+    )
     assert with_r["stores_per_variant"] < out["stores_per_variant"]
     # ICC 0 and 1 session per store: stores behave like sessions (plus the t correction)
-    flat = stores_needed(0.05, sd=1.0, sessions_per_store=1, icc=0.0)
+    flat = stores_needed(0.05, PowerInputs(sd=1.0), StoreDesign(1, icc=0.0))
     assert flat["stores_per_variant"] == pytest.approx(
-        sessions_needed(0.05, sd=1.0)["per_variant"], rel=0.002
+        sessions_needed(0.05, PowerInputs(sd=1.0))["per_variant"], rel=0.002
     )
     # a huge effect still needs enough stores for a permutation test to reach alpha
-    tiny = stores_needed(0.4, baseline=0.4, sessions_per_store=500, icc=0.0)
+    tiny = stores_needed(0.4, PowerInputs(baseline=0.4), StoreDesign(500, icc=0.0))
     assert tiny["stores_per_variant"] == tiny["min_stores_for_permutation"] == 4
 
 
 def test_mde_inverts_sample_size():
-    n = sessions_needed(0.05, baseline=0.40)["per_variant"]
-    mde = mde_for_sessions(n, baseline=0.40)["mde_abs"]
+    n = sessions_needed(0.05, PowerInputs(baseline=0.40))["per_variant"]
+    mde = mde_for_sessions(n, PowerInputs(baseline=0.40))["mde_abs"]
     assert mde == pytest.approx(0.05, rel=0.01) and mde <= 0.05
-    assert mde_for_sessions(400, sd=2.0)["mde_abs"] == pytest.approx(
+    assert mde_for_sessions(400, PowerInputs(sd=2.0))["mde_abs"] == pytest.approx(
         (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * math.sqrt(2 * 4 / 400)
     )
-    k = stores_needed(1.0, sd=10.0, sessions_per_store=100, icc=0.05)["stores_per_variant"]
-    got = mde_for_stores(k, sd=10.0, sessions_per_store=100, icc=0.05)
+    k = stores_needed(1.0, PowerInputs(sd=10.0), StoreDesign(100, icc=0.05))["stores_per_variant"]
+    got = mde_for_stores(k, PowerInputs(sd=10.0), StoreDesign(100, icc=0.05))
     assert got["mde_abs"] <= 1.0 and got["reachable"]
-    assert not mde_for_stores(3, sd=1.0, sessions_per_store=100, icc=0.05)["reachable"]
+    assert not mde_for_stores(3, PowerInputs(sd=1.0), StoreDesign(100, icc=0.05))["reachable"]
 
 
 def test_planned_power_is_reached_in_simulation():
     """With the planned sessions per variant, Welch rejects in about 80% of runs."""
-    n = sessions_needed(0.06, baseline=0.30)["per_variant"]
+    n = sessions_needed(0.06, PowerInputs(baseline=0.30))["per_variant"]
     rng = np.random.default_rng(1)
     sims = 1000
     hits = 0
@@ -88,3 +97,17 @@ def test_planned_power_is_reached_in_simulation():
         b = ProportionStatistic(n=n, sum=float(rng.binomial(n, 0.36)))
         hits += welch_test(a, b).p_value < 0.05
     assert 0.76 <= hits / sims <= 0.84
+
+
+def test_inputs_are_checked_once_for_every_calculation():
+    with pytest.raises(ValueError, match="alpha"):
+        PowerInputs(baseline=0.4, alpha=1.5)
+    with pytest.raises(ValueError, match="power"):
+        PowerInputs(baseline=0.4, power=0)
+    for bad, match in (({"sessions_per_store": 0.5}, "sessions per store"),
+                       ({"icc": 1.5}, "ICC"), ({"pre_period_r": 1.0}, "pre-period")):  # fmt: skip
+        with pytest.raises(ValueError, match=match):
+            StoreDesign(**{"sessions_per_store": 100, "icc": 0.05, **bad})
+    assert StoreDesign(200, icc=0.02).design_effect == pytest.approx(1 + 199 * 0.02)
+    with pytest.raises(ValueError, match="--sd, or a --baseline"):
+        mde_for_stores(6, PowerInputs(), StoreDesign(100, icc=0.05))

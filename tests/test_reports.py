@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from fixtures import ANALYSIS_EXAMPLE, analysis_example, make_lab_with_events
+from fixtures import ANALYSIS_EXAMPLE, ANALYSIS_JSON, analysis_example, make_lab_with_events
 from typer.testing import CliRunner
 
+from experiments.results import Decision, SrmCheck
 from reports import scorecard as sc
 from reports.htmlreport import render_html, write_report
 
@@ -62,7 +64,7 @@ def test_html_inlines_plotly_exactly_once(report_page: str) -> None:
 def test_html_has_recommendation_reasons_srm_and_methods(report_page: str) -> None:
     assert 'data-recommendation="roll_out"' in report_page
     assert "Roll out" in report_page
-    for reason in ANALYSIS_EXAMPLE["decision"]["reasons"]:
+    for reason in ANALYSIS_EXAMPLE.result.decision.reasons:
         assert reason.replace("'", "&#x27;") in report_page
     assert "Sample ratio OK" in report_page
     assert "Holm" in report_page
@@ -71,9 +73,9 @@ def test_html_has_recommendation_reasons_srm_and_methods(report_page: str) -> No
 
 
 def test_html_lists_every_metric_with_numbers(report_page: str) -> None:
-    for metric in ANALYSIS_EXAMPLE["metrics"]:
-        assert f'data-metric="{metric["metric"]}"' in report_page
-        assert sc.metric_label(metric["metric"]) in report_page
+    for metric in ANALYSIS_EXAMPLE.result.metrics:
+        assert f'data-metric="{metric.metric}"' in report_page
+        assert sc.metric_label(metric.metric) in report_page
     assert "+6.2 pp" in report_page  # abs effect of the primary metric
     assert "[+1.8 pp, +10.6 pp]" in report_page  # its CI
     assert "0.033" in report_page  # its Holm-adjusted p-value
@@ -86,12 +88,13 @@ def test_html_embeds_the_analysis_as_json(report_page: str) -> None:
         r'<script type="application/json" id="analysis">(.*?)</script>', report_page, re.S
     )
     assert raw is not None
-    assert json.loads(raw.group(1))["experiment"] == "scan-pos-v2"
+    assert json.loads(raw.group(1)) == ANALYSIS_JSON  # the analysis and the spec's context
 
 
 def test_html_escapes_text_from_the_analysis() -> None:
-    bad = analysis_example(hypothesis="<script>alert(1)</script>")
-    bad["decision"] = {"recommendation": "scrap", "reasons": ["<b>x</b>"]}
+    bad = analysis_example(
+        hypothesis="<script>alert(1)</script>", decision=Decision("scrap", ("<b>x</b>",))
+    )
     page = render_html(bad)
     assert "<script>alert(1)" not in page
     assert "&lt;b&gt;x&lt;/b&gt;" in page
@@ -99,38 +102,64 @@ def test_html_escapes_text_from_the_analysis() -> None:
 
 
 def test_srm_mismatch_is_shouted() -> None:
-    bad = analysis_example(
-        srm={"p_value": 0.0001, "ok": False, "counts": {"control": 6, "treatment": 3}}
+    srm = replace(
+        ANALYSIS_EXAMPLE.result.srm,
+        p_value=0.0001,
+        ok=False,
+        counts={"control": 6, "treatment": 3},
+        expected={"control": 4.5, "treatment": 4.5},
     )
-    ok, text = sc.srm_summary(bad)
+    ok, text = sc.srm_summary(srm)
     assert ok is False and "mismatch" in text
-    assert 'class="sl-note bad"' in render_html(bad)
+    assert "control 6/6 · treatment 3/6 planned stores delivered data" in text
+    assert 'class="sl-note bad"' in render_html(analysis_example(srm=srm))
+
+
+def test_session_srm_names_the_expected_counts() -> None:
+    srm = SrmCheck(
+        p_value=0.73,
+        ok=True,
+        counts={"control": 5981, "treatment": 6019},
+        unit="session",
+        planned={"control": 0.5, "treatment": 0.5},
+        expected={"control": 6000.0, "treatment": 6000.0},
+        sessions={"control": 5981, "treatment": 6019},
+        threshold=0.001,
+    )
+    ok, text = sc.srm_summary(srm)
+    assert ok is True
+    assert text.startswith(
+        "Sample ratio OK: control 5,981 · treatment 6,019 sessions, planned 50% / 50% "
+        "(expected 6,000 · 6,000). χ² p = 0.73"
+    )
 
 
 def test_missing_numbers_render_as_dashes() -> None:
-    sparse = analysis_example()
-    for metric in sparse["metrics"]:
-        for c in metric["comparisons"]:
-            for key in ("ci_low", "ci_high", "rel_effect", "rel_ci_low", "rel_ci_high"):
-                c[key] = None
-            c["chance_to_win"] = None
-        metric.pop("stores")
-    page = render_html(sparse)
+    gone = dict.fromkeys(("ci_low", "ci_high", "rel_effect", "rel_ci_low", "rel_ci_high"))
+    metrics = tuple(
+        replace(
+            m,
+            comparisons=tuple(replace(c, **gone, chance_to_win=None) for c in m.comparisons),
+            stores=None,
+        )
+        for m in ANALYSIS_EXAMPLE.result.metrics
+    )
+    page = render_html(analysis_example(metrics=metrics))
     assert "–" in page and "Plotly.newPlot(" in page
 
 
 def test_outcome_respects_direction() -> None:
-    time_metric = next(m for m in ANALYSIS_EXAMPLE["metrics"] if m["metric"] == "time_on_task_s")
-    faster = dict(time_metric["comparisons"][0], significant=True)
+    time_metric = next(m for m in ANALYSIS_EXAMPLE.result.metrics if m.metric == "time_on_task_s")
+    faster = replace(time_metric.comparisons[0], significant=True)
     assert sc.outcome(time_metric, faster) == "win"
-    assert sc.outcome(time_metric, dict(faster, abs_effect=4.1)) == "loss"
-    assert sc.outcome(time_metric, time_metric["comparisons"][0]) == "flat"
+    assert sc.outcome(time_metric, replace(faster, abs_effect=4.1)) == "loss"
+    assert sc.outcome(time_metric, time_metric.comparisons[0]) == "flat"
 
 
 def test_figures_have_zero_line_mde_band_and_variant_colours() -> None:
     from reports.figures import metric_figures
 
-    primary = ANALYSIS_EXAMPLE["metrics"][0]
+    primary = ANALYSIS_EXAMPLE.result.primary
     figs = metric_figures(ANALYSIS_EXAMPLE, primary)
     assert set(figs) == {"effect", "means", "stores"}
     shapes = figs["effect"].layout.shapes
@@ -140,6 +169,20 @@ def test_figures_have_zero_line_mde_band_and_variant_colours() -> None:
     colours = [t.marker.color for t in figs["means"].data]
     assert colours == [sc.BASELINE_COLOR, sc.VARIANT_COLORS[0]]
     assert [t.name for t in figs["stores"].data] == ["control", "treatment"]
+    assert list(figs["stores"].data[0].x) == ["S01", "S03", "S05", "S07", "S09", "S11"]
+    assert figs["stores"].data[0].y[0] == pytest.approx(58.0)  # percent
+    # only the primary metric has a minimum effect of interest
+    secondary = ANALYSIS_EXAMPLE.result.metrics[1]
+    assert not [s for s in metric_figures(ANALYSIS_EXAMPLE, secondary)["effect"].layout.shapes
+                if s.type == "rect"]  # fmt: skip
+
+
+def test_session_experiments_have_no_per_store_figure() -> None:
+    from reports.figures import metric_figures
+
+    metrics = tuple(replace(m, stores=None) for m in ANALYSIS_EXAMPLE.result.metrics)
+    report = analysis_example(unit="session", metrics=metrics)
+    assert set(metric_figures(report, report.result.primary)) == {"effect", "means"}
 
 
 def test_terminal_show_renders_every_metric() -> None:
@@ -151,8 +194,8 @@ def test_terminal_show_renders_every_metric() -> None:
     show(ANALYSIS_EXAMPLE, console)
     text = console.export_text()
     assert "Roll out" in text
-    for metric in ANALYSIS_EXAMPLE["metrics"]:
-        assert sc.metric_label(metric["metric"]) in text
+    for metric in ANALYSIS_EXAMPLE.result.metrics:
+        assert sc.metric_label(metric.metric) in text
     assert "+6.2 pp [+1.8 pp, +10.6 pp]" in text
     assert "Holm" in text and "Sample ratio OK" in text
 

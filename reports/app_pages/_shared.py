@@ -132,11 +132,12 @@ def experiments(lab: Lab) -> list[str]:
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner="Analysing…")
-def _analysis(root: str, version: int, specs: int, experiment_id: str) -> dict:
+def _analysis(root: str, version: int, specs: int, experiment_id: str) -> data.ExperimentReport:
     return data.analyze(Lab(Path(root)), experiment_id)
 
 
-def analysis(lab: Lab, experiment_id: str) -> dict:
+def analysis(lab: Lab, experiment_id: str) -> data.ExperimentReport:
+    """The experiment's analysis with its spec's context, cached until data or specs change."""
     return _analysis(str(lab.root), data.db_version(lab), _specs_version(lab), experiment_id)
 
 

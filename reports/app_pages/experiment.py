@@ -9,6 +9,7 @@ import streamlit as st
 from reports import htmlreport as report_html
 from reports import scorecard as sc
 from reports.app_pages import _shared
+from reports.data import ExperimentReport
 from reports.figures import PLOTLY_CONFIG, metric_figures
 
 lab = _shared.current_lab()
@@ -42,37 +43,37 @@ pick_col.selectbox("Experiment", ids, key="experiment_select", on_change=_rememb
 exp_id = st.session_state["experiment_select"]
 
 with _shared.friendly_errors():
-    analysis = _shared.analysis(lab, exp_id)
+    report = _shared.analysis(lab, exp_id)
+result = report.result
 
 title_col.title(exp_id)
-if analysis.get("hypothesis"):
-    title_col.markdown(f"*{escape(str(analysis['hypothesis']))}*")
-st.markdown(report_html.meta_html(analysis), unsafe_allow_html=True)
+if report.hypothesis:
+    title_col.markdown(f"*{escape(report.hypothesis)}*")
+st.markdown(report_html.meta_html(report), unsafe_allow_html=True)
 
 st.markdown(
-    f'<div class="sl">{report_html.decision_html(analysis)}{report_html.srm_html(analysis)}</div>',
+    f'<div class="sl">{report_html.decision_html(result)}{report_html.srm_html(result)}</div>',
     unsafe_allow_html=True,
 )
 
 st.subheader("Scorecard")
 st.markdown(
-    f'<div class="sl">{report_html.metrics_table_html(analysis)}</div>', unsafe_allow_html=True
+    f'<div class="sl">{report_html.metrics_table_html(result)}</div>', unsafe_allow_html=True
 )
 
 st.subheader("Metrics in detail")
-for metric in sc.sorted_metrics(analysis):
-    name = metric.get("metric", "")
-    role = metric.get("role", "")
-    figs = metric_figures(analysis, metric)
+for metric in sc.sorted_metrics(result):
+    name = metric.metric
+    figs = metric_figures(report, metric)
     with st.container(border=True, key=f"metric_card_{name}"):
         st.markdown(
             f'<div class="sl"><h3 style="margin:0">{escape(sc.metric_label(name))}'
-            f'<span class="sl-role {escape(role)}">{escape(sc.ROLE_LABELS.get(role, role))}'
+            f'<span class="sl-role {escape(metric.role)}">{escape(sc.ROLE_LABELS[metric.role])}'
             f"</span></h3></div>",
             unsafe_allow_html=True,
         )
-        lower = "" if sc.higher_is_better(metric) else " Lower is better."
-        st.caption(report_html.metric_lede(analysis, metric) + lower)
+        lower = "" if metric.higher_is_better else " Lower is better."
+        st.caption(report_html.metric_lede(metric) + lower)
         st.plotly_chart(figs["effect"], key=f"fig_effect_{name}", theme=None, config=PLOTLY_CONFIG)
         left, right = st.columns([2, 3])
         left.plotly_chart(figs["means"], key=f"fig_means_{name}", theme=None, config=PLOTLY_CONFIG)
@@ -82,17 +83,17 @@ for metric in sc.sorted_metrics(analysis):
             )
 
 with st.expander("Methods: which tests, and why", expanded=False):
-    st.markdown(report_html.methods_html(analysis), unsafe_allow_html=True)
+    st.markdown(report_html.methods_html(result), unsafe_allow_html=True)
 
 
 @st.cache_data(ttl=_shared.CACHE_TTL_S, show_spinner=False)
-def _report_file(analysis: dict) -> str:
-    return report_html.render_html(analysis)
+def _report_file(report: ExperimentReport) -> str:
+    return report_html.render_html(report)
 
 
 st.download_button(
     "Download HTML report",
-    data=lambda: _report_file(analysis),
+    data=lambda: _report_file(report),
     file_name=f"{exp_id}.html",
     mime="text/html",
     key="download_report",

@@ -74,7 +74,7 @@ for exp_id in ids:
     with st.container(border=True, key=f"exp_card_{exp_id}"):
         left, mid, right = st.columns([2, 4, 1], vertical_alignment="center")
         try:
-            result = _shared.analysis(lab, exp_id)
+            result = _shared.analysis(lab, exp_id).result
         except DatabaseBusyError:
             left.markdown(f"**{exp_id}**")
             mid.warning("Database busy; reload in a moment.")
@@ -83,29 +83,23 @@ for exp_id in ids:
             left.markdown(f"**{exp_id}**")
             mid.caption(f"Cannot analyse yet: {exc}")
             continue
-        key, label, colour, _ = sc.recommendation(result)
+        _key, label, colour, _ = sc.recommendation(result)
         left.markdown(
             f"**{escape(exp_id)}**<br><span style='color:{colour};font-weight:700;"
             f"font-size:1.25rem'>{escape(label)}</span>",
             unsafe_allow_html=True,
         )
-        primary = next((m for m in result.get("metrics") or [] if m.get("role") == "primary"), None)
-        lines = []
-        if primary and primary.get("comparisons"):
-            c = primary["comparisons"][0]
-            ci = sc.fmt_ci(
-                c.get("ci_low"), c.get("ci_high"), lambda v, m=primary: sc.fmt_abs_effect(m, v)
-            )
-            lines.append(
-                f"{sc.metric_label(primary['metric'])}: "
-                f"**{sc.fmt_abs_effect(primary, c.get('abs_effect'))}** "
-                f"{ci}, p adj. {sc.fmt_p(c.get('p_adjusted', c.get('p_value')))}, "
-                f"chance to win {sc.fmt_chance(c.get('chance_to_win'))}"
-            )
-        ok, _text = sc.srm_summary(result)
-        lines.append(
-            "Sample ratio OK" if ok else ("⚠ Sample ratio mismatch" if ok is False else "")
-        )
+        primary = result.primary
+        c = primary.comparisons[0]
+        ci = sc.fmt_ci(c.ci_low, c.ci_high, lambda v, m=primary: sc.fmt_abs_effect(m, v))
+        ok, _text = sc.srm_summary(result.srm)
+        lines = [
+            f"{sc.metric_label(primary.metric)}: "
+            f"**{sc.fmt_abs_effect(primary, c.abs_effect)}** "
+            f"{ci}, p adj. {sc.fmt_p(c.p_adjusted)}, "
+            f"chance to win {sc.fmt_chance(c.chance_to_win)}",
+            "Sample ratio OK" if ok else ("⚠ Sample ratio mismatch" if ok is False else ""),
+        ]
         mid.markdown("  \n".join(line for line in lines if line))
         right.page_link(
             "app_pages/experiment.py",

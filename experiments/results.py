@@ -1,0 +1,236 @@
+"""Typed results of an experiment analysis, in the style of GrowthBook's gbstats.
+
+``experiments.analysis.analyze`` returns an ``ExperimentResult``; the reports read its
+attributes. Every class is a frozen dataclass whose ``to_dict()`` is exactly its part of the
+``storelab experiment analyze --json`` output (DESIGN.md's shape and the documented extensions,
+key order included), and ``from_dict`` reads that JSON back. Numbers are plain Python floats
+and ints; a number that cannot be computed (or is not finite) is ``None``, as in the JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+def finite(x: Any) -> float | None:
+    """``x`` as a float, or ``None`` when it is missing, NaN or infinite (JSON has no NaN)."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _flat(obj: Any) -> dict:
+    """The dataclass' fields, in declaration order, as a dict (no nesting)."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+
+@dataclass(frozen=True)
+class VariantSummary:
+    """One variant of one metric: units with a value, their sessions, and the mean.
+
+    unit=session: ``units == sessions``. unit=store: ``units`` are stores with a value and
+    ``mean`` is the ratio of sums (Σ values / Σ sessions over those stores).
+    """
+
+    variant: str
+    units: int
+    sessions: int
+    mean: float | None
+
+    def to_dict(self) -> dict:
+        return _flat(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> VariantSummary:
+        return cls(d["variant"], d["units"], d["sessions"], d["mean"])
+
+
+@dataclass(frozen=True)
+class StoreSummary:
+    """One store of a store-randomised experiment, for one metric: its sessions and mean."""
+
+    store_id: str
+    variant: str
+    sessions: int  # sessions with a value of the metric
+    mean: float | None
+
+    def to_dict(self) -> dict:
+        return _flat(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> StoreSummary:
+        return cls(d["store_id"], d["variant"], d["sessions"], d["mean"])
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A challenger against the baseline on one metric; effects are variant − baseline.
+
+    ``p_adjusted`` is adjusted over the decision's family (guardrails: unadjusted);
+    ``significant`` means ``p_adjusted < alpha``; ``risk`` is the expected loss of choosing
+    the variant; ``method`` names the test (e.g. ``welch``, ``store_delta+permutation_exact``).
+    """
+
+    variant: str
+    baseline: str
+    abs_effect: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    rel_effect: float | None
+    rel_ci_low: float | None
+    rel_ci_high: float | None
+    p_adjusted: float | None
+    chance_to_win: float | None
+    significant: bool
+    risk: float | None
+    se: float | None
+    method: str
+
+    def to_dict(self) -> dict:
+        return _flat(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Comparison:
+        return cls(**{f.name: d[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One metric: its role, kind and direction, every variant, every comparison.
+
+    ``stores`` is the per-store breakdown of a store-randomised experiment (``None`` for
+    unit=session, where every store runs every variant); it is in the JSON only when present.
+    """
+
+    metric: str
+    role: str  # primary | secondary | guardrail
+    kind: str  # proportion | mean
+    higher_is_better: bool
+    variants: tuple[VariantSummary, ...]
+    comparisons: tuple[Comparison, ...]
+    stores: tuple[StoreSummary, ...] | None = None
+
+    @property
+    def is_proportion(self) -> bool:
+        return self.kind == "proportion"
+
+    def variant(self, name: str) -> VariantSummary | None:
+        """The summary of variant ``name``, if the metric has it."""
+        return next((v for v in self.variants if v.variant == name), None)
+
+    def to_dict(self) -> dict:
+        out = {
+            "metric": self.metric,
+            "role": self.role,
+            "kind": self.kind,
+            "higher_is_better": self.higher_is_better,
+            "variants": [v.to_dict() for v in self.variants],
+            "comparisons": [c.to_dict() for c in self.comparisons],
+        }
+        if self.stores is not None:
+            out["stores"] = [s.to_dict() for s in self.stores]
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict) -> MetricResult:
+        stores = d.get("stores")  # optional in the JSON: only unit=store has it
+        return cls(
+            metric=d["metric"],
+            role=d["role"],
+            kind=d["kind"],
+            higher_is_better=d["higher_is_better"],
+            variants=tuple(VariantSummary.from_dict(v) for v in d["variants"]),
+            comparisons=tuple(Comparison.from_dict(c) for c in d["comparisons"]),
+            stores=None if stores is None else tuple(StoreSummary.from_dict(s) for s in stores),
+        )
+
+
+@dataclass(frozen=True)
+class SrmCheck:
+    """Sample ratio check: ``counts`` of randomised units against the plan (chi-square).
+
+    ``unit`` says what is counted (stores for unit=store, sessions for unit=session);
+    ``planned`` is the plan (stores per variant, or allocation shares), ``expected`` the counts
+    the chi-square test expected from it, ``sessions`` the sessions behind the counts.
+    """
+
+    p_value: float | None
+    ok: bool
+    counts: dict[str, int]
+    unit: str
+    planned: dict[str, float]
+    expected: dict[str, float]
+    sessions: dict[str, int]
+    threshold: float
+
+    def to_dict(self) -> dict:
+        return {name: dict(v) if isinstance(v, dict) else v for name, v in _flat(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SrmCheck:
+        return cls(**{f.name: d[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The recommendation (``roll_out``, ``extend``, ``iterate``, ``scrap``, ``keep_running``)
+    and the reasons a person can read."""
+
+    recommendation: str
+    reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        return {"recommendation": self.recommendation, "reasons": list(self.reasons)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Decision:
+        return cls(d["recommendation"], tuple(d["reasons"]))
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """The full read-out of one experiment (``storelab experiment analyze --json``)."""
+
+    experiment: str
+    unit: str  # session | store
+    alpha: float
+    correction: str  # holm | bh | none
+    srm: SrmCheck
+    metrics: tuple[MetricResult, ...]
+    decision: Decision
+
+    @property
+    def variant_names(self) -> tuple[str, ...]:
+        """Every variant of the experiment, baseline first (the spec's order)."""
+        return tuple(self.srm.counts)
+
+    @property
+    def primary(self) -> MetricResult:
+        return next(m for m in self.metrics if m.role == "primary")
+
+    def to_dict(self) -> dict:
+        return {
+            "experiment": self.experiment,
+            "unit": self.unit,
+            "alpha": self.alpha,
+            "correction": self.correction,
+            "srm": self.srm.to_dict(),
+            "metrics": [m.to_dict() for m in self.metrics],
+            "decision": self.decision.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ExperimentResult:
+        return cls(
+            experiment=d["experiment"],
+            unit=d["unit"],
+            alpha=d["alpha"],
+            correction=d["correction"],
+            srm=SrmCheck.from_dict(d["srm"]),
+            metrics=tuple(MetricResult.from_dict(m) for m in d["metrics"]),
+            decision=Decision.from_dict(d["decision"]),
+        )
