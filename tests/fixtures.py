@@ -6,11 +6,19 @@ one place. Others may add to this module.
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import subprocess
+import textwrap
+import time
+import urllib.request
 import uuid
 from dataclasses import fields, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from feedback.events import Event
 from reports.data import ExperimentReport
 
 REPORT_FIELDS = {f.name for f in fields(ExperimentReport)} - {"result"}
@@ -320,15 +328,230 @@ def new_test_experiment(lab, experiment_id: str, prototype: str, unit: str, **kw
     )
 
 
-def make_lab_with_events(path: Path, n_sessions: int = 8):
-    """A fresh lab with ``n_sessions`` sessions ingested and one experiment spec; returns it."""
+def add_events(lab, n_sessions: int = 8):
+    """Give ``lab`` ``n_sessions`` ingested sessions (6 events each), the scan-and-discover
+    prototype and the experiment scan-pos-v2; returns the lab."""
     from feedback.ingest import ingest
-
-    lab = new_lab(path, locale="en")
-    write_sessions(lab, n_sessions)
-    ingest(lab)
     from prototypes.scaffold import new_prototype
 
+    write_sessions(lab, n_sessions)
+    ingest(lab)
     new_prototype(lab, "scan-and-discover", "scan-and-discover")
     new_test_experiment(lab, "scan-pos-v2", "scan-and-discover", "store", start=date(2026, 11, 2))
     return lab
+
+
+# --- prototypes ------------------------------------------------------------------------------
+
+# The smallest prototype that has everything: three screens, a task with an expected path,
+# SEQ after the task and NPS at the end, and a treatment variant. Tests change it with
+# str.replace or append keys (``variants`` is last, so more variants can be appended).
+MINI_PROTOTYPE = textwrap.dedent(
+    """\
+    id: mini
+    title: {de: Mini, en: Mini}
+    phase: purchase
+    touchpoint: kiosk
+    screens:
+      - id: start
+        elements:
+          - {type: heading, id: head, text: {de: Start, en: Start}}
+          - {type: button, id: go, label: {de: Weiter, en: Next}, target: shop}
+      - id: shop
+        elements:
+          - {type: text, id: body, text: {de: Laden, en: Shop}}
+          - {type: button, id: pay, label: {de: Kasse, en: Checkout}, target: done}
+      - id: done
+        elements:
+          - {type: banner, id: ok, text: {de: Fertig, en: Done}, tone: success}
+          - {type: button, id: again, label: {de: Nochmal, en: Again}, target: start}
+    tasks:
+      - id: buy
+        prompt: {de: Kaufen Sie ein., en: Buy something.}
+        start_screen: start
+        goal_screens: [done]
+        expected_path: [start, shop, done]
+    questions:
+      - {instrument: seq, after_task: buy}
+      - {instrument: nps}
+    variants:
+      treatment:
+        elements:
+          - {screen: shop, after: body, element: {type: text, id: hint, text: {de: Tipp, en: Tip}}}
+    """
+)
+
+
+def write_prototype(lab, prototype_id: str = "mini", text: str | None = None):
+    """Write ``text`` (default: ``MINI_PROTOTYPE`` with this id) as the lab's prototype."""
+    folder = lab.prototypes_dir / prototype_id
+    folder.mkdir(parents=True, exist_ok=True)
+    if text is None:
+        text = MINI_PROTOTYPE.replace("id: mini\n", f"id: {prototype_id}\n", 1)
+    (folder / "prototype.yaml").write_text(text, encoding="utf-8")
+    return folder / "prototype.yaml"
+
+
+# --- events, files and servers -----------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_event(**overrides) -> dict:
+    """A valid contract event as a JSON-ready dict; ``overrides`` replace or add fields."""
+    base = Event(
+        session_id=uuid.uuid4(),
+        prototype_id="scan-and-discover",
+        prototype_version=1,
+        variant="control",
+        store_id="S01",
+        device="kiosk",
+        type="tap",
+        screen="home",
+        element="btn-sizes",
+        x=0.4,
+        y=0.7,
+    )
+    data = json.loads(base.to_json())
+    data.update(overrides)
+    return data
+
+
+def write_jsonl(path: Path, rows: list[dict | str]) -> Path:
+    """Write rows (dicts as JSON, strings verbatim) one per line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [r if isinstance(r, str) else json.dumps(r) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_healthy(url: str) -> bool:
+    """Whether a Streamlit server at ``url`` answers its health check."""
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+            return resp.read().decode().strip() == "ok"
+    except OSError:
+        return False
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:
+    """Wait until the server ``proc`` started answers at ``url``; fail early if it exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode} before it was healthy")
+        if server_healthy(url):
+            return
+        time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not answer ok on {url}/_stcore/health in {timeout:.0f}s")
+
+
+# --- the runtime in AppTest -----------------------------------------------------------------
+
+APP = str(ROOT / "prototypes" / "runtime" / "app.py")
+LINK_KINDS = ("btn", "scanbtn", "hit", "spot")
+
+
+def app_test(lab, monkeypatch, **params: str):
+    """Run the runtime script in AppTest for ``lab`` with these URL parameters."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("STORELAB_LAB", str(lab.root))
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def keys(at) -> list[str]:
+    """Keys of the buttons on the page."""
+    return [b.key for b in at.button]
+
+
+def click(at, key: str):
+    """Click button ``key`` and rerun; fails naming the buttons there are."""
+    assert key in keys(at), f"no button {key!r}; buttons: {keys(at)}"
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def session(at):
+    """The customer session the runtime keeps in AppTest's session state."""
+    return at.session_state["sl_session"]
+
+
+def spool_events(lab) -> list[dict]:
+    """Every event in the lab's spool files, in file order."""
+    rows = []
+    for path in sorted(lab.spool_dir.glob("*.jsonl*")):
+        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return rows
+
+
+def link_key(at, screen: str, target: str) -> str:
+    """The widget key of a button/hotspot/scan/card on ``screen`` that goes to ``target``."""
+    from prototypes.runtime.render import widget_key
+
+    view = session(at).view
+    present = set(keys(at))
+    for element, goes_to in view.links(screen):
+        if goes_to != target:
+            continue
+        for kind in LINK_KINDS:
+            key = widget_key(kind, screen, element)
+            if key in present:
+                return key
+    raise AssertionError(f"no link from {screen} to {target}; buttons: {sorted(present)}")
+
+
+def walk_task(at) -> None:
+    """Mission card → the task's expected path → goal → 'continue'."""
+    s = session(at)
+    task = s.task
+    click(at, "sl_start_task")
+    assert session(at).screen == task.start_screen
+    for here, there in zip(task.expected_path, task.expected_path[1:], strict=False):
+        click(at, link_key(at, here, there))
+        assert session(at).screen == there
+    assert session(at).awaiting_next, "the goal screen should show the success bar"
+    click(at, "sl_next")
+
+
+def answer_questions(at, comment: str = "Gute Idee!") -> None:
+    while session(at).phase == "question":
+        present = keys(at)
+        if "sl_send" in present:
+            at.text_area(key="sl_comment").input(comment)
+            click(at, "sl_send")
+        else:
+            scale = [k for k in present if k.startswith("sl_scale_")]
+            click(at, scale[-1])
+
+
+# --- the browser suite ---------------------------------------------------------------------
+
+# `make screenshots` refreshes the pictures in docs/; ordinary test runs leave the checkout clean.
+SCREENSHOTS = Path(
+    os.environ.get("STORELAB_SCREENSHOTS")
+    or Path(os.environ.get("TMPDIR", "/tmp")) / "storelab-shots"
+)
+
+
+def wait_for_app(page, timeout_ms: int = 60_000) -> None:
+    """Until streamlit has rendered and finished running the script."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
+    page.wait_for_function(
+        "() => !document.querySelector(\"[data-testid='stStatusWidget']\")"
+        " && document.querySelector(\"[data-testid='stMainBlockContainer']\")",
+        timeout=timeout_ms,
+    )

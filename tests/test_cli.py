@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from tests.conftest import ROOT, make_event, write_jsonl
+from tests.fixtures import ROOT, make_event, write_jsonl
 
 HEAVY = ("streamlit", "duckdb", "plotly", "pandas", "numpy", "scipy", "pyarrow")
 runner = CliRunner()

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from feedback.events import EVENT_TYPES, FIELDS, Event, uuid7
 from feedback.ingest import ingest
 from feedback.store import connect
-from tests.conftest import make_event, write_jsonl
+from tests.fixtures import make_event, write_jsonl
 
 GOOD = [
     make_event(),

@@ -21,7 +21,6 @@ from experiments.spec import ExperimentSpec, load_experiment, write_experiment
 from experiments.statistics import ProportionStatistic
 from feedback.catalogue import CATALOGUE
 from feedback.store import create_schema
-from tests.fixtures import new_lab
 
 START = date(2026, 11, 2)
 END = date(2026, 11, 15)
@@ -176,11 +175,6 @@ def insert(db_path, table: pa.Table) -> None:
         )
     finally:
         con.close()
-
-
-@pytest.fixture
-def lab(tmp_path):
-    return new_lab(tmp_path / "lab", locale="en")
 
 
 def setup_experiment(lab, exp_id, unit, n, seed, spec_over=None, **gen):

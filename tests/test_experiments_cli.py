@@ -16,20 +16,18 @@ from errors import StorelabError
 from experiments.commands import app
 from experiments.decisions import read_decisions
 from experiments.spec import load_experiment, read_store_ids
-from tests.fixtures import new_lab
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 
-@pytest.fixture
-def lab(tmp_path):
+@pytest.fixture(autouse=True)
+def two_prototypes(lab):
+    """Every test here: one prototype with a treatment variant, one with nothing to compare."""
     from prototypes.scaffold import new_prototype
 
-    the_lab = new_lab(tmp_path / "lab", locale="en")
-    new_prototype(the_lab, "scan-and-discover", "scan-and-discover")  # has a treatment variant
-    new_prototype(the_lab, "p", "feedback-kiosk")  # one version, no variant yet
-    return the_lab
+    new_prototype(lab, "scan-and-discover", "scan-and-discover")
+    new_prototype(lab, "p", "feedback-kiosk")
 
 
 def run(*args: str):

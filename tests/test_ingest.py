@@ -15,7 +15,7 @@ from feedback.exchange import export, import_kpis
 from feedback.ingest import ingest
 from feedback.sink import SpoolSink, write_batch
 from feedback.store import connect
-from tests.conftest import ROOT, make_event, write_jsonl
+from tests.fixtures import ROOT, make_event, write_jsonl
 
 
 def count(lab, sql="SELECT count(*) FROM events"):

@@ -12,14 +12,8 @@ from typer.testing import CliRunner
 
 from prototypes.commands import app
 from prototypes.templates import list_templates
-from tests.fixtures import new_lab
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def lab(tmp_path):
-    return new_lab(tmp_path / "lab")
 
 
 def run(*args: str):

@@ -16,7 +16,7 @@ from prototypes.scaffold import ANSWERS_FILE, add_version, new_prototype
 from prototypes.spec import BASE_VARIANT, PHASES, Prototype
 from prototypes.templates import list_templates, template_ids, template_path
 from prototypes.validate import validate_file
-from tests.fixtures import new_lab
+from tests.fixtures import MINI_PROTOTYPE, new_lab
 
 REQUIRED_TEMPLATES = {
     "scan-and-discover",
@@ -39,11 +39,6 @@ EVENT_QUESTION_IDS = {
     "comment",
 }
 ALL_TEMPLATES = template_ids()
-
-
-@pytest.fixture
-def lab(tmp_path):
-    return new_lab(tmp_path / "lab")
 
 
 def _walk_expected_path(view, task) -> None:
@@ -207,57 +202,35 @@ def test_models_are_frozen():
         proto.screens[0].id = "other"
 
 
-MINI = textwrap.dedent(
-    """\
-    id: mini
-    title: {de: Mini, en: Mini}
-    phase: purchase
-    touchpoint: kiosk
-    screens:
-      - id: a
-        elements:
-          - {type: heading, id: h, text: {de: A, en: A}}
-          - {type: button, id: go, label: {de: Weiter, en: Next}, target: b}
-      - id: b
-        elements:
-          - {type: text, id: t, text: {de: B, en: B}}
-          - {type: button, id: back, label: {de: Zurück, en: Back}, target: a}
-    tasks:
-      - {id: t1, prompt: {de: Los, en: Go}, start_screen: a, goal_screens: b,
-         expected_path: [a, b]}
-    questions:
-      - {instrument: seq, after_task: t1}
-      - {instrument: sus}
-    """
-)
-
-
 def _mini(extra: str = "") -> Prototype:
-    return Prototype.model_validate(yaml.safe_load(MINI + textwrap.dedent(extra)))
+    """MINI_PROTOTYPE without its variant, plus ``extra`` top-level keys."""
+    base = MINI_PROTOTYPE[: MINI_PROTOTYPE.index("variants:")]
+    return Prototype.model_validate(yaml.safe_load(base + textwrap.dedent(extra)))
 
 
 def test_element_changes_replace_remove_insert():
     proto = _mini(
         """\
         variants:
-          treatment:
+          layout:
             elements:
-              - {screen: a, before: h, element: {type: text, id: pre, text: {de: x, en: x}}}
-              - {screen: a, after: go, element: {type: text, id: post, text: {de: y, en: y}}}
-              - {screen: a, remove: h}
-              - screen: b
-                replace: t
-                element: {type: heading, id: t, text: {de: Neu, en: New}}
+              - {screen: start, before: head, element: {type: text, id: pre, text: {de: x, en: x}}}
+              - {screen: start, after: go, element: {type: text, id: post, text: {de: y, en: y}}}
+              - {screen: start, remove: head}
+              - screen: shop
+                replace: body
+                element: {type: heading, id: body, text: {de: Neu, en: New}}
         """
     )
-    view = proto.resolve(variant="treatment")
-    assert [e.id for e in view.screens["a"].elements] == ["pre", "go", "post"]
-    assert view.screens["b"].element("t").type == "heading"
-    assert [e.id for e in proto.resolve().screens["a"].elements] == ["h", "go"]
+    view = proto.resolve(variant="layout")
+    assert [e.id for e in view.screens["start"].elements] == ["pre", "go", "post"]
+    assert view.screens["shop"].element("body").type == "heading"
+    assert [e.id for e in proto.resolve().screens["start"].elements] == ["head", "go"]
 
 
 def test_sus_expands_to_ten_questions_at_the_end():
-    view = _mini().resolve()
+    text = MINI_PROTOTYPE.replace("- {instrument: nps}", "- {instrument: sus}")
+    view = Prototype.model_validate(yaml.safe_load(text)).resolve()
     assert [q.id for q in view.questions] == ["seq", *(f"sus.q{i}" for i in range(1, 11))]
     assert all(q.after_task is None and q.scale == (1, 5) for q in view.questions[1:])
 
@@ -272,7 +245,7 @@ def test_versions_chain_and_full_snapshots():
             screens:
               - id: c
                 elements:
-                  - {type: button, id: go, label: {de: Los, en: Go}, target: a}
+                  - {type: button, id: go, label: {de: Los, en: Go}, target: start}
             start_screen: c
           - version: 3
             mode: full
@@ -284,9 +257,9 @@ def test_versions_chain_and_full_snapshots():
         """
     )
     assert proto.current_version == 3 and proto.version_numbers == [1, 2, 3]
-    assert list(proto.resolve(1).screens) == ["a", "b"]
+    assert list(proto.resolve(1).screens) == ["start", "shop", "done"]
     v2 = proto.resolve(2)
-    assert list(v2.screens) == ["a", "b", "c"] and v2.start_screen == "c"
+    assert list(v2.screens) == ["start", "shop", "done", "c"] and v2.start_screen == "c"
     assert v2.questions == proto.resolve(1).questions
     v3 = proto.resolve()
     assert v3.version == 3 and list(v3.screens) == ["z"] and v3.questions == []
@@ -395,11 +368,11 @@ def test_version_bump_keeps_v1_and_starts_v2_equal(lab):
 def test_version_bump_without_versions_list_and_with_versions_not_last(tmp_path):
     spec = tmp_path / "p" / "prototype.yaml"
     spec.parent.mkdir()
-    spec.write_text(MINI, encoding="utf-8")
+    spec.write_text(MINI_PROTOTYPE, encoding="utf-8")
     assert add_version(spec.parent, note="second") == 2
     assert load_prototype(spec).version_numbers == [1, 2]
     # versions in the middle of the file, followed by other keys and a comment
-    moved = MINI.replace(
+    moved = MINI_PROTOTYPE.replace(
         "tasks:",
         "versions:\n  - version: 1\n    note: base  # first\n\n# tasks below\ntasks:",
     )
@@ -413,7 +386,7 @@ def test_version_bump_without_versions_list_and_with_versions_not_last(tmp_path)
 
 def test_version_bump_refuses_an_invalid_spec(tmp_path):
     spec = tmp_path / "prototype.yaml"
-    spec.write_text(MINI.replace("target: b", "target: nowhere"), encoding="utf-8")
+    spec.write_text(MINI_PROTOTYPE.replace("target: shop}", "target: nowhere}"), encoding="utf-8")
     with pytest.raises(SpecError) as info:
         add_version(spec)
     assert isinstance(info.value, StorelabError) and info.value.exit_code == 1
@@ -424,7 +397,7 @@ def test_version_bump_refuses_an_invalid_spec(tmp_path):
 def test_load_prototype_accepts_a_folder(tmp_path):
     folder = tmp_path / "mini"
     folder.mkdir()
-    (folder / "prototype.yaml").write_text(MINI, encoding="utf-8")
+    (folder / "prototype.yaml").write_text(MINI_PROTOTYPE, encoding="utf-8")
     proto = load_prototype(folder)
     assert proto.path == (folder / "prototype.yaml").resolve()
     assert isinstance(proto.path, Path)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
 from errors import SpecError, StorelabError
@@ -11,41 +9,9 @@ from prototypes.check_files import MAX_ASSET_BYTES, MAX_MODULE_BYTES
 from prototypes.library import load_prototype
 from prototypes.problems import Problem
 from prototypes.validate import MAX_SPEC_BYTES, validate_file
+from tests.fixtures import MINI_PROTOTYPE  # noqa: E402
 
-GOOD = textwrap.dedent(
-    """\
-    id: mini
-    title: {de: Mini, en: Mini}
-    phase: purchase
-    touchpoint: kiosk
-    screens:
-      - id: start
-        elements:
-          - {type: heading, id: head, text: {de: Start, en: Start}}
-          - {type: button, id: go, label: {de: Weiter, en: Next}, target: shop}
-      - id: shop
-        elements:
-          - {type: text, id: body, text: {de: Laden, en: Shop}}
-          - {type: button, id: pay, label: {de: Kasse, en: Checkout}, target: done}
-      - id: done
-        elements:
-          - {type: banner, id: ok, text: {de: Fertig, en: Done}, tone: success}
-          - {type: button, id: again, label: {de: Nochmal, en: Again}, target: start}
-    tasks:
-      - id: buy
-        prompt: {de: Kaufen Sie ein., en: Buy something.}
-        start_screen: start
-        goal_screens: [done]
-        expected_path: [start, shop, done]
-    questions:
-      - {instrument: seq, after_task: buy}
-      - {instrument: nps}
-    variants:
-      treatment:
-        elements:
-          - {screen: shop, after: body, element: {type: text, id: hint, text: {de: Tipp, en: Tip}}}
-    """
-)
+GOOD = MINI_PROTOTYPE
 
 
 def write(tmp_path, text: str, name: str = "prototype.yaml"):

@@ -9,12 +9,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from fixtures import ANALYSIS_EXAMPLE, ANALYSIS_JSON, analysis_example, make_lab_with_events
 from typer.testing import CliRunner
 
 from experiments.results import Decision, SrmCheck
 from reports import scorecard as sc
 from reports.htmlreport import render_html, write_report
+from tests.fixtures import ANALYSIS_EXAMPLE, ANALYSIS_JSON, analysis_example
 
 SUMMARY = {"events": 48211, "sessions": 1602, "stores": 12, "rejected": 3, "last": "2026-11-29"}
 
@@ -203,52 +203,49 @@ def test_terminal_show_renders_every_metric() -> None:
 # --- against a real lab: experiments.analysis on DuckDB data ------------------------------------
 
 
-@pytest.fixture
-def real_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.delenv("STORELAB_LAB", raising=False)
-    return make_lab_with_events(tmp_path / "lab", n_sessions=24)
-
-
-def test_write_report_for_a_real_lab(real_lab) -> None:
-    path = write_report(real_lab, "scan-pos-v2")
-    assert path == real_lab.reports_dir / "scan-pos-v2.html"
+def test_write_report_for_a_real_lab(lab_with_events) -> None:
+    path = write_report(lab_with_events, "scan-pos-v2")
+    assert path == lab_with_events.reports_dir / "scan-pos-v2.html"
     page = path.read_text(encoding="utf-8")
     assert "scan-pos-v2" in page and "data-recommendation=" in page
-    assert ">144<" in page.replace(",", "")  # the lab's event count (24 sessions × 6 events)
+    assert ">48<" in page.replace(",", "")  # the lab's event count (8 sessions × 6 events)
 
 
-def test_report_commands(real_lab, tmp_path: Path) -> None:
+def test_report_commands(lab_with_events, tmp_path: Path) -> None:
     from reports.commands import app
 
     runner = CliRunner()
     out = tmp_path / "r.html"
     result = runner.invoke(
-        app, ["html", "scan-pos-v2", "--out", str(out), "--lab", str(real_lab.root), "--json"]
+        app,
+        ["html", "scan-pos-v2", "--out", str(out), "--lab", str(lab_with_events.root), "--json"],
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"path": str(out)}
     assert out.stat().st_size > 1_000_000  # plotly.js is inside
 
-    result = runner.invoke(app, ["show", "scan-pos-v2", "--lab", str(real_lab.root), "--json"])
+    result = runner.invoke(
+        app, ["show", "scan-pos-v2", "--lab", str(lab_with_events.root), "--json"]
+    )
     assert result.exit_code == 0, result.output
     analysis = json.loads(result.stdout)
     assert analysis["experiment"] == "scan-pos-v2"
     assert {m["metric"] for m in analysis["metrics"]} >= {"task_success_rate", "misclick_rate"}
 
-    result = runner.invoke(app, ["show", "scan-pos-v2", "--lab", str(real_lab.root)])
+    result = runner.invoke(app, ["show", "scan-pos-v2", "--lab", str(lab_with_events.root)])
     assert result.exit_code == 0, result.output
     assert "Task success rate" in result.stdout and "Misclick rate" in result.stdout
 
 
-def test_dashboard_command_line_and_url(real_lab) -> None:
+def test_dashboard_command_line_and_url(lab_with_events) -> None:
     from reports.serve import dashboard_command, dashboard_env, dashboard_url
 
     cmd = dashboard_command(8765)
     assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("reports/app.py")
     assert cmd[7:9] == ["--server.port", "8765"] and "--browser.gatherUsageStats" in cmd
-    assert dashboard_env(real_lab)["STORELAB_LAB"] == str(real_lab.root)
-    token = real_lab.config.dashboard.token
-    assert dashboard_url(real_lab, 8765).endswith(f":8765/?token={token}")
+    assert dashboard_env(lab_with_events)["STORELAB_LAB"] == str(lab_with_events.root)
+    token = lab_with_events.config.dashboard.token
+    assert dashboard_url(lab_with_events, 8765).endswith(f":8765/?token={token}")
 
 
 def test_reports_commands_import_no_heavy_modules() -> None:

@@ -5,27 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixtures import ANALYSIS_EXAMPLE, make_lab_with_events, write_sessions
 
 from errors import DatabaseBusyError
+from tests.fixtures import ANALYSIS_EXAMPLE, new_lab, write_sessions
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "reports" / "app.py")
 TIMEOUT = 60
 
 
-@pytest.fixture
-def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A lab with 8 ingested sessions (48 events) and the spec scan-pos-v2; STORELAB_LAB set."""
-    the_lab = make_lab_with_events(tmp_path / "lab", n_sessions=8)
-    monkeypatch.setenv("STORELAB_LAB", str(the_lab.root))
-    return the_lab
-
-
-def event_count(lab) -> int:
+def event_count(lab_with_events) -> int:
     from feedback.store import connect
 
-    with connect(lab) as con:
+    with connect(lab_with_events) as con:
         return con.execute("SELECT count(*) FROM events").fetchone()[0]
 
 
@@ -47,35 +39,35 @@ def all_text(at) -> str:
     return "\n".join(parts)
 
 
-def test_without_token_asks_for_it_and_shows_no_numbers(lab) -> None:
+def test_without_token_asks_for_it_and_shows_no_numbers(lab_with_events) -> None:
     at = app()
     assert not at.exception
     assert [t.label for t in at.text_input] == ["Access token"]
     assert len(at.metric) == 0
     text = all_text(at)
-    assert str(event_count(lab)) not in text
+    assert str(event_count(lab_with_events)) not in text
     assert "scan-pos-v2" not in text
 
 
-def test_token_in_link_shows_the_real_event_count(lab) -> None:
-    at = app(lab.config.dashboard.token)
+def test_token_in_link_shows_the_real_event_count(lab_with_events) -> None:
+    at = app(lab_with_events.config.dashboard.token)
     assert not at.exception
     events = {m.label: m.value for m in at.metric}
-    assert events["Events"] == f"{event_count(lab):,}" == "48"
+    assert events["Events"] == f"{event_count(lab_with_events):,}" == "48"
     assert events["Sessions"] == "8"
     assert events["Stores"] == "4"
     assert events["Rejected lines"] == "0"
     assert "scan-pos-v2" in all_text(at)  # the experiment list
 
 
-def test_typed_token_opens_the_dashboard(lab) -> None:
+def test_typed_token_opens_the_dashboard(lab_with_events) -> None:
     at = app()
-    at.text_input(key="token_entry").input(lab.config.dashboard.token).run()
+    at.text_input(key="token_entry").input(lab_with_events.config.dashboard.token).run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Events"] == "48"
 
 
-def test_wrong_token_is_rejected(lab) -> None:
+def test_wrong_token_is_rejected(lab_with_events) -> None:
     at = app("not-the-token-at-all-xxxxx")
     assert len(at.metric) == 0
     assert any("does not match" in e.value for e in at.error)
@@ -84,19 +76,18 @@ def test_wrong_token_is_rejected(lab) -> None:
     assert any("does not match" in e.value for e in at.error)
 
 
-def test_ingest_button_ingests_new_spool_events(lab) -> None:
-    at = app(lab.config.dashboard.token)
+def test_ingest_button_ingests_new_spool_events(lab_with_events) -> None:
+    at = app(lab_with_events.config.dashboard.token)
     assert {m.label: m.value for m in at.metric}["Events"] == "48"
-    added = write_sessions(lab, 3, seed=1)
+    added = write_sessions(lab_with_events, 3, seed=1)
     at.button(key="ingest_button").click().run()
     assert not at.exception
-    assert event_count(lab) == 48 + added
+    assert event_count(lab_with_events) == 48 + added
     assert {m.label: m.value for m in at.metric}["Events"] == f"{48 + added:,}"
     assert any(f"Ingested {added} new events" in s.value for s in at.success)
 
 
 def test_lab_without_database_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.fixtures import new_lab
 
     empty = new_lab(tmp_path / "empty", locale="en")
     monkeypatch.setenv("STORELAB_LAB", str(empty.root))
@@ -105,7 +96,7 @@ def test_lab_without_database_says_so(tmp_path: Path, monkeypatch: pytest.Monkey
     assert any("No data yet" in i.value for i in at.info)
 
 
-def test_busy_database_is_a_message_not_a_traceback(lab, monkeypatch) -> None:
+def test_busy_database_is_a_message_not_a_traceback(lab_with_events, monkeypatch) -> None:
     from reports import data
 
     def busy(_lab):
@@ -113,13 +104,13 @@ def test_busy_database_is_a_message_not_a_traceback(lab, monkeypatch) -> None:
 
     monkeypatch.setattr(data, "lab_summary", busy)
     monkeypatch.setattr(data, "db_version", lambda _lab: -4242)  # bypass the cache
-    at = app(lab.config.dashboard.token)
+    at = app(lab_with_events.config.dashboard.token)
     assert not at.exception
     assert any("busy" in w.value for w in at.warning)
 
 
-def test_experiment_page_renders_the_scorecard(lab) -> None:
-    at = app(lab.config.dashboard.token)
+def test_experiment_page_renders_the_scorecard(lab_with_events) -> None:
+    at = app(lab_with_events.config.dashboard.token)
     at.switch_page("app_pages/experiment.py").run()
     assert not at.exception
     assert at.selectbox(key="experiment_select").value == "scan-pos-v2"
@@ -127,7 +118,7 @@ def test_experiment_page_renders_the_scorecard(lab) -> None:
     assert "data-recommendation=" in text  # the headline
     from experiments.spec import load_experiment
 
-    spec = load_experiment(lab, "scan-pos-v2")
+    spec = load_experiment(lab_with_events, "scan-pos-v2")
     assert len(spec.metric_roles()) == 4
     for metric, _role in spec.metric_roles():
         assert f'data-metric="{metric}"' in text
@@ -135,12 +126,12 @@ def test_experiment_page_renders_the_scorecard(lab) -> None:
     assert len(at.get("plotly_chart")) >= 4 * 2
 
 
-def test_experiment_page_with_the_example_analysis(lab, monkeypatch) -> None:
+def test_experiment_page_with_the_example_analysis(lab_with_events, monkeypatch) -> None:
     from reports import data
 
     monkeypatch.setattr(data, "analyze", lambda _lab, _exp: ANALYSIS_EXAMPLE)
     monkeypatch.setattr(data, "db_version", lambda _lab: -1)  # a cache key of its own
-    at = app(lab.config.dashboard.token)
+    at = app(lab_with_events.config.dashboard.token)
     at.switch_page("app_pages/experiment.py").run()
     assert not at.exception
     text = all_text(at)
@@ -148,7 +139,7 @@ def test_experiment_page_with_the_example_analysis(lab, monkeypatch) -> None:
     assert len(at.get("plotly_chart")) == 4 * 3  # effect, means, per store for each metric
 
 
-def test_experiment_page_does_not_exist_without_token(lab) -> None:
+def test_experiment_page_does_not_exist_without_token(lab_with_events) -> None:
     at = app()
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/experiment.py")

@@ -8,7 +8,6 @@ continue, one answer per question, a comment) and then reads the spool file the 
 from __future__ import annotations
 
 import html
-import json
 import textwrap
 import uuid
 from pathlib import Path
@@ -23,86 +22,18 @@ from prototypes.runtime.render import widget_key
 from prototypes.runtime.session import CustomerSession, RunContext, resolve_run
 from prototypes.scaffold import new_prototype
 from prototypes.templates import list_templates
+from tests.fixtures import (
+    answer_questions,
+    app_test,
+    click,
+    keys,
+    session,
+    spool_events,
+    walk_task,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "prototypes" / "runtime" / "app.py")
 TEMPLATES = [t["id"] for t in list_templates()]
-LINK_KINDS = ("btn", "scanbtn", "hit", "spot")
-
-
-# --- helpers ----------------------------------------------------------------------------------
-
-
-def app_test(lab: Lab, monkeypatch: pytest.MonkeyPatch, **params: str):
-    from streamlit.testing.v1 import AppTest
-
-    monkeypatch.setenv("STORELAB_LAB", str(lab.root))
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def keys(at) -> list[str]:
-    return [b.key for b in at.button]
-
-
-def click(at, key: str):
-    assert key in keys(at), f"no button {key!r}; buttons: {keys(at)}"
-    at.button(key=key).click().run()
-    assert not at.exception, at.exception
-    return at
-
-
-def session(at) -> CustomerSession:
-    return at.session_state["sl_session"]
-
-
-def spool_events(lab: Lab) -> list[dict]:
-    rows = []
-    for path in sorted(lab.spool_dir.glob("*.jsonl*")):
-        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return rows
-
-
-def link_key(at, screen: str, target: str) -> str:
-    """The widget key of a button/hotspot/scan/card on ``screen`` that goes to ``target``."""
-    view = session(at).view
-    present = set(keys(at))
-    for element, goes_to in view.links(screen):
-        if goes_to != target:
-            continue
-        for kind in LINK_KINDS:
-            key = widget_key(kind, screen, element)
-            if key in present:
-                return key
-    raise AssertionError(f"no link from {screen} to {target}; buttons: {sorted(present)}")
-
-
-def walk_task(at) -> None:
-    """Mission card → the task's expected path → goal → 'continue'."""
-    s = session(at)
-    task = s.task
-    click(at, "sl_start_task")
-    assert session(at).screen == task.start_screen
-    for here, there in zip(task.expected_path, task.expected_path[1:], strict=False):
-        click(at, link_key(at, here, there))
-        assert session(at).screen == there
-    assert session(at).awaiting_next, "the goal screen should show the success bar"
-    click(at, "sl_next")
-
-
-def answer_questions(at, comment: str = "Gute Idee!") -> None:
-    while session(at).phase == "question":
-        present = keys(at)
-        if "sl_send" in present:
-            at.text_area(key="sl_comment").input(comment)
-            click(at, "sl_send")
-        else:
-            scale = [k for k in present if k.startswith("sl_scale_")]
-            click(at, scale[-1])
 
 
 def scaffold(lab: Lab, template: str, pid: str | None = None) -> str:

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from prototypes.scaffold import new_prototype
-from tests.conftest import ROOT, free_port, server_healthy, wait_healthy
+from tests.fixtures import ROOT, free_port, server_healthy, wait_healthy
 
 
 def wait_until(predicate, timeout: float) -> bool:

@@ -15,14 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, wait_healthy  # noqa: F401 - used by the e2e tests
+from tests.fixtures import free_port, new_lab, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
-# `make screenshots` refreshes the pictures in docs/; ordinary test runs leave the checkout clean.
-SCREENSHOTS = Path(
-    os.environ.get("STORELAB_SCREENSHOTS")
-    or Path(os.environ.get("TMPDIR", "/tmp")) / "storelab-shots"
-)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -40,7 +35,6 @@ VIEWPORT = {"width": 1280, "height": 900}
 def e2e_lab(tmp_path_factory: pytest.TempPathFactory):
     """A lab with simulated pilot data (12 stores, 2,000 sessions)."""
     from sample_data.generate import generate_sample
-    from tests.fixtures import new_lab
 
     root = tmp_path_factory.mktemp("e2e") / "pilot"
     lab = new_lab(root, locale="en")
@@ -98,13 +92,3 @@ def browser_page(chromium_browser) -> Iterator:
         yield page
     finally:
         context.close()
-
-
-def wait_for_app(page, timeout_ms: int = 60_000) -> None:
-    """Until streamlit has rendered and finished running the script."""
-    page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
-    page.wait_for_function(
-        "() => !document.querySelector(\"[data-testid='stStatusWidget']\")"
-        " && document.querySelector(\"[data-testid='stMainBlockContainer']\")",
-        timeout=timeout_ms,
-    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import SCREENSHOTS, wait_for_app
+
+from tests.fixtures import SCREENSHOTS, wait_for_app
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SCREENSHOTS, free_port, wait_healthy
+
+from tests.fixtures import SCREENSHOTS, free_port, new_lab, wait_healthy
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +30,6 @@ KIOSK_TEMPLATE = "personal-recommendation"
 @pytest.fixture(scope="module")
 def runtime_lab(tmp_path_factory: pytest.TempPathFactory):
     from prototypes.scaffold import new_prototype
-    from tests.fixtures import new_lab
 
     lab = new_lab(tmp_path_factory.mktemp("runtime") / "lab")
     new_prototype(lab, "scan-and-discover", "scan-and-discover")
