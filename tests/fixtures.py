@@ -18,6 +18,7 @@ from dataclasses import fields, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from feedback.catalogue import Instrument, Item
 from feedback.events import Event
 from reports.data import ExperimentReport
 
@@ -379,6 +380,29 @@ MINI_PROTOTYPE = textwrap.dedent(
         elements:
           - {screen: shop, after: body, element: {type: text, id: hint, text: {de: Tipp, en: Tip}}}
     """
+)
+
+
+# A made-up instrument for the tests that prove one catalogue entry is enough: two items on
+# 1-5, the second negatively worded; score 12.5 · ((q1 − 1) + (5 − q2)), 0-100.
+TRUST = Instrument(
+    id="trust",
+    name={"de": "Vertrauen", "en": "Trust"},
+    items=(
+        # r - 1
+        Item(
+            "trust.q1",
+            {"de": "Ich vertraue diesen Angaben.", "en": "I trust this information."},
+            1,
+            -1,
+        ),
+        # negatively worded: 5 - r
+        Item("trust.q2", {"de": "Ich würde nachfragen.", "en": "I would double-check."}, -1, 5),
+    ),
+    scale=(1, 5),
+    anchors=({"de": "Gar nicht", "en": "Not at all"}, {"de": "Völlig", "en": "Completely"}),
+    factor=12.5,  # (q1 - 1) + (5 - q2) is 0..8 -> 0..100
+    description="Trust in the shown information, 0-100",
 )
 
 

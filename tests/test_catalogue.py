@@ -17,7 +17,7 @@ from errors import InvalidInputError, SpecError
 from experiments.analysis import analyze
 from experiments.metrics import per_session_values
 from experiments.spec import ExperimentSpec, parse_experiment, write_experiment
-from feedback.catalogue import CATALOGUE, Instrument, Item, Metric
+from feedback.catalogue import CATALOGUE, Metric
 from feedback.ingest import ingest
 from feedback.store import connect
 from prototypes.library import load_lab_prototype
@@ -26,6 +26,7 @@ from reports.htmlreport import render_html
 from reports.scorecard import metric_label, unit_suffix
 from tests.fixtures import (
     MINI_PROTOTYPE,
+    TRUST,
     app_test,
     click,
     keys,
@@ -35,25 +36,6 @@ from tests.fixtures import (
     write_prototype,
 )
 
-TRUST = Instrument(
-    id="trust",
-    name={"de": "Vertrauen", "en": "Trust"},
-    items=(
-        # r - 1
-        Item(
-            "trust.q1",
-            {"de": "Ich vertraue diesen Angaben.", "en": "I trust this information."},
-            1,
-            -1,
-        ),
-        # negatively worded: 5 - r
-        Item("trust.q2", {"de": "Ich würde nachfragen.", "en": "I would double-check."}, -1, 5),
-    ),
-    scale=(1, 5),
-    anchors=({"de": "Gar nicht", "en": "Not at all"}, {"de": "Völlig", "en": "Completely"}),
-    factor=12.5,  # (q1 - 1) + (5 - q2) is 0..8 -> 0..100
-    description="Trust in the shown information, 0-100",
-)
 AGAIN = Metric(
     id="again_rate",
     kind="proportion",

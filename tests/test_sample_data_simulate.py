@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 from errors import InvalidInputError
-from feedback.catalogue import CATALOGUE, Instrument, Item, Metric
+from feedback.catalogue import CATALOGUE, Metric
 from feedback.events import END_REASONS, EVENT_TYPES, FIELDS, Event
 from sample_data.calibration import validate_effects
 from sample_data.design import PilotDesign, make_design
 from sample_data.simulate import simulate_pilot
+from tests.fixtures import TRUST
 
 QUESTION_IDS = {
     "seq", "nps", "csat", "ces", "comment", "umux_lite.q1", "umux_lite.q2",
@@ -199,22 +200,6 @@ def test_effect_on_an_unasked_instrument_still_shifts_satisfaction(tmp_path, vie
     assert truth["true_effects"]["umux_lite"]["treatment"] > 1
 
 
-def _trust() -> Instrument:
-    """A made-up two-item instrument on 1-5; the second item is negatively worded."""
-    return Instrument(
-        id="trust",
-        name={"de": "Vertrauen", "en": "Trust"},
-        items=(
-            Item("trust.q1", {"de": "Ich vertraue der Auskunft.", "en": "I trust the answer."}),
-            Item("trust.q2", {"de": "Ich würde nachfragen.", "en": "I would double-check."},
-                 weight=-1.0, offset=6.0),
-        ),
-        scale=(1, 5),
-        anchors=({"de": "nein", "en": "no"}, {"de": "ja", "en": "yes"}),
-        rewordable=False,
-    )  # fmt: skip
-
-
 def _trust_views(tmp_path: Path) -> dict:
     """The scan-and-discover template asking ``trust`` and a comment at the end."""
     import yaml
@@ -231,8 +216,8 @@ def _trust_views(tmp_path: Path) -> dict:
 
 
 def test_a_new_catalogue_instrument_is_simulated_and_its_effect_planted(tmp_path):
-    effect = 1.0
-    with CATALOGUE.extended(_trust()):
+    effect = 10.0  # on the 0-100 score
+    with CATALOGUE.extended(TRUST):
         inst = CATALOGUE.instrument("trust")
         res = simulate_pilot(tmp_path / "spool", design(_trust_views(tmp_path), unit="session"),
                              sessions=4000, seed=8, effects={"trust": effect},
@@ -275,7 +260,7 @@ def test_only_metrics_the_model_can_steer_take_an_effect():
         source="events",
         sql="max(CASE WHEN screen = 'scan' THEN 1.0 ELSE 0.0 END)",
     )
-    with CATALOGUE.extended(_trust(), scans):
+    with CATALOGUE.extended(TRUST, scans):
         assert validate_effects({"trust": 2}) == {"trust": 2.0}
         for name in ("scan_rate", "completion_rate"):
             with pytest.raises(InvalidInputError, match="cannot plant") as err:
