@@ -7,6 +7,7 @@ it and reading its config. The error types live in ``errors.py``.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import secrets
 import tomllib
@@ -38,8 +39,30 @@ class LabSection(_Strict):
 
 
 class PrivacySection(_Strict):
-    redact_text: bool = Field(True, description="mask e-mail addresses and phone numbers in text")
-    retention_days: int = Field(365, ge=1)
+    redact_text: bool = Field(
+        True, description="mask e-mail addresses, phone numbers and IBANs wherever text enters"
+    )
+    retention_days: int = Field(
+        30, ge=1, description="ingested spool files older than this many days are removed"
+    )
+
+
+class KioskSection(_Strict):
+    idle_timeout_s: int = Field(
+        90, ge=10, le=3600, description="a kiosk resets after this long without a tap"
+    )
+
+
+class PilotSection(_Strict):
+    opening_hours: str = Field(
+        "09:00-20:00",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$",
+        description="local opening hours of the stores (stores.csv may set its own per store)",
+    )
+    timezone: str = Field("Europe/Berlin", description="the stores' time zone (IANA name)")
+    silent_after_minutes: int = Field(
+        60, ge=1, description="a store without events for this long while open is flagged"
+    )
 
 
 class DashboardSection(_Strict):
@@ -49,6 +72,8 @@ class DashboardSection(_Strict):
 class LabConfig(_Strict):
     lab: LabSection
     privacy: PrivacySection = PrivacySection()
+    kiosk: KioskSection = KioskSection()
+    pilot: PilotSection = PilotSection()
     dashboard: DashboardSection
 
 
@@ -136,6 +161,45 @@ def find_lab(explicit: Path | str | None = None, *, start: Path | None = None) -
     )
 
 
+def new_token() -> str:
+    """A fresh random dashboard access token."""
+    return secrets.token_urlsafe(24)
+
+
+def _toml_string(value: str) -> str:
+    # JSON's string escapes are valid in TOML basic strings: quotes, backslashes, controls
+    return json.dumps(value, ensure_ascii=False)
+
+
+def write_config(path: Path, name: str, locale: str, token: str) -> None:
+    """Write a fresh ``storelab.toml``, readable by its owner only (it holds the token)."""
+    text = f"""# storelab lab configuration
+[lab]
+name = {_toml_string(name)}
+locale = {_toml_string(locale)}          # default language customers see: de or en
+stores = "stores.csv"   # pilot fleet: store_id,name,city,region,format,size_sqm
+
+[privacy]
+redact_text = true      # mask e-mail addresses, phone numbers and IBANs wherever text enters
+retention_days = 30     # ingested spool files older than this are removed
+
+[kiosk]
+idle_timeout_s = 90     # a kiosk resets for the next customer after this long without a tap
+
+[pilot]
+opening_hours = "09:00-20:00"   # stores.csv may give a store its own (column opening_hours)
+timezone = "Europe/Berlin"
+silent_after_minutes = 60       # `storelab pilot status` flags a store silent this long while open
+
+[dashboard]
+token = {_toml_string(token)}       # analysts enter this (or open ?token=...) to see data
+"""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)  # also when the file existed with wider rights
+
+
 def init_lab(
     path: Path | str,
     *,
@@ -158,23 +222,7 @@ def init_lab(
     lab = Lab(root.resolve())
     for sub in (lab.prototypes_dir, lab.experiments_dir, lab.spool_dir, lab.reports_dir):
         sub.mkdir(exist_ok=True)
-    token = secrets.token_urlsafe(24)
-    lab.config_path.write_text(
-        f"""# storelab lab configuration
-[lab]
-name = "{name or root.resolve().name}"
-locale = "{locale}"          # default language customers see: de or en
-stores = "stores.csv"   # pilot fleet: store_id,name,city,region,format,size_sqm
-
-[privacy]
-redact_text = true      # mask e-mail addresses and phone numbers in free text at ingest
-retention_days = 365
-
-[dashboard]
-token = "{token}"       # analysts enter this (or open ?token=...) to see data
-""",
-        encoding="utf-8",
-    )
+    write_config(lab.config_path, name or root.resolve().name, locale, new_token())
     (root / ".gitignore").write_text(
         "spool/\n*.duckdb\n*.duckdb.wal\n",
         encoding="utf-8",

@@ -65,3 +65,25 @@ def test_bad_locale_and_existing_file(tmp_path):
     with pytest.raises(InvalidInputError, match="not a folder"):
         new_lab(tmp_path / "file")
     assert not (tmp_path / "x" / CONFIG_FILE).exists()
+
+
+def test_config_holds_the_token_for_its_owner_only(tmp_path):
+    lab = new_lab(tmp_path / "lab")
+    assert lab.config_path.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("name", ['lab-q"uote', "back\\slash", "zeile\numbruch", "Café Ümlaut"])
+def test_lab_names_with_quotes_and_escapes_make_valid_toml(tmp_path, name):
+    lab = new_lab(tmp_path / "lab", name=name)
+    assert load_config(lab.config_path).lab.name == name
+
+
+def test_pilot_and_kiosk_settings_have_defaults_and_are_checked(tmp_path):
+    lab = new_lab(tmp_path / "lab")
+    assert lab.config.kiosk.idle_timeout_s == 90
+    assert lab.config.privacy.retention_days == 30 and lab.config.privacy.redact_text
+    assert lab.config.pilot.opening_hours == "09:00-20:00"
+    text = lab.config_path.read_text(encoding="utf-8")
+    lab.config_path.write_text(text.replace('"09:00-20:00"', '"9-20"'), encoding="utf-8")
+    with pytest.raises(InvalidInputError, match="pilot.opening_hours"):
+        load_config(lab.config_path)
