@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast e2e screenshots lint format bench browser clean
+.PHONY: install demo test test-fast e2e screenshots lint format bench bench-load browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py
+
+## N customers at once on one `prototype run` server (headless chromium), and spool append latency
+bench-load: $(STAMP) browser
+	$(PY) bench/load.py --customers 10,20
 
 clean:
 	rm -rf $(VENV) demo-lab .pytest_cache .ruff_cache
