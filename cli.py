@@ -13,6 +13,7 @@ import typer
 
 from clikit import JsonOption, StorelabGroup, console, print_json
 from experiments.commands import app as experiment_app
+from experiments.pilot.commands import app as pilot_app
 from feedback.commands import app as feedback_app
 from prototypes.commands import app as prototype_app
 from reports.commands import app as report_app
@@ -121,6 +122,7 @@ def _print_demo_summary(result) -> None:
 app.add_typer(prototype_app, name="prototype", help="Author, validate, version and run prototypes.")
 app.add_typer(experiment_app, name="experiment", help="Design, analyse and decide experiments.")
 app.add_typer(feedback_app, name="feedback", help="Ingest, import and export pilot data.")
+app.add_typer(pilot_app, name="pilot", help="Pilot health: is every store sending data?")
 app.add_typer(sample_app, name="sample", help="Simulated pilot data with known true effects.")
 app.add_typer(report_app, name="report", help="HTML and terminal reports for an experiment.")
 app.command("dashboard")(dashboard)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from errors import InvalidInputError, LabNotFoundError, format_validation_error
 
@@ -53,16 +54,43 @@ class KioskSection(_Strict):
     )
 
 
+OPENING_HOURS_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$"
+
+
+def opening_hours_problem(text: str) -> str | None:
+    """What is wrong with an ``HH:MM-HH:MM`` opening-hours value (None: nothing).
+
+    A closing time before the opening time means the store is open past midnight
+    (``22:00-06:00``); ``24:00`` closes at midnight.
+    """
+    if not re.fullmatch(OPENING_HOURS_PATTERN, text):
+        return f"{text!r} is not opening hours like 09:00-20:00 (HH:MM-HH:MM, local time)"
+    opens, closes = text.split("-")
+    if closes > "24:00":
+        return f"{text!r} closes after 24:00"
+    if opens == closes:
+        return f"{text!r} opens and closes at the same time"
+    return None
+
+
 class PilotSection(_Strict):
     opening_hours: str = Field(
         "09:00-20:00",
-        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$",
+        pattern=OPENING_HOURS_PATTERN,
         description="local opening hours of the stores (stores.csv may set its own per store)",
     )
     timezone: str = Field("Europe/Berlin", description="the stores' time zone (IANA name)")
     silent_after_minutes: int = Field(
         60, ge=1, description="a store without events for this long while open is flagged"
     )
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _hours_make_sense(cls, text: str) -> str:
+        problem = opening_hours_problem(text)
+        if problem:
+            raise ValueError(problem)
+        return text
 
 
 class DashboardSection(_Strict):
@@ -234,6 +262,7 @@ def init_lab(
 # --- stores: the pilot fleet in stores.csv --------------------------------------------------
 
 COLUMNS: tuple[str, ...] = ("store_id", "name", "city", "region", "format", "size_sqm")
+OPENING_HOURS = "opening_hours"  # optional column: the store's own hours, else [pilot]'s
 REGIONS: tuple[str, ...] = ("Nord", "Süd", "West", "Ost")
 FORMATS: tuple[str, ...] = ("flagship", "city", "mall", "outlet")
 
@@ -248,18 +277,23 @@ class Store:
     region: str
     format: str
     size_sqm: int
+    opening_hours: str | None = None
+    """``HH:MM-HH:MM`` local; None: the lab's ``[pilot] opening_hours``."""
 
 
 def write_stores_csv(path: Path | str, stores: Sequence[Store]) -> Path:
-    """Write ``stores`` as UTF-8 CSV with the contract header."""
+    """Write ``stores`` as UTF-8 CSV with the contract header (plus ``opening_hours`` when a
+    store has its own)."""
     path = Path(path)
     rows = list(stores)
+    hours = any(store.opening_hours for store in rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(COLUMNS)
+        writer.writerow((*COLUMNS, OPENING_HOURS) if hours else COLUMNS)
         for store in rows:
-            writer.writerow(astuple(store))
+            values = astuple(store)[: len(COLUMNS)]
+            writer.writerow((*values, store.opening_hours or "") if hours else values)
     return path
 
 
@@ -320,6 +354,9 @@ def read_stores(path: Path | str) -> list[Store]:
             ) from None
         if not size > 0 or size != int(size):
             raise fail("size_sqm", f"{values['size_sqm']!r} must be a positive whole number.")
+        hours = row[header.index(OPENING_HOURS)].strip() if OPENING_HOURS in header else ""
+        if hours and (problem := opening_hours_problem(hours)):
+            raise fail(OPENING_HOURS, f"{problem} (leave it empty for the lab's hours).")
         stores.append(
             Store(
                 store_id=store_id,
@@ -328,6 +365,7 @@ def read_stores(path: Path | str) -> list[Store]:
                 region=values["region"],
                 format=values["format"],
                 size_sqm=int(size),
+                opening_hours=hours or None,
             )
         )
     return stores

@@ -225,3 +225,33 @@ def per_session_values(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) -> 
     return con.execute(
         per_session_sql() + "SELECT * FROM per_session ORDER BY session_id", query_parameters(spec)
     ).fetchall()
+
+
+def session_counts(
+    con: duckdb.DuckDBPyConnection, spec: ExperimentSpec, *, until: datetime | None = None
+) -> MetricData:
+    """Only the counted sessions per variant and per store (what the SRM check needs).
+
+    The same ``sessions`` as ``sufficient_statistics`` counts, without computing any metric;
+    with ``until``, only those that started before it. Pilot health checks the sample ratio of
+    a running experiment so far this way.
+    """
+    params = query_parameters(spec)
+    if until is not None:
+        params["end_ts"] = min(params["end_ts"], until)
+    rows = con.execute(
+        _HEAD
+        + """
+SELECT variant, store_id, count(*) AS n
+FROM sessions
+GROUP BY GROUPING SETS ((variant), (store_id))
+""",
+        params,
+    ).fetchall()
+    data = MetricData()
+    for variant, store_id, n in rows:
+        if variant is not None:
+            data.sessions_by_variant[variant] = int(n)
+        else:
+            data.sessions_by_store[store_id] = int(n)
+    return data

@@ -58,6 +58,12 @@ def main() -> None:
                 icon=":material/science:",
                 url_path="experiment",
             ),
+            st.Page(
+                PAGES / "health.py",
+                title="Pilot health",
+                icon=":material/monitor_heart:",
+                url_path="health",
+            ),
         ],
     }
     pages["Prototypes"] = [gallery_page(), play_page()]

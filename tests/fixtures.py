@@ -342,6 +342,79 @@ def add_events(lab, n_sessions: int = 8):
     return lab
 
 
+# --- a pilot at known times (pilot health) -----------------------------------------------------
+
+# Wednesday 2026-11-25, 11:00 in Berlin (the lab's default time zone): the stores opened at 09:00.
+PILOT_NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+PILOT_EXPERIMENT = "pilot-check"
+
+
+def add_pilot(lab, now: datetime = PILOT_NOW):
+    """A running store experiment and events at times relative to ``now``; returns the lab.
+
+    With ``now = PILOT_NOW`` (times in Berlin, which is UTC+1 in November):
+    S01  kiosk sessions today 10:30 and 10:45, Tue 16:00, Mon 11:00, Sun 11:00 (last week);
+         phone session today 10:50. Listed (control): fine.
+    S02  one kiosk session today 08:50, before opening: 120 open minutes ago. Listed: silent.
+    S03  no event at all. Listed (control): never seen.
+    S04  own hours 14:00-22:00, kiosk session Tue 15:00. Listed: closed now, not flagged.
+    S05  kiosk session Mon 11:00; not in the experiment, so not watched.
+    Rejected lines: one naming S02, two naming no store. The experiment runs from two days
+    before ``now`` (local Monday) for four weeks.
+    """
+    from zoneinfo import ZoneInfo
+
+    from experiments.spec import parse_experiment, write_experiment
+    from feedback.ingest import ingest
+    from lab import lab_stores, write_stores_csv
+
+    stores = lab_stores(lab)
+    stores["S04"] = replace(stores["S04"], opening_hours="14:00-22:00")
+    write_stores_csv(lab.stores_csv, list(stores.values()))
+    today = now.astimezone(ZoneInfo(lab.config.pilot.timezone)).date()
+    raw = {
+        "id": PILOT_EXPERIMENT,
+        "hypothesis": "Customers find sizes faster.",
+        "prototype": "scan-and-discover",
+        "unit": "store",
+        "variants": {"control": {"version": 1}, "treatment": {"version": 2}},
+        "allocation": {"control": 0.5, "treatment": 0.5},
+        "stores": {"control": ["S01", "S03"], "treatment": ["S02", "S04"]},
+        "start": today - timedelta(days=2),
+        "end": today + timedelta(days=26),
+        "primary_metric": "task_success_rate",
+    }
+    write_experiment(lab, parse_experiment(raw, "pilot-check.yaml"))
+    ago = {"min": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}
+    sessions = [  # store, device, variant, how long before now
+        ("S01", "kiosk", "control", 30 * ago["min"]),
+        ("S01", "kiosk", "control", 15 * ago["min"]),
+        ("S01", "kiosk", "control", 18 * ago["h"]),
+        ("S01", "kiosk", "control", 2 * ago["d"]),
+        ("S01", "kiosk", "control", 3 * ago["d"]),
+        ("S01", "phone", "control", 10 * ago["min"]),
+        ("S02", "kiosk", "treatment", 130 * ago["min"]),
+        ("S04", "kiosk", "treatment", 20 * ago["h"]),
+        ("S05", "kiosk", "control", 2 * ago["d"]),
+    ]
+    rows: list[dict | str] = []
+    for store, device, variant, before in sessions:
+        experiment = None if store == "S05" else PILOT_EXPERIMENT
+        for event in session_events(
+            store_id=store, variant=variant, success=True, experiment_id=experiment,
+            start=now - before,
+        ):  # fmt: skip
+            rows.append({**event, "device": device})
+    rows += [
+        make_event(store_id="S02", type="not-a-type"),
+        "this line is not JSON",
+        {k: v for k, v in make_event(type="tap").items() if k != "store_id"},
+    ]
+    write_jsonl(lab.spool_dir / "pilot-kiosks.jsonl", rows)
+    ingest(lab)
+    return lab
+
+
 # --- prototypes ------------------------------------------------------------------------------
 
 # The smallest prototype that has everything: three screens, a task with an expected path,

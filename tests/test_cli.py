@@ -37,6 +37,8 @@ def run_cli(*args: str, cwd=None, env=None) -> subprocess.CompletedProcess:
         ["feedback", "--help"],
         ["sample", "--help"],
         ["report", "--help"],
+        ["pilot", "--help"],
+        ["pilot", "status", "--help"],
     ],
 )
 def test_help_imports_no_heavy_module(args):
@@ -58,7 +60,8 @@ def test_help_imports_no_heavy_module(args):
 
 def test_every_documented_command_exists():
     listed = run_cli("--help").stdout
-    for command in ("init", "demo", "prototype", "experiment", "feedback", "sample", "report"):
+    for command in ("init", "demo", "prototype", "experiment", "feedback", "sample", "report",
+                    "pilot"):  # fmt: skip
         assert command in listed
     groups = {
         "prototype": ["templates", "new", "validate", "run", "qr", "version"],
@@ -66,6 +69,7 @@ def test_every_documented_command_exists():
         "feedback": ["ingest", "import-kpis", "export"],
         "sample": ["generate"],
         "report": ["html", "show"],
+        "pilot": ["status"],
     }
     for group, commands in groups.items():
         text = run_cli(group, "--help").stdout

@@ -87,3 +87,45 @@ def test_pilot_and_kiosk_settings_have_defaults_and_are_checked(tmp_path):
     lab.config_path.write_text(text.replace('"09:00-20:00"', '"9-20"'), encoding="utf-8")
     with pytest.raises(InvalidInputError, match="pilot.opening_hours"):
         load_config(lab.config_path)
+
+
+def test_stores_csv_may_give_a_store_its_own_opening_hours(tmp_path):
+    from dataclasses import replace
+
+    from lab import read_stores, write_stores_csv
+    from sample_data.fleet import default_stores
+
+    stores = default_stores(3)
+    path = write_stores_csv(tmp_path / "stores.csv", stores)
+    assert "opening_hours" not in path.read_text(encoding="utf-8")  # the column is optional
+    assert all(s.opening_hours is None for s in read_stores(path))
+    stores[1] = replace(stores[1], opening_hours="22:00-06:00")
+    path = write_stores_csv(tmp_path / "stores.csv", stores)
+    assert path.read_text(encoding="utf-8").splitlines()[0].endswith(",opening_hours")
+    assert [s.opening_hours for s in read_stores(path)] == [None, "22:00-06:00", None]
+
+
+@pytest.mark.parametrize("hours", ["9-17", "10:00-25:00", "09:00-24:30", "10:00-10:00"])
+def test_bad_opening_hours_in_stores_csv_name_line_and_column(tmp_path, hours):
+    from lab import read_stores
+
+    path = tmp_path / "stores.csv"
+    path.write_text(
+        "store_id,name,city,region,format,size_sqm,opening_hours\n"
+        "S01,A,Hamburg,Nord,city,900,\n"
+        f"S02,B,Berlin,Ost,city,900,{hours}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInputError) as err:
+        read_stores(path)
+    assert f"{path}, line 3, column 'opening_hours'" in str(err.value)
+    assert repr(hours) in str(err.value)
+
+
+@pytest.mark.parametrize("hours", ["09:00-24:30", "10:00-10:00"])
+def test_bad_lab_opening_hours_are_named(tmp_path, hours):
+    lab = new_lab(tmp_path / "lab")
+    text = lab.config_path.read_text().replace('"09:00-20:00"', f'"{hours}"')
+    lab.config_path.write_text(text)
+    with pytest.raises(InvalidInputError, match="pilot.opening_hours"):
+        load_config(lab.config_path)

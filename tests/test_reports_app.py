@@ -145,3 +145,47 @@ def test_experiment_page_does_not_exist_without_token(lab_with_events) -> None:
         at.switch_page("app_pages/experiment.py")
     assert len(at.get("plotly_chart")) == 0
     assert "data-recommendation" not in all_text(at)
+
+
+# --- pilot health ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def live_pilot(lab, monkeypatch):
+    """``add_pilot`` around the real clock (the page has no other): S03 is never seen, which
+    is flagged at any hour; S01 sent events minutes ago."""
+    from datetime import UTC, datetime
+
+    from tests.fixtures import add_pilot
+
+    monkeypatch.setenv("STORELAB_LAB", str(lab.root))
+    return add_pilot(lab, now=datetime.now(UTC))
+
+
+def test_health_page_shows_the_table_and_the_flags(live_pilot) -> None:
+    from reports.health import COLUMNS
+
+    at = app(live_pilot.config.dashboard.token)
+    at.switch_page("app_pages/health.py").run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Pilot health"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Watched stores"] == "4" and metrics["Rejected lines"] == "3"
+    assert int(metrics["Flagged"]) >= 1
+    assert any("S03 has never sent an event" in e.value for e in at.error)
+    table = at.dataframe[0].value  # the first table; the second lists rejected lines
+    assert list(table.columns) == list(COLUMNS)
+    rows = table.to_dict("records")
+    assert [(r["Store"], r["Device"]) for r in rows[:3]] == [
+        ("S01", "kiosk"), ("S01", "phone"), ("S02", "kiosk")]  # fmt: skip
+    flags = {r["Store"]: r["Flag"] for r in rows}
+    assert flags["S03"] == "NEVER SEEN" and flags["S01"] == ""
+    assert "pilot-check: ok" in all_text(at)  # the sample ratio so far
+    assert "S02 1, unknown 2" in all_text(at)
+
+
+def test_health_page_needs_the_token(live_pilot) -> None:
+    at = app()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/health.py")
+    assert "S03" not in all_text(at)

@@ -1,0 +1,1 @@
+"""The running pilot: is every store sending data? (``storelab pilot …``)."""
