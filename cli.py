@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from clikit import JsonOption, StorelabGroup, console, print_json
+from clikit import JsonOption, LabOption, StorelabGroup, console, open_lab, print_json
 from experiments.commands import app as experiment_app
 from experiments.pilot.commands import app as pilot_app
 from feedback.commands import app as feedback_app
@@ -119,12 +119,43 @@ def _print_demo_summary(result) -> None:
         out.print(f"    report: {report}")
 
 
+token_app = typer.Typer(
+    cls=StorelabGroup,
+    no_args_is_help=True,
+    help="The lab's access token (dashboard, gallery, team preview).",
+)
+
+
+@token_app.command("rotate")
+def token_rotate(
+    port: Annotated[int, typer.Option(help="Port of the dashboard link printed.")] = 8501,
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Replace the access token in storelab.toml; links with the old one stop working."""
+    from lab import rotate_token
+    from reports.serve import dashboard_url
+
+    the_lab = open_lab(lab)
+    token = rotate_token(the_lab)
+    url = dashboard_url(the_lab, port)
+    if json_:
+        print_json({"config": str(the_lab.config_path), "token": token, "dashboard_url": url})
+        return
+    typer.echo(
+        f"New access token written to {the_lab.config_path}.\n"
+        "Links and open pages with the old token stop working now. The team's new link:\n"
+        f"  dashboard  {url}"
+    )
+
+
 app.add_typer(prototype_app, name="prototype", help="Author, validate, version and run prototypes.")
 app.add_typer(experiment_app, name="experiment", help="Design, analyse and decide experiments.")
 app.add_typer(feedback_app, name="feedback", help="Ingest, import and export pilot data.")
 app.add_typer(pilot_app, name="pilot", help="Pilot health: is every store sending data?")
 app.add_typer(sample_app, name="sample", help="Simulated pilot data with known true effects.")
 app.add_typer(report_app, name="report", help="HTML and terminal reports for an experiment.")
+app.add_typer(token_app, name="token", help="The lab's access token: rotate it.")
 app.command("dashboard")(dashboard)
 
 

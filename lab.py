@@ -228,6 +228,80 @@ token = {_toml_string(token)}       # analysts enter this (or open ?token=...) t
     os.chmod(path, 0o600)  # also when the file existed with wider rights
 
 
+_SECTION_RE = re.compile(r"^\s*\[\s*([A-Za-z0-9_-]+)\s*\]\s*(#.*)?$")
+_TOKEN_VALUE = r"(\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*')"
+_TOKEN_LINE = {  # the token's line in [dashboard], or as a dotted key before any section
+    "dashboard": re.compile(r"^(\s*token\s*=\s*)" + _TOKEN_VALUE),
+    None: re.compile(r"^(\s*dashboard\s*\.\s*token\s*=\s*)" + _TOKEN_VALUE),
+}
+
+
+def _with_token(text: str, token: str) -> str | None:
+    """``text`` with the ``[dashboard] token`` value replaced, every other byte kept; None when
+    there is not exactly one such line (an inline table, a multi-line string)."""
+    lines = text.splitlines(keepends=True)
+    section: str | None = None
+    found = []
+    for i, line in enumerate(lines):
+        header = _SECTION_RE.match(line)
+        if header:
+            section = header.group(1)
+            continue
+        pattern = _TOKEN_LINE.get(section)
+        match = pattern.match(line) if pattern else None
+        if match:
+            found.append((i, match))
+    if len(found) != 1:
+        return None
+    i, match = found[0]
+    lines[i] = lines[i][: match.start(2)] + _toml_string(token) + lines[i][match.end(2) :]
+    return "".join(lines)
+
+
+def rotate_token(lab: Lab) -> str:
+    """Give the lab a fresh access token in ``storelab.toml``; returns it.
+
+    Only the token's value changes (every other line and comment stays); the file is replaced
+    in one step and stays readable by its owner only. The dashboard and the runtime read the
+    config on every page run, so links and open pages with the old token stop working at once.
+    """
+    path = lab.config_path
+    load_config(path)  # a missing or broken config is named as such, before anything changes
+    text = path.read_text(encoding="utf-8")
+    token = new_token()
+    updated = _with_token(text, token)
+    before = tomllib.loads(text)
+    after = tomllib.loads(updated) if updated is not None else None
+    if after is None or after.get("dashboard", {}).get("token") != token:
+        raise InvalidInputError(
+            f'{path}: found no single line `token = "..."` under [dashboard] to replace. '
+            "Write the token on a line of its own there, then run `storelab token rotate` again."
+        )
+    after["dashboard"]["token"] = before["dashboard"]["token"]
+    if after != before:  # a line inside a multi-line string can look like the token's
+        raise InvalidInputError(
+            f"{path}: replacing the token would change other settings; edit it by hand."
+        )
+    _write_private(path, updated)
+    lab.__dict__.pop("config", None)  # the cached config holds the old token
+    return token
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one step (a reader never sees half), mode 0600."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def init_lab(
     path: Path | str,
     *,

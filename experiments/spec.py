@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+import yamlguard
 from errors import InvalidInputError, format_validation_error
 from feedback.catalogue import CATALOGUE
 
@@ -175,12 +176,15 @@ def parse_experiment(raw: object, source: str) -> ExperimentSpec:
 
 
 def load_experiment_file(path: Path) -> ExperimentSpec:
+    """Read and check one experiment spec file (through ``yamlguard``: no anchors, aliases,
+    deep nesting, control characters or files over 1 MB; the reason names file and line)."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamlguard.load(yamlguard.read_text(path))
     except FileNotFoundError as exc:
         raise InvalidInputError(f"{path} does not exist.") from exc
     except yaml.YAMLError as exc:
-        raise InvalidInputError(f"{path}: not valid YAML: {exc}") from exc
+        line, reason = yamlguard.describe(exc)
+        raise InvalidInputError(f"{path}, line {line}: {reason}") from exc
     return parse_experiment(raw, str(path))
 
 
@@ -249,7 +253,7 @@ def write_experiment(lab: Lab, spec: ExperimentSpec, *, overwrite: bool = False)
     if path.exists() and not overwrite:
         raise InvalidInputError(f"{path} already exists; edit it, or pick another id.")
     text = render_experiment_yaml(spec)
-    parse_experiment(yaml.safe_load(text), str(path))  # what we write must read back
+    parse_experiment(yamlguard.load(text), str(path))  # what we write must read back
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path

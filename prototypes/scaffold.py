@@ -171,6 +171,7 @@ def add_version(path: Path | str, note: str | None = None, today: dt.date | None
     """
     import yaml
 
+    import yamlguard
     from prototypes.library import load_prototype
     from prototypes.validate import spec_path
 
@@ -181,7 +182,7 @@ def add_version(path: Path | str, note: str | None = None, today: dt.date | None
     date = (today or dt.date.today()).isoformat()
     note = note or f"Started from version {current}."
     text = file.read_text(encoding="utf-8")
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    root = yamlguard.compose(text)
     versions = next((v for k, v in root.value if k.value == "versions"), None)
 
     def entry(number: int, entry_note: str, pad: str, with_date: bool) -> str:
@@ -238,9 +239,9 @@ def storelab_version() -> str:
 
 
 def _load(text: str) -> dict[str, Any]:
-    import yaml
+    import yamlguard
 
-    data = yaml.safe_load(text)
+    data = yamlguard.load(text)
     return data if isinstance(data, dict) else {}
 
 
@@ -251,9 +252,9 @@ def _quote(value: str) -> str:
 
 def _replace_top_level(text: str, values: dict[str, str]) -> str:
     """Replace the values of top-level keys by YAML snippets, keeping the rest of the text."""
-    import yaml
+    import yamlguard
 
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    root = yamlguard.compose(text)
     spans = []
     for key, value in root.value:
         if key.value in values:

@@ -1,8 +1,9 @@
 """YAML with line numbers: the parsed spec, the line of every spec path, duplicate keys.
 
-PyYAML's safe loader builds the data; the node tree it composed first gives each key and list
-item its line, so every later problem can point at the line it is about. Duplicate keys (which
-YAML would silently collapse into the last one) are problems of their own.
+``yamlguard`` (PyYAML's safe loader without anchors, aliases, deep nesting or control
+characters) builds the data; the node tree it composed first gives each key and list item its
+line, so every later problem can point at the line it is about. Duplicate keys (which YAML would
+silently collapse into the last one) are problems of their own.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import yaml
 
+import yamlguard
 from prototypes.problems import Problem, join_path
 
 
@@ -32,21 +34,11 @@ class ParsedYaml:
 
 def parse_yaml(text: str, file: str) -> ParsedYaml:
     """Parse spec text, indexing the line of every key and list item (``file`` names problems)."""
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        what = " ".join(x for x in (exc.context, exc.problem) if x)
-        syntax = Problem(file, line, "", f"YAML syntax error: {what}", "yaml")
-        return ParsedYaml(None, problems=[syntax], readable=False)
+        node, data = yamlguard.compose_and_load(text)
     except yaml.YAMLError as exc:
-        other = Problem(file, 1, "", f"YAML error: {exc}", "yaml")
-        return ParsedYaml(None, problems=[other], readable=False)
-    finally:
-        loader.dispose()
+        line, reason = yamlguard.describe(exc)
+        return ParsedYaml(None, problems=[Problem(file, line, "", reason, "yaml")], readable=False)
     parsed = ParsedYaml(data)
     if node is not None:
         parsed.lines[""] = node.start_mark.line + 1

@@ -16,13 +16,15 @@ if str(REPO_ROOT) not in sys.path:  # `streamlit run` puts only reports/ on the 
 
 import streamlit as st  # noqa: E402
 
+from prototypes.runtime.access import authorised  # noqa: E402
 from reports.app_pages import _shared  # noqa: E402
 
 PAGES = Path(__file__).resolve().parent / "app_pages"
 
 
 def play_page():
-    """The customer-facing prototype page (public: customers in the store have no token)."""
+    """The customer-facing prototype page: a customer link needs no token, the rest does
+    (``prototypes.runtime.play`` asks for it)."""
     from prototypes.runtime.play import play_page as render
 
     return st.Page(render, title="Play", icon=":material/smartphone:", url_path="play")
@@ -38,7 +40,7 @@ def gallery_page():
 def main() -> None:
     st.set_page_config(page_title="storelab · analyst", page_icon="🧪", layout="wide")
     lab = _shared.current_lab()
-    if not _shared.authorised(lab):
+    if not authorised(lab):
         # Customers reach /play from the QR code or kiosk; everything else needs the token.
         sign_in = st.Page(_shared.sign_in_page, title="Sign in", default=True)
         st.navigation([sign_in, play_page()], position="hidden").run()

@@ -39,6 +39,7 @@ def run_cli(*args: str, cwd=None, env=None) -> subprocess.CompletedProcess:
         ["report", "--help"],
         ["pilot", "--help"],
         ["pilot", "status", "--help"],
+        ["token", "--help"],
     ],
 )
 def test_help_imports_no_heavy_module(args):
@@ -70,6 +71,7 @@ def test_every_documented_command_exists():
         "sample": ["generate"],
         "report": ["html", "show"],
         "pilot": ["status"],
+        "token": ["rotate"],
     }
     for group, commands in groups.items():
         text = run_cli(group, "--help").stdout
@@ -132,3 +134,19 @@ def test_ingest_prints_what_it_did(lab, tmp_path):
     assert result.exit_code == 0
     assert "2 new events" in result.output
     assert "line 3: not valid JSON" in result.output
+
+
+def test_token_rotate_locks_out_the_old_token(lab):
+    from lab import load_config
+
+    old = lab.config.dashboard.token
+    out = run_cli("token", "rotate", "--lab", str(lab.root))
+    assert out.returncode == 0, out.stderr
+    new = load_config(lab.config_path).dashboard.token
+    assert new != old and old not in lab.config_path.read_text(encoding="utf-8")
+    assert f"http://localhost:8501/?token={new}" in out.stdout
+    assert "old token stop working" in out.stdout
+    assert lab.config_path.stat().st_mode & 0o777 == 0o600
+    again = json.loads(run_cli("token", "rotate", "--json", "--lab", str(lab.root)).stdout)
+    assert again["token"] == load_config(lab.config_path).dashboard.token != new
+    assert again["dashboard_url"].endswith(f"?token={again['token']}")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from errors import InvalidInputError, LabNotFoundError
-from lab import CONFIG_FILE, find_lab, load_config
+from lab import CONFIG_FILE, find_lab, load_config, rotate_token
 from tests.fixtures import new_lab
 
 
@@ -129,3 +131,39 @@ def test_bad_lab_opening_hours_are_named(tmp_path, hours):
     lab.config_path.write_text(text)
     with pytest.raises(InvalidInputError, match="pilot.opening_hours"):
         load_config(lab.config_path)
+
+
+def test_rotate_token_changes_only_the_token_and_keeps_the_file_private(tmp_path):
+    lab = new_lab(tmp_path / "lab")
+    path = lab.config_path
+    text = path.read_text(encoding="utf-8").replace(
+        "[kiosk]", "# our own note, kept\n[kiosk]"
+    )  # a comment of the team's own
+    path.write_text(text, encoding="utf-8")
+    os.chmod(path, 0o600)
+    old = lab.config.dashboard.token
+    new = rotate_token(lab)
+    assert new != old and len(new) >= 16
+    assert lab.config.dashboard.token == new  # the cached config is dropped
+    assert load_config(path).dashboard.token == new
+    after = path.read_text(encoding="utf-8")
+    assert after == text.replace(old, new)  # every other line and comment as it was
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def load_config_text_ok(lab, text: str) -> bool:
+    lab.config_path.write_text(text, encoding="utf-8")
+    return bool(load_config(lab.config_path).dashboard.token)
+
+
+def test_rotate_token_refuses_a_config_it_cannot_edit_safely(tmp_path):
+    lab = new_lab(tmp_path / "lab")
+    text = lab.config_path.read_text(encoding="utf-8")
+    token = lab.config.dashboard.token
+    inline = f'dashboard = {{ token = "{token}" }}\n' + text.split("[dashboard]")[0]
+    assert load_config_text_ok(lab, inline)
+    lab.config_path.write_text(inline, encoding="utf-8")
+    with pytest.raises(InvalidInputError, match="no single line"):
+        rotate_token(lab)
+    assert lab.config_path.read_text(encoding="utf-8") == inline

@@ -189,3 +189,51 @@ def test_health_page_needs_the_token(live_pilot) -> None:
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/health.py")
     assert "S03" not in all_text(at)
+
+
+# --- the play page the dashboard serves is closed by default ------------------------------------
+
+
+def open_page(at, url_path: str):
+    """Run the page registered under ``url_path`` (AppTest switches only to file pages, and
+    the play page is a function: the page hash Streamlit registered for it is used)."""
+    (page_hash,) = [
+        h for h, info in at._registered_pages.items() if info.get("url_pathname") == url_path
+    ]
+    at._page_hash = page_hash
+    return at.run()
+
+
+def page_text(at) -> str:
+    return all_text(at) + "\n".join(b.label for b in at.button)
+
+
+def test_play_without_token_shows_no_gallery_and_no_ids(lab_with_events) -> None:
+    from prototypes.scaffold import new_prototype
+
+    new_prototype(lab_with_events, "easy-returns", "easy-returns")  # two: the gallery, once
+    at = open_page(app(), "play")
+    assert not at.exception
+    text = page_text(at)
+    for secret in ("scan-and-discover", "easy-returns", "scan-pos-v2", "treatment", "S01"):
+        assert secret not in text, secret
+    assert "this link does not work" in text
+    assert "sl_gallery_store" not in [s.key for s in at.selectbox]
+
+
+def test_customer_link_on_the_dashboard_needs_no_token_but_the_preview_does(
+    lab_with_events,
+) -> None:
+    at = app()
+    at.query_params.update({"prototype": "scan-and-discover", "store": "S02"})
+    at = open_page(at, "play")
+    assert "sl_consent_yes" in [b.key for b in at.button]
+    at = app()
+    at.query_params.update({"prototype": "scan-and-discover", "store": "S02", "preview": "1"})
+    at = open_page(at, "play")
+    assert "sl_consent_yes" not in [b.key for b in at.button]
+    assert [t.label for t in at.text_input] == ["Access token"]
+    at = app()
+    at.query_params.update({"prototype": "nope", "store": "S01"})
+    at = open_page(at, "play")
+    assert "scan-and-discover" not in page_text(at) and "nope" not in page_text(at)

@@ -75,9 +75,11 @@ def test_streamlit_command_and_urls() -> None:
     ):
         assert cmd[cmd.index(flag) + 1] == value
     url = launch.prototype_url(
-        "http://h:1/", "p", "S01", "kiosk", variant="treatment", preview=True
+        "http://h:1/", "p", "S01", "kiosk", variant="treatment", preview=True, token="t-1"
     )
-    assert url == "http://h:1/?prototype=p&store=S01&device=kiosk&variant=treatment&preview=1"
+    assert url == (
+        "http://h:1/?prototype=p&store=S01&device=kiosk&variant=treatment&preview=1&token=t-1"
+    )
 
 
 def test_launch_imports_stay_light() -> None:

@@ -2,11 +2,12 @@
 
 ``storelab prototype run ID`` starts it (``prototypes.runtime.launch.run_prototype``) with
 ``STORELAB_LAB`` set. URL parameters, read once per visit into ``st.session_state``
-(``visit.read_params``): ``prototype``, ``store`` (S01), ``variant`` (auto), ``device``
-(kiosk|phone; default from the prototype's touchpoint), ``version`` (current), ``lang`` (de|en;
-default the lab's locale), ``preview`` (1 = team preview with a side panel). Pages: ``play``
-(default, ``play.play_page``) and ``gallery`` (``gallery.gallery_page``); navigation and all
-Streamlit chrome are hidden.
+(``visit.read_params``): ``prototype``, ``store`` (S01), ``device`` (kiosk|phone; default from
+the prototype's touchpoint), ``lang`` (de|en; default the lab's locale): a customer link. The
+team's, which need the lab's token (``?token=`` or typed; ``access``): ``variant`` (auto),
+``version`` (current), ``preview`` (1 = team preview with a side panel). Pages: ``play``
+(default, ``play.play_page``) and ``gallery`` (``gallery.gallery_page``, the team's); navigation
+and all Streamlit chrome are hidden.
 
 The customer's flow: welcome + consent → per task a mission card → the prototype's screens (a
 task bar shows the mission and "I give up"; reaching a goal shows "Done – continue") → the

@@ -1,8 +1,10 @@
 """The gallery: every prototype in the lab with its facts and "try it" links per store.
 
-``gallery_page()`` is a plain Streamlit page function (the analyst dashboard mounts it too).
-Links go to the runtime's ``play`` page: relative (``play?prototype=…``) when the runtime serves
-the gallery itself, or below ``$STORELAB_PLAY_URL`` when another app mounts it.
+``gallery_page()`` is a plain Streamlit page function (the analyst dashboard mounts it too). It
+is the team's: without the lab's token it asks for it and shows nothing else. Links go to the
+runtime's ``play`` page: relative (``play?prototype=…``) when the runtime serves the gallery
+itself, or below ``$STORELAB_PLAY_URL`` when another app mounts it. Phone and kiosk links are
+customer links; the preview link carries the token (it is the team's, and the team has it).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from experiments.assignment import experiment_for
 from lab import Lab
 from prototypes.library import list_prototype_ids
 from prototypes.runtime import theme
+from prototypes.runtime.access import authorised, given_token, sign_in
 from prototypes.runtime.context import STANDALONE, cached_prototype, current_lab, store_rows
 from prototypes.runtime.render import first_placeholder
 
@@ -25,15 +28,24 @@ PLAY_URL_ENV = "STORELAB_PLAY_URL"
 
 
 def play_url(
-    prototype_id: str, store: str, device: str, *, preview: bool = False, base: str | None = None
+    prototype_id: str,
+    store: str,
+    device: str,
+    *,
+    preview: bool = False,
+    token: str | None = None,
+    base: str | None = None,
 ) -> str:
-    """The link to play a prototype: ``<base>play?prototype=…&store=…&device=…``."""
+    """The link to play a prototype: ``<base>play?prototype=…&store=…&device=…``; a preview
+    link works only with the lab's ``token``."""
     root = base if base is not None else os.environ.get(PLAY_URL_ENV, "")
     if root and not root.endswith("/"):
         root += "/"
     query = {"prototype": prototype_id, "store": store, "device": device}
     if preview:
         query["preview"] = "1"
+        if token:
+            query["token"] = token
     return f"{root}play?{urlencode(query)}"
 
 
@@ -71,6 +83,9 @@ def gallery_page() -> None:
     except StorelabError as exc:
         st.error(str(exc))
         return
+    if not authorised(lab):
+        sign_in(lab, "storelab · prototypes", GALLERY_SIGN_IN)
+        return
     locale = lab.config.lab.locale
     st.markdown(
         '<div class="sl-scope"><div class="sl-eyebrow">storelab · prototypes</div>'
@@ -98,10 +113,17 @@ def gallery_page() -> None:
     for i, pid in enumerate(ids):
         info = _summary(lab, pid)
         with cols[i % 3]:
-            st.markdown(_card(info, store, locale), unsafe_allow_html=True)
+            st.markdown(_card(info, store, locale, given_token()), unsafe_allow_html=True)
 
 
-def _card(info: dict, store: str, locale: str) -> str:
+GALLERY_SIGN_IN = (
+    "The gallery shows the lab's prototypes to the team. Enter the lab's access token "
+    "(`[dashboard] token` in `storelab.toml`), or open the gallery link that `storelab "
+    "prototype run` printed. Customers need no token: they open a prototype's own link."
+)
+
+
+def _card(info: dict, store: str, locale: str, token: str) -> str:
     pid = html.escape(info["id"])
     if "error" in info:
         return (
@@ -123,7 +145,7 @@ def _card(info: dict, store: str, locale: str) -> str:
     if info["experiment"]:
         tags.append(f'<span class="sl-tag">🧪 {html.escape(info["experiment"])}</span>')
     links = "".join(
-        f'<a href="{html.escape(play_url(info["id"], store, dev, preview=pv))}" '
+        f'<a href="{html.escape(play_url(info["id"], store, dev, preview=pv, token=token))}" '
         f'target="_blank">{label}</a>'
         for label, dev, pv in (
             ("📱 Phone", "phone", False),

@@ -16,7 +16,7 @@ import sys
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from errors import InvalidInputError
 from experiments.assignment import experiments_on
@@ -30,6 +30,9 @@ APP_PATH = Path(__file__).with_name("app.py")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_PORT = 8502
 DEVICES = ("kiosk", "phone")
+RUN_VARIANT_ENV = "STORELAB_RUN_VARIANT"
+RUN_VERSION_ENV = "STORELAB_RUN_VERSION"
+"""What ``prototype run --variant/--version`` chose: the server shows it on customer links."""
 
 
 def _check_stores(lab: Lab, store_ids: list[str]) -> dict:
@@ -52,8 +55,12 @@ def prototype_url(
     variant: str = "auto",
     version: int | None = None,
     preview: bool = False,
+    token: str | None = None,
 ) -> str:
-    """The link a customer (or the team) opens: ``<base>/?prototype=…&store=…&device=…``."""
+    """The link a customer (or the team) opens: ``<base>/?prototype=…&store=…&device=…``.
+
+    A variant, a version or ``preview`` make it a team link: it works only with ``token``.
+    """
     query: dict[str, str] = {"prototype": prototype_id, "store": store, "device": device}
     if variant and variant != "auto":
         query["variant"] = variant
@@ -61,6 +68,8 @@ def prototype_url(
         query["version"] = str(version)
     if preview:
         query["preview"] = "1"
+    if token:
+        query["token"] = token
     return f"{base_url.rstrip('/')}/?{urlencode(query)}"
 
 
@@ -168,6 +177,13 @@ def run_prototype(
                 f"use auto or one of: {', '.join(sorted(known))}."
             )
     env = {**os.environ, ENV_VAR: str(lab.root)}
+    # Customers' links carry no variant or version (those need the token): the server knows.
+    env.pop(RUN_VARIANT_ENV, None)
+    env.pop(RUN_VERSION_ENV, None)
+    if variant != "auto":
+        env[RUN_VARIANT_ENV] = variant
+    if version is not None:
+        env[RUN_VERSION_ENV] = str(version)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     proc = subprocess.Popen(  # noqa: S603 - fixed command line, no shell
         streamlit_command(port),
@@ -178,20 +194,31 @@ def run_prototype(
         stderr=subprocess.STDOUT if output is not None else None,
     )
     if not quiet:
-        default = device or ("kiosk" if proto.touchpoint == "kiosk" else "phone")
-        local = f"http://localhost:{port}"
-        lan = f"http://{local_ip()}:{port}"
-        opts = {"variant": variant, "version": version}
         print(f"storelab runtime for {prototype_id} in {store} (pid {proc.pid})")
-        print(f"  {default:<7} {prototype_url(local, prototype_id, store, default, **opts)}")
-        print(f"  phone   {prototype_url(lan, prototype_id, store, 'phone', **opts)}")
-        print(f"  kiosk   {prototype_url(local, prototype_id, store, 'kiosk', **opts)}")
-        if preview:
-            link = prototype_url(local, prototype_id, store, default, preview=True, **opts)
-            print(f"  preview {link}")
-        print(f"  gallery {local}/gallery")
+        _print_links(lab, prototype_id, store, device or _touchpoint_device(proto), port, preview)
         print("Stop with Ctrl+C.")
     return proc
+
+
+def _touchpoint_device(proto: Any) -> str:
+    return "kiosk" if proto.touchpoint == "kiosk" else "phone"
+
+
+def _print_links(
+    lab: Lab, prototype_id: str, store: str, default: str, port: int, preview: bool
+) -> None:
+    """Customer links (no token: a customer sees only this prototype in this store) and, with
+    the lab's token for the team, the preview and the gallery."""
+    local = f"http://localhost:{port}"
+    lan = f"http://{local_ip()}:{port}"
+    token = lab.config.dashboard.token
+    print(f"  {default:<7} {prototype_url(local, prototype_id, store, default)}")
+    print(f"  phone   {prototype_url(lan, prototype_id, store, 'phone')}")
+    print(f"  kiosk   {prototype_url(local, prototype_id, store, 'kiosk')}")
+    if preview:
+        team = prototype_url(local, prototype_id, store, default, preview=True, token=token)
+        print(f"  preview {team}   (team only: it holds the lab's token)")
+    print(f"  gallery {local}/gallery?token={quote(token, safe='')}   (team only)")
 
 
 def write_qr_sheet(
@@ -277,4 +304,11 @@ header b {{ font-size: 14pt; color: #123b6d; }} header span {{ font-size: 9pt; c
 </body></html>
 """
 
-__all__ = ["prototype_url", "run_prototype", "streamlit_command", "write_qr_sheet"]
+__all__ = [
+    "RUN_VARIANT_ENV",
+    "RUN_VERSION_ENV",
+    "prototype_url",
+    "run_prototype",
+    "streamlit_command",
+    "write_qr_sheet",
+]

@@ -294,15 +294,30 @@ def show_phase(session: CustomerSession, r: Renderer, store: dict[str, str]) -> 
 # --- when something is wrong ------------------------------------------------------------------
 
 
-def problem(title: str, text: str) -> None:
-    """A page that says what is wrong (no lab, unknown prototype or store, a broken spec)."""
+def broken_link(detail: str | None = None, locale: str | None = None) -> None:
+    """The page for any link that does not work (no such prototype or store, a malformed id, a
+    spec with problems, no lab): one short message in German and English that names no id, so
+    it tells nobody what exists. ``detail`` is for the team only (the caller checked the token).
+    """
+    first, second = ("en", "de") if locale == "en" else ("de", "en")
     st.markdown(theme.page_css("phone"), unsafe_allow_html=True)
+    other = f"<b>{tr('link_title', second)}</b><br>{tr('link_text', second)}"
     st.markdown(
-        f'<div class="sl-thanks"><div class="sl-thanks-icon" style="background:#fdecec">⚠️</div>'
-        f'<div class="sl-thanks-title">{html.escape(title)}</div>'
-        f'<div class="sl-thanks-text">{html.escape(text)}</div></div>',
+        '<div class="sl-thanks" data-sl-problem="link">'
+        '<div class="sl-thanks-icon" style="background:#fdecec">⚠️</div>'
+        f'<div class="sl-thanks-title">{tr("link_title", first)}</div>'
+        f'<div class="sl-thanks-text">{tr("link_text", first)}</div>'
+        f'<div class="sl-thanks-text" lang="{second}" style="margin-top:1.2rem;opacity:.75">'
+        f"{other}</div></div>",
         unsafe_allow_html=True,
     )
+    if detail:
+        st.markdown(
+            '<div data-sl-problem="detail" style="margin:1rem 0;padding:.8rem 1rem;'
+            "border:1px dashed #d0d5dd;border-radius:12px;font-size:.9rem;color:#475467;"
+            f'white-space:pre-wrap"><b>For the team</b><br>{html.escape(detail)}</div>',
+            unsafe_allow_html=True,
+        )
 
 
-__all__ = ["problem", "show_phase", "steps", "top_bar"]
+__all__ = ["broken_link", "show_phase", "steps", "top_bar"]

@@ -1,9 +1,16 @@
 """The ``play`` page: the prototype as a customer sees it, for the parameters in the URL.
 
 ``play_page`` is a plain page function, so the analyst dashboard can mount it as well. It finds
-the lab, the prototype (none chosen and several in the lab: the gallery instead) and the store,
-keeps one ``CustomerSession`` per visit, writes its events to the process's spool sink after
-every run, and draws the phase the session is in (``phases.show_phase``).
+the lab, the prototype and the store, keeps one ``CustomerSession`` per visit, writes its events
+to the process's spool sink after every run, and draws the phase the session is in
+(``phases.show_phase``).
+
+Closed by default: a customer link (prototype and store) shows that prototype in that store and
+nothing else. The team's parameters (preview, variant, version) and a link without a prototype
+(the gallery) need the lab's token (``access``). Every id is checked against its pattern before
+it is looked up, and the prototype is found only through ``prototypes.library``. A link that
+does not work says so in German and English and names no id (``phases.broken_link``); the team
+also sees why.
 """
 
 from __future__ import annotations
@@ -16,21 +23,23 @@ from errors import StorelabError
 from lab import Lab
 from prototypes.library import list_prototype_ids
 from prototypes.runtime import theme
+from prototypes.runtime.access import authorised, sign_in
 from prototypes.runtime.context import cached_prototype, current_lab, store_rows
 from prototypes.runtime.gallery import gallery_page
-from prototypes.runtime.phases import problem, show_phase, top_bar
+from prototypes.runtime.phases import broken_link, show_phase, top_bar
 from prototypes.runtime.preview import preview_panel
 from prototypes.runtime.render import Renderer
 from prototypes.runtime.session import CustomerSession, shared_sink
 from prototypes.runtime.taps import tap_capture
-from prototypes.runtime.texts import tr
 from prototypes.runtime.visit import (
     CONTEXT,
     SESSION,
     current_session,
+    link_problem,
     new_session,
     on_idle,
     read_params,
+    team_params,
 )
 from prototypes.spec import Prototype
 
@@ -75,38 +84,60 @@ def _open_visit(
     params: dict[str, Any],
 ) -> tuple[Lab, Prototype, dict[str, dict[str, str]], CustomerSession] | None:
     """Lab, prototype, stores and this visit's session; None when a page already said why not
-    (a problem page, or the gallery when no prototype is chosen)."""
+    (the link does not work, the token is needed, or the team's gallery)."""
     try:
         lab = current_lab()
-    except StorelabError as exc:
-        problem("storelab", str(exc))
+    except StorelabError:
+        broken_link(locale=params["lang"])
         return None
-    if not params["prototype"]:
+    team = authorised(lab)
+    if team_params(params) and not team:
+        sign_in(lab, "storelab · team preview", TEAM_LINK)
+        return None
+    if not params["prototype"] and team:
         ids = list_prototype_ids(lab)
         if len(ids) != 1:
             gallery_page()
             return None
         params["prototype"] = ids[0]
-    try:
-        proto = cached_prototype(lab, params["prototype"])
-    except StorelabError as exc:
-        problem(tr("no_prototype", "en"), str(exc))
+    why = _why_not(lab, params)
+    if why is not None:
+        broken_link(why if team else None, params["lang"])
         return None
-    stores = store_rows(lab)
-    if stores and params["store"] not in stores:
-        problem(
-            tr("unknown_store", "de") + " / " + tr("unknown_store", "en"),
-            f"{params['store']}: " + ", ".join(stores),
-        )
-        return None
+    proto = cached_prototype(lab, params["prototype"])
     session: CustomerSession | None = st.session_state.get(SESSION)
     if session is None or session.ctx.prototype_id != proto.id:
         try:
             session = new_session(lab, proto, params)
         except StorelabError as exc:
-            problem(proto.id, str(exc))
+            broken_link(str(exc) if team else None, params["lang"])
             return None
-    return lab, proto, stores, session
+    return lab, proto, store_rows(lab), session
+
+
+def _why_not(lab: Lab, params: dict[str, Any]) -> str | None:
+    """Why this link cannot be played (for the team's eyes), or None: a malformed id, no
+    prototype, one that does not load, a store that is not the lab's."""
+    if not params["prototype"]:
+        return "The link names no prototype (?prototype=ID&store=S01)."
+    malformed = link_problem(params)
+    if malformed is not None:
+        return malformed
+    try:
+        cached_prototype(lab, params["prototype"])
+    except StorelabError as exc:
+        return str(exc)
+    stores = store_rows(lab)
+    if stores and params["store"] not in stores:
+        return f"Store {params['store']!r} is not in {lab.stores_csv}: " + ", ".join(stores)
+    return None
+
+
+TEAM_LINK = (
+    "This link opens the team preview, or a version or variant of a prototype chosen by hand. "
+    "Enter the lab's access token (`[dashboard] token` in `storelab.toml`), or open the link "
+    "that `storelab prototype run --preview` printed."
+)
 
 
 def _title(session: CustomerSession, r: Renderer) -> str:

@@ -72,8 +72,20 @@ T: dict[str, dict[str, str]] = {
         "de": "Die Seite startet gleich für die nächste Person neu.",
         "en": "This screen restarts for the next person in a moment.",
     },
-    "no_prototype": {"de": "Kein Prototyp gewählt", "en": "No prototype selected"},
-    "unknown_store": {"de": "Unbekannte Filiale", "en": "Unknown store"},
+    # Every broken customer link says the same, so it tells nobody which ids exist.
+    "link_title": {
+        "de": "Dieser Link funktioniert leider nicht",
+        "en": "Sorry, this link does not work",
+    },
+    "link_text": {
+        "de": "Bitte scannen Sie den QR-Code noch einmal oder fragen Sie unser Team im Laden.",
+        "en": "Please scan the QR code again, or ask our staff in the store.",
+    },
+    "team_title": {"de": "Nur für das Team", "en": "For the team only"},
+    "team_text": {
+        "de": "Diese Ansicht braucht den Zugangscode des Labs.",
+        "en": "This view needs the lab's access token.",
+    },
 }
 
 

@@ -4,16 +4,26 @@ The URL is read once per visit (again only when the URL itself changes) into
 ``st.session_state[PARAMS]``; the ``CustomerSession`` lives in ``st.session_state[SESSION]``
 and the lab, prototype and parameters it was made from in ``st.session_state[CONTEXT]``, so
 that widget callbacks (restart, idle timeout, the preview's switches) can start the next one.
+
+A customer link names a prototype and a store (and maybe device and language); ``link_problem``
+checks every id against its pattern before anything is looked up. ``preview``, ``variant`` and
+``version`` are the team's (``team_params``: they need the token). The variant and version a
+``storelab prototype run --variant/--version`` server shows come from its environment
+(``launch.RUN_VARIANT_ENV``, ``RUN_VERSION_ENV``), so the links it prints stay customer links.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import uuid
 from typing import Any
 
 import streamlit as st
 
 from lab import Lab
+from prototypes.library import is_prototype_id
+from prototypes.runtime.launch import RUN_VARIANT_ENV, RUN_VERSION_ENV
 from prototypes.runtime.session import CustomerSession, resolve_run, shared_sink
 from prototypes.spec import Prototype
 
@@ -29,6 +39,21 @@ DEFAULTS: dict[str, Any] = {
     "lang": None,
     "preview": False,
 }
+STORE_ID_RE = re.compile(r"\w[\w.-]{0,63}")
+VARIANT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+VERSION_RE = re.compile(r"[1-9][0-9]{0,5}")
+
+
+def _server_defaults() -> dict[str, Any]:
+    """The variant and version this server was started with (``prototype run``), if any."""
+    out: dict[str, Any] = {}
+    variant = os.environ.get(RUN_VARIANT_ENV, "")
+    if variant:
+        out["variant"] = variant
+    version = os.environ.get(RUN_VERSION_ENV, "")
+    if VERSION_RE.fullmatch(version):
+        out["version"] = int(version)
+    return out
 
 
 def read_params() -> dict[str, Any]:
@@ -37,15 +62,12 @@ def read_params() -> dict[str, Any]:
     stored = st.session_state.get(PARAMS)
     if stored is not None and stored.get("_raw") == raw:
         return stored
-    params = dict(DEFAULTS)
+    params = {**DEFAULTS, **_server_defaults()}
     for name, value in raw.items():
         if value in (None, ""):
             continue
         if name == "version":
-            try:
-                params["version"] = int(value)
-            except ValueError:
-                params["version"] = None
+            params["version"] = int(value) if VERSION_RE.fullmatch(value) else None
         elif name == "preview":
             params["preview"] = str(value).lower() in ("1", "true", "yes")
         elif name == "device":
@@ -58,6 +80,38 @@ def read_params() -> dict[str, Any]:
     st.session_state[PARAMS] = params
     st.session_state.pop(SESSION, None)
     return params
+
+
+def team_params(params: dict[str, Any]) -> list[str]:
+    """The URL parameters of this visit that only the team may give: a preview, a chosen
+    variant or version (customers get what the lab's experiment assigns)."""
+    raw = params["_raw"]
+    asked = []
+    if params["preview"]:
+        asked.append("preview")
+    if raw.get("variant") not in (None, "", "auto"):
+        asked.append("variant")
+    if raw.get("version") not in (None, ""):
+        asked.append("version")
+    return asked
+
+
+def link_problem(params: dict[str, Any]) -> str | None:
+    """What is malformed in the link's ids, checked before any lookup; None when nothing is.
+
+    The wording is for the team (the customer's page names no id).
+    """
+    prototype = params["prototype"]
+    if prototype is not None and not is_prototype_id(prototype):
+        return f"{prototype!r} is not a prototype id (lowercase letters, digits and dashes)."
+    if not STORE_ID_RE.fullmatch(params["store"] or ""):
+        return f"{params['store']!r} is not a store id (letters, digits, '.', '-', '_')."
+    variant = params["variant"] or "auto"
+    if variant != "auto" and not VARIANT_RE.fullmatch(variant):
+        return f"{variant!r} is not a variant name (letters, digits, '-', '_')."
+    if params["_raw"].get("version") not in (None, "") and params["version"] is None:
+        return f"{params['_raw']['version']!r} is not a version number."
+    return None
 
 
 def device_for(params: dict[str, Any], proto: Prototype | None) -> str:
@@ -133,9 +187,11 @@ __all__ = [
     "SESSION",
     "current_session",
     "device_for",
+    "link_problem",
     "new_session",
     "on_idle",
     "read_params",
     "reset_for_next_customer",
     "restart",
+    "team_params",
 ]

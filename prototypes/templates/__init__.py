@@ -45,11 +45,11 @@ def template_path(template_id: str) -> Path:
 
 def list_templates() -> list[dict[str, str]]:
     """``[{"id", "title", "phase"}]`` for every built-in template (title in English)."""
-    import yaml
+    import yamlguard
 
     rows = []
     for template_id in template_ids():
-        data = yaml.safe_load(template_path(template_id).read_text(encoding="utf-8"))
+        data = yamlguard.load(template_path(template_id).read_text(encoding="utf-8"))
         rows.append({"id": template_id, "title": data["title"]["en"], "phase": data["phase"]})
     return rows
 

@@ -1,4 +1,4 @@
-"""What every dashboard page shares: the lab, the access check, cached data, friendly errors.
+"""What every dashboard page shares: the lab, the sign-in page, cached data, friendly errors.
 
 Not a page itself (the leading underscore says so). Data is read through short read-only DuckDB
 connections (``feedback.store.connect`` inside ``reports.data``) and cached with
@@ -9,7 +9,6 @@ once and no connection outlives a call.
 from __future__ import annotations
 
 import contextlib
-import hmac
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,10 +16,10 @@ import streamlit as st
 
 from errors import DatabaseBusyError, StorelabError
 from lab import Lab, find_lab
+from prototypes.runtime.access import sign_in
 from reports import data
 from reports.htmlreport import CSS
 
-TOKEN_KEY = "storelab_token"  # session_state: the token this session was opened with
 CACHE_TTL_S = 300
 DASHBOARD_CSS = """
 .sl { font-family: inherit; }
@@ -48,41 +47,15 @@ def current_lab() -> Lab:
     return lab
 
 
-def token_matches(lab: Lab, given: str | None) -> bool:
-    """Constant-time comparison with the lab's ``[dashboard] token``."""
-    if not given:
-        return False
-    expected = lab.config.dashboard.token
-    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
-
-
-def authorised(lab: Lab) -> bool:
-    """Whether this session may see data; reads ``?token=`` once into the session state."""
-    if TOKEN_KEY not in st.session_state:
-        st.session_state[TOKEN_KEY] = st.query_params.get("token", "")
-    return token_matches(lab, st.session_state[TOKEN_KEY])
-
-
 def sign_in_page() -> None:
     """The only page before the token matches: asks for it and shows no data at all."""
-    lab = current_lab()
-    st.title("storelab · analyst dashboard")
-    st.write(
+    sign_in(
+        current_lab(),
+        "storelab · analyst dashboard",
         "This dashboard shows pilot data. Enter the lab's access token "
         "(`[dashboard] token` in `storelab.toml`), or open the link that `storelab dashboard` "
-        "printed."
+        "printed.",
     )
-    typed = st.text_input(
-        "Access token", key="token_entry", type="password", placeholder="paste the token here"
-    )
-    st.button("Open dashboard", key="token_submit", type="primary")
-    if typed:
-        if token_matches(lab, typed.strip()):
-            st.session_state[TOKEN_KEY] = typed.strip()
-            st.rerun()
-        st.error("That token does not match this lab's dashboard token.")
-    elif st.session_state.get(TOKEN_KEY):
-        st.error("The token in the link does not match this lab's dashboard token.")
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ browser is ``/usr/bin/chromium``.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,6 +67,41 @@ def dashboard_server(e2e_lab, tmp_path_factory: pytest.TempPathFactory) -> Itera
             proc.wait()
         print(f"\n--- streamlit server output ({' '.join(cmd[3:5])}) ---")
         print(log_path.read_text(encoding="utf-8", errors="replace"))
+
+
+@pytest.fixture(scope="module")
+def runtime_lab(tmp_path_factory: pytest.TempPathFactory):
+    """A fresh lab with two prototypes: scan-and-discover (phone), personal-recommendation."""
+    from prototypes.scaffold import new_prototype
+
+    lab = new_lab(tmp_path_factory.mktemp("runtime") / "lab")
+    new_prototype(lab, "scan-and-discover", "scan-and-discover")
+    new_prototype(lab, "personal-recommendation", "personal-recommendation")
+    return lab
+
+
+@pytest.fixture(scope="module")
+def runtime_server(runtime_lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The runtime for ``runtime_lab`` on a free port; yields its base URL."""
+    from prototypes.runtime.launch import run_prototype
+
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("runtime-server") / "streamlit.log"
+    with log_path.open("w") as log:
+        proc = run_prototype(runtime_lab, "scan-and-discover", port=port, quiet=True, output=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except (ProcessLookupError, OSError):
+            pass
+        except Exception:  # noqa: BLE001 - still kill it
+            os.killpg(proc.pid, signal.SIGKILL)
+        print("\n--- runtime server output ---\n" + log_path.read_text(errors="replace"))
 
 
 @pytest.fixture(scope="module")

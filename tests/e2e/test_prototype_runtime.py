@@ -1,64 +1,27 @@
 """The prototype runtime in a real browser: taps, misclicks and screenshots on phone and kiosk.
 
-A module-scoped fixture scaffolds two prototypes into a fresh lab and starts the runtime through
-``prototypes.runtime.launch.run_prototype`` (the same function ``storelab prototype run`` calls)
-on a free port; the server's output is printed when the module ends. Chromium is Debian's
-(``/usr/bin/chromium``), never a downloaded one.
+The module-scoped fixtures ``runtime_lab`` and ``runtime_server`` (tests/e2e/conftest.py)
+scaffold two prototypes into a fresh lab and start the runtime through
+``prototypes.runtime.launch.run_prototype`` (what ``storelab prototype run`` calls). Chromium
+is Debian's (``/usr/bin/chromium``), never a downloaded one.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures import SCREENSHOTS, free_port, new_lab, wait_healthy
+from tests.fixtures import SCREENSHOTS
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE = {"width": 390, "height": 844}
 KIOSK = {"width": 1920, "height": 1080}
-KIOSK_TEMPLATE = "personal-recommendation"
-
-
-@pytest.fixture(scope="module")
-def runtime_lab(tmp_path_factory: pytest.TempPathFactory):
-    from prototypes.scaffold import new_prototype
-
-    lab = new_lab(tmp_path_factory.mktemp("runtime") / "lab")
-    new_prototype(lab, "scan-and-discover", "scan-and-discover")
-    new_prototype(lab, KIOSK_TEMPLATE, KIOSK_TEMPLATE)
-    return lab
-
-
-@pytest.fixture(scope="module")
-def runtime_server(runtime_lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The runtime for ``runtime_lab`` on a free port; yields its base URL."""
-    from prototypes.runtime.launch import run_prototype
-
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("runtime-server") / "streamlit.log"
-    with log_path.open("w") as log:
-        proc = run_prototype(runtime_lab, "scan-and-discover", port=port, quiet=True, output=log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
-        yield url
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except (ProcessLookupError, OSError):
-            pass
-        except Exception:  # noqa: BLE001 - still kill it
-            os.killpg(proc.pid, signal.SIGKILL)
-        print("\n--- runtime server output ---\n" + log_path.read_text(errors="replace"))
+KIOSK_TEMPLATE = "personal-recommendation"  # runtime_lab scaffolds it (tests/e2e/conftest.py)
 
 
 def tap(page, key: str) -> None:
