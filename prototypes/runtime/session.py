@@ -441,7 +441,12 @@ def _share(value: Any) -> float | None:
 
 
 def shared_sink(spool_dir: str):
-    """The one ``SpoolSink`` of this server process for a spool folder (thread-safe)."""
+    """The one ``SpoolSink`` of this server process for a spool folder (thread-safe).
+
+    It finishes its file (``.jsonl.part`` → ``.jsonl``) when the server process exits (the
+    sink's ``atexit``; Streamlit turns SIGTERM and Ctrl-C into a normal exit) and when
+    Streamlit's resource cache lets go of it.
+    """
     import streamlit as st
 
     return _cached_sink(st)(spool_dir)
@@ -454,7 +459,7 @@ def _cached_sink(st):
     global _SINK_FACTORY
     if _SINK_FACTORY is None:
 
-        @st.cache_resource(show_spinner=False)
+        @st.cache_resource(show_spinner=False, on_release=lambda sink: sink.close())
         def spool_sink(spool_dir: str):
             from feedback.sink import SpoolSink
 
