@@ -7,6 +7,8 @@ caches only keep them until their file changes (the team edits a spec while prev
 
 from __future__ import annotations
 
+import hmac
+
 import streamlit as st
 
 from errors import StorelabError
@@ -16,6 +18,17 @@ from prototypes.spec import Prototype
 
 STANDALONE = "sl_standalone"
 """Session-state flag: the runtime serves its pages itself (not mounted in the dashboard)."""
+TOKEN_KEY = "storelab_token"
+"""Session-state key of the token the analyst dashboard was opened with (the dashboard's
+sign-in writes it; the play page it mounts reads it to know the team is playing)."""
+
+
+def is_team_token(lab: Lab, given: object) -> bool:
+    """Whether ``given`` is the lab's ``[dashboard] token`` (constant-time comparison)."""
+    if not isinstance(given, str) or not given:
+        return False
+    expected = lab.config.dashboard.token
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 def current_lab() -> Lab:
@@ -57,4 +70,11 @@ def store_rows(lab: Lab) -> dict[str, dict[str, str]]:
         return {}
 
 
-__all__ = ["STANDALONE", "cached_prototype", "current_lab", "store_rows"]
+__all__ = [
+    "STANDALONE",
+    "TOKEN_KEY",
+    "cached_prototype",
+    "current_lab",
+    "is_team_token",
+    "store_rows",
+]

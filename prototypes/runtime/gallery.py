@@ -27,11 +27,15 @@ PLAY_URL_ENV = "STORELAB_PLAY_URL"
 def play_url(
     prototype_id: str, store: str, device: str, *, preview: bool = False, base: str | None = None
 ) -> str:
-    """The link to play a prototype: ``<base>play?prototype=…&store=…&device=…``."""
+    """The link to play a prototype: ``<base>play?prototype=…&store=…&device=…&team=1``.
+
+    ``team=1``: whoever opens the gallery is the team, and team sessions never count in an
+    analysis (customers reach the play page by QR code or kiosk link, without it).
+    """
     root = base if base is not None else os.environ.get(PLAY_URL_ENV, "")
     if root and not root.endswith("/"):
         root += "/"
-    query = {"prototype": prototype_id, "store": store, "device": device}
+    query = {"prototype": prototype_id, "store": store, "device": device, "team": "1"}
     if preview:
         query["preview"] = "1"
     return f"{root}play?{urlencode(query)}"

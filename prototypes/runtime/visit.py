@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from lab import Lab
+from prototypes.runtime.context import TOKEN_KEY, is_team_token
 from prototypes.runtime.session import CustomerSession, resolve_run, shared_sink
 from prototypes.spec import Prototype
 
@@ -28,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "version": None,
     "lang": None,
     "preview": False,
+    "team": False,
+    "token": None,
 }
 
 
@@ -46,8 +49,8 @@ def read_params() -> dict[str, Any]:
                 params["version"] = int(value)
             except ValueError:
                 params["version"] = None
-        elif name == "preview":
-            params["preview"] = str(value).lower() in ("1", "true", "yes")
+        elif name in ("preview", "team"):
+            params[name] = str(value).lower() in ("1", "true", "yes")
         elif name == "device":
             params["device"] = value if value in ("kiosk", "phone", "web") else None
         elif name == "lang":
@@ -67,6 +70,16 @@ def device_for(params: dict[str, Any], proto: Prototype | None) -> str:
     return "kiosk" if proto is not None and proto.touchpoint == "kiosk" else "phone"
 
 
+def is_team_visit(lab: Lab, params: dict[str, Any]) -> bool:
+    """Whether the team opened this visit: a gallery link (``team=1``), the lab's dashboard token
+    in the URL (``token=``), or the dashboard that mounts this page, signed in with it."""
+    if params.get("team"):
+        return True
+    return is_team_token(lab, params.get("token")) or is_team_token(
+        lab, st.session_state.get(TOKEN_KEY)
+    )
+
+
 def new_session(
     lab: Lab, proto: Prototype, params: dict[str, Any], locale: str | None = None
 ) -> CustomerSession:
@@ -81,6 +94,7 @@ def new_session(
         variant=params["variant"] or "auto",
         version=params["version"],
         preview=bool(params["preview"]),
+        team=is_team_visit(lab, params),
     )
     view = proto.resolve(ctx.version, ctx.view_variant)
     lang = locale or params.get("lang") or lab.config.lab.locale
@@ -107,13 +121,14 @@ def restart() -> None:
 
 
 def reset_for_next_customer() -> None:
-    """Idle timeout or 'exit': end the session (once) and show the welcome screen."""
+    """Idle timeout or 'exit': abandon the running task and end the session (each once, in
+    that order; ``CustomerSession.time_out``) and show the welcome screen."""
     session = st.session_state.get(SESSION)
     ctx = st.session_state.get(CONTEXT)
     if session is None or ctx is None:
         return
     if session.started and not session.ended:
-        session.end("idle_timeout")
+        session.time_out()
     lab, proto, params = ctx
     session.flush(shared_sink(str(lab.spool_dir)).emit)
     new_session(lab, proto, params)
@@ -133,6 +148,7 @@ __all__ = [
     "SESSION",
     "current_session",
     "device_for",
+    "is_team_visit",
     "new_session",
     "on_idle",
     "read_params",

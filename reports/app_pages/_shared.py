@@ -17,10 +17,10 @@ import streamlit as st
 
 from errors import DatabaseBusyError, StorelabError
 from lab import Lab, find_lab
+from prototypes.runtime.context import TOKEN_KEY
 from reports import data
 from reports.htmlreport import CSS
 
-TOKEN_KEY = "storelab_token"  # session_state: the token this session was opened with
 CACHE_TTL_S = 300
 DASHBOARD_CSS = """
 .sl { font-family: inherit; }
