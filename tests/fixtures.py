@@ -477,44 +477,6 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> Non
     raise RuntimeError(f"streamlit did not answer ok on {url}/_stcore/health in {timeout:.0f}s")
 
 
-def play_over_websocket(
-    port: int, query: str, clicks: tuple[str, ...] = (), page: str = "", timeout: float = 60
-) -> None:
-    """Open a running server's page as a browser would (Streamlit's websocket protocol) and
-    click the buttons with these keys in turn; each click waits for the run it causes."""
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-    from websockets.sync.client import connect
-
-    def run(ws, trigger: str | None = None) -> dict[str, str]:
-        msg = BackMsg()
-        msg.rerun_script.query_string = query
-        msg.rerun_script.page_name = page
-        if trigger is not None:
-            state = msg.rerun_script.widget_states.widgets.add()
-            state.id, state.trigger_value = trigger, True
-        ws.send(msg.SerializeToString())
-        buttons: dict[str, str] = {}  # widget key -> widget id
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            fwd = ForwardMsg()
-            fwd.ParseFromString(ws.recv(timeout=timeout))
-            kind = fwd.WhichOneof("type")
-            if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
-                element = fwd.delta.new_element
-                if element.WhichOneof("type") == "button":
-                    buttons[element.button.id.split("-", 2)[-1]] = element.button.id
-            elif kind == "script_finished":
-                return buttons
-        raise AssertionError(f"no script run finished within {timeout:.0f}s")
-
-    with connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"]) as ws:
-        buttons = run(ws)
-        for key in clicks:
-            assert key in buttons, f"no button {key!r}; buttons: {sorted(buttons)}"
-            buttons = run(ws, buttons[key])
-
-
 # --- the runtime in AppTest -----------------------------------------------------------------
 
 APP = str(ROOT / "prototypes" / "runtime" / "app.py")
@@ -558,26 +520,6 @@ def spool_events(lab) -> list[dict]:
     for path in sorted(lab.spool_dir.glob("*.jsonl*")):
         rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     return rows
-
-
-def tap_capture_data(at) -> dict:
-    """What the runtime hands the browser's tap and idle capture (``idle_ms``, ``epoch``, …)."""
-    [component] = at.get("bidi_component")
-    return json.loads(component.proto.json)
-
-
-def browser_reports_idle(at):
-    """Run the page as after the browser's idle timer fired (what ``taps.JS`` sends)."""
-    from streamlit.components.v2.bidi_component.main import _make_trigger_id
-
-    [component] = at.get("bidi_component")
-    states = at._tree.get_widget_states()
-    trigger = states.widgets.add()
-    trigger.id = _make_trigger_id(component.proto.id, "events")
-    trigger.json_trigger_value = json.dumps([{"event": "idle", "value": "1"}])
-    at._run(states)
-    assert not at.exception, at.exception
-    return at
 
 
 def link_key(at, screen: str, target: str) -> str:

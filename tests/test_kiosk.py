@@ -7,6 +7,8 @@ capture component's data.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from errors import SpecError
@@ -16,13 +18,32 @@ from prototypes.validate import validate_file
 from tests.fixtures import (
     MINI_PROTOTYPE,
     app_test,
-    browser_reports_idle,
     click,
     session,
     spool_events,
-    tap_capture_data,
     write_prototype,
 )
+
+
+def tap_capture_data(at) -> dict:
+    """What the runtime hands the browser's tap and idle capture (``idle_ms``, ``epoch``, …)."""
+    [component] = at.get("bidi_component")
+    return json.loads(component.proto.json)
+
+
+def browser_reports_idle(at):
+    """Run the page as after the browser's idle timer fired (what ``taps.JS`` sends)."""
+    from streamlit.components.v2.bidi_component.main import _make_trigger_id
+
+    [component] = at.get("bidi_component")
+    states = at._tree.get_widget_states()
+    trigger = states.widgets.add()
+    trigger.id = _make_trigger_id(component.proto.id, "events")
+    trigger.json_trigger_value = json.dumps([{"event": "idle", "value": "1"}])
+    at._run(states)
+    assert not at.exception, at.exception
+    return at
+
 
 # --- how long a kiosk waits -------------------------------------------------------------------
 

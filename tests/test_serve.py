@@ -12,7 +12,45 @@ import time
 import pytest
 
 from prototypes.scaffold import new_prototype
-from tests.fixtures import ROOT, free_port, play_over_websocket, server_healthy, wait_healthy
+from tests.fixtures import ROOT, free_port, server_healthy, wait_healthy
+
+
+def play_over_websocket(
+    port: int, query: str, clicks: tuple[str, ...] = (), page: str = "", timeout: float = 60
+) -> None:
+    """Open a running server's page as a browser would (Streamlit's websocket protocol) and
+    click the buttons with these keys in turn; each click waits for the run it causes."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from websockets.sync.client import connect
+
+    def run(ws, trigger: str | None = None) -> dict[str, str]:
+        msg = BackMsg()
+        msg.rerun_script.query_string = query
+        msg.rerun_script.page_name = page
+        if trigger is not None:
+            state = msg.rerun_script.widget_states.widgets.add()
+            state.id, state.trigger_value = trigger, True
+        ws.send(msg.SerializeToString())
+        buttons: dict[str, str] = {}  # widget key -> widget id
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            fwd = ForwardMsg()
+            fwd.ParseFromString(ws.recv(timeout=timeout))
+            kind = fwd.WhichOneof("type")
+            if kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
+                element = fwd.delta.new_element
+                if element.WhichOneof("type") == "button":
+                    buttons[element.button.id.split("-", 2)[-1]] = element.button.id
+            elif kind == "script_finished":
+                return buttons
+        raise AssertionError(f"no script run finished within {timeout:.0f}s")
+
+    with connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"]) as ws:
+        buttons = run(ws)
+        for key in clicks:
+            assert key in buttons, f"no button {key!r}; buttons: {sorted(buttons)}"
+            buttons = run(ws, buttons[key])
 
 
 def wait_until(predicate, timeout: float) -> bool:
