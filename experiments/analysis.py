@@ -21,6 +21,8 @@ Unit of inference
                   variance is degenerate, Welch across store means is the fallback for the CI.
 
 Sample ratio mismatch (SRM), threshold p < 0.001
+    Only the sessions the metrics count (customers: no preview or team sessions, see
+    ``experiments.metrics``) enter it.
     unit=session  chi-square of sessions per variant against the planned allocation.
     unit=store    assignment is fixed per store in the spec, and how many sessions a store has
                   is its traffic, not the randomisation, so sessions are not tested. Instead

@@ -5,10 +5,12 @@ and then to (n, sum, sum of squares) per variant and per store. Values are alway
 parameters, never pasted into SQL text.
 
 Which sessions count
-    Sessions whose events carry ``experiment_id``, whose first event falls in the spec's
-    [start, end] dates (UTC days: ``start 00:00Z <= first ts < (end + 1 day) 00:00Z``; a session
-    is never cut in two), whose variant is one of the spec's variants (sessions showing two
-    variants are dropped) and, when the spec lists stores, whose store is listed.
+    Customers' sessions whose events carry ``experiment_id``, whose first event falls in the
+    spec's [start, end] dates (UTC days: ``start 00:00Z <= first ts < (end + 1 day) 00:00Z``; a
+    session is never cut in two), whose variant is one of the spec's variants (sessions showing
+    two variants are dropped) and, when the spec lists stores, whose store is listed. A session
+    with any event flagged ``props.preview`` or ``props.team`` = true (``feedback.events.
+    TEAM_FLAGS``: the team trying the prototype) never counts, in no metric and not in the SRM.
 
 Per-session metrics (NULL = the session has no value and is left out of that metric)
     Every metric of ``feedback.catalogue.CATALOGUE``, in catalogue order. Behavioural metrics
@@ -38,6 +40,7 @@ from typing import TYPE_CHECKING
 
 from experiments.statistics import SampleMeanStatistic
 from feedback.catalogue import CATALOGUE, Catalogue, Instrument, Metric
+from feedback.events import team_event_sql
 
 if TYPE_CHECKING:
     import duckdb
@@ -46,7 +49,7 @@ if TYPE_CHECKING:
 
 SESSIONS = "__sessions__"  # pseudo-metric: 1 per counted session
 
-_HEAD = """
+_HEAD = f"""
 WITH ev AS (
     SELECT session_id, ts, variant, store_id, type, screen, element, task, question,
            "value", props
@@ -61,6 +64,7 @@ sessions AS (
        AND count(DISTINCT variant) = 1
        AND list_contains($variants, min(variant))
        AND ($all_stores OR list_contains($stores, min(store_id)))
+       AND bool_or({team_event_sql()}) IS NOT TRUE
 ),
 task_runs AS (
     SELECT session_id, task,

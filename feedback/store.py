@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from errors import DatabaseBusyError, InvalidInputError
+from feedback.events import team_event_sql
 
 if TYPE_CHECKING:
     import duckdb
@@ -177,26 +178,46 @@ def sql_literal(value: str | int) -> str:
 
 
 def summary(lab: Lab) -> dict:
-    """Counts an analyst looks at first: events, sessions, stores, rejects, per prototype."""
+    """Counts an analyst looks at first: events, sessions (all; customers'; the team's, which
+    never count in an analysis: ``feedback.events.TEAM_FLAGS``), stores, rejects, and the
+    customers' and the team's sessions per prototype, version and variant."""
     with connect(lab) as con:
         totals = con.execute(
             """SELECT count(*), count(DISTINCT session_id), count(DISTINCT store_id),
                       min(ts)::VARCHAR, max(ts)::VARCHAR FROM events"""
         ).fetchone()
         rejected = con.execute("SELECT count(*) FROM rejected_events").fetchone()[0]
-        by_proto = con.execute(
-            """SELECT prototype_id, prototype_version, variant, count(DISTINCT session_id)
-               FROM events GROUP BY ALL ORDER BY ALL"""
+        rows = con.execute(
+            f"""WITH team AS (
+                    SELECT session_id, bool_or({team_event_sql()}) IS TRUE AS team
+                    FROM events GROUP BY session_id
+                )
+                SELECT grouping(prototype_id) = 0, prototype_id, prototype_version, variant,
+                       count(DISTINCT session_id) FILTER (WHERE NOT team),
+                       count(DISTINCT session_id) FILTER (WHERE team)
+                FROM events JOIN team USING (session_id)
+                GROUP BY GROUPING SETS ((prototype_id, prototype_version, variant), ())
+                ORDER BY ALL"""
         ).fetchall()
+    overall = next((r for r in rows if not r[0]), (False, None, None, None, 0, 0))
     return {
         "events": totals[0],
         "sessions": totals[1],
+        "customer_sessions": overall[4],
+        "team_sessions": overall[5],
         "stores": totals[2],
         "first": totals[3],
         "last": totals[4],
         "rejected": rejected,
         "by_prototype": [
-            {"prototype": p, "version": v, "variant": var, "sessions": n}
-            for p, v, var, n in by_proto
+            {
+                "prototype": p,
+                "version": v,
+                "variant": var,
+                "customer_sessions": customers,
+                "team_sessions": team,
+            }
+            for grouped, p, v, var, customers, team in rows
+            if grouped
         ],
     }

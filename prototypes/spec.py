@@ -39,6 +39,7 @@ A short spec::
     versions:
       - {version: 1, note: First pilot}
       - {version: 2, note: Bigger scan button, date: 2026-11-16}
+    kiosk: {idle_timeout_s: 60}   # optional: reset after 60 s without a tap (lab default: 90)
 
 A screen the elements cannot express names a Python function in the prototype folder:
 ``custom: {module: advisor.py, function: render, targets: [product]}`` (``CustomScreen``; see
@@ -60,9 +61,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, PrivateAttr
+from pydantic import AfterValidator, Field, PrivateAttr
 
 from errors import InvalidInputError, SpecError
 from prototypes.changes import Draft, VariantSpec, VersionSpec, apply_changes, origin_key
@@ -84,6 +85,28 @@ BASE_VARIANT = "control"
 """Name of the base (unchanged) variant in views and events; not allowed as a variant name."""
 
 
+IDLE_TIMEOUT_RANGE_S = (10, 3600)
+"""The idle timeouts a prototype may set (the same range as the lab's ``[kiosk]``)."""
+
+
+def _check_idle_timeout(value: int) -> int:
+    low, high = IDLE_TIMEOUT_RANGE_S
+    if not low <= value <= high:
+        raise ValueError(f"idle_timeout_s must be between {low} and {high} seconds, not {value}")
+    return value
+
+
+class DeviceSettings(SpecModel):
+    """How the runtime behaves on one kind of device (``kiosk:``, ``phone:`` at the top).
+
+    ``idle_timeout_s``: seconds without a tap after which the session ends (``idle_timeout``;
+    a running task is abandoned) and the welcome screen comes back for the next customer.
+    Unset: the lab's ``[kiosk] idle_timeout_s`` on kiosks, 300 s on phones.
+    """
+
+    idle_timeout_s: Annotated[int, AfterValidator(_check_idle_timeout)] | None = None
+
+
 class Prototype(SpecModel):
     """A whole ``prototype.yaml``. Read it with ``load_prototype``; render ``resolve()``."""
 
@@ -99,6 +122,9 @@ class Prototype(SpecModel):
     questions: list[QuestionSpec] = Field(default_factory=list)
     variants: dict[Id, VariantSpec] = Field(default_factory=dict)
     versions: list[VersionSpec] = Field(default_factory=list)
+    kiosk: DeviceSettings | None = None
+    phone: DeviceSettings | None = None
+    """Also for ``device=web``: every device that is not a kiosk."""
 
     _path: Path | None = PrivateAttr(default=None)
 
@@ -266,8 +292,10 @@ def resolve_with_problems(
 
 __all__ = [
     "BASE_VARIANT",
+    "IDLE_TIMEOUT_RANGE_S",
     "PHASES",
     "TOUCHPOINTS",
+    "DeviceSettings",
     "Prototype",
     "PrototypeView",
     "resolve_with_problems",

@@ -110,8 +110,8 @@ def answer(at, value: int) -> None:
 def test_the_runtime_asks_it_and_the_sql_scores_what_it_wrote(lab, catalogue, monkeypatch):
     write_prototype(lab, "mini", ASKS_TRUST)
     write_experiment(lab, experiment(lab))
-    token = lab.config.dashboard.token  # choosing the variant in the link is the team's
-    at = app_test(lab, monkeypatch, prototype="mini", store="S01", variant="control", token=token)
+    # a customer's link: the experiment assigns the variant, and the session counts
+    at = app_test(lab, monkeypatch, prototype="mini", store="S01")
     click(at, "sl_consent_yes")
     walk_task(at)
     answer(at, 6)  # SEQ after the task

@@ -54,7 +54,7 @@ def test_token_in_link_shows_the_real_event_count(lab_with_events) -> None:
     assert not at.exception
     events = {m.label: m.value for m in at.metric}
     assert events["Events"] == f"{event_count(lab_with_events):,}" == "48"
-    assert events["Sessions"] == "8"
+    assert (events["Customer sessions"], events["Preview/team sessions"]) == ("8", "0")
     assert events["Stores"] == "4"
     assert events["Rejected lines"] == "0"
     assert "scan-pos-v2" in all_text(at)  # the experiment list

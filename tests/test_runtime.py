@@ -18,7 +18,7 @@ from feedback.events import Event
 from lab import Lab
 from prototypes.library import load_prototype
 from prototypes.runtime.render import widget_key
-from prototypes.runtime.session import CustomerSession, RunContext, resolve_run
+from prototypes.runtime.session import CustomerSession, resolve_run
 from prototypes.scaffold import new_prototype
 from prototypes.templates import list_templates
 from tests.fixtures import (
@@ -272,9 +272,8 @@ def test_experiment_for_prefers_the_running_one_and_skips_broken_files(lab: Lab)
 def make_session(lab: Lab, device: str = "phone") -> CustomerSession:
     pid = scaffold(lab, "scan-and-discover")
     proto = load_prototype(lab.prototypes_dir / pid)
-    view = proto.resolve()
-    ctx = RunContext(pid, view.version, "control", "control", "S01", device)
-    return CustomerSession(ctx=ctx, view=view, locale="de")
+    ctx = resolve_run(lab, proto, store_id="S01", device=device, session_id=uuid.uuid4())
+    return CustomerSession(ctx=ctx, view=proto.resolve(), locale="de")
 
 
 def test_browser_taps_become_misclicks_and_tap_positions(lab: Lab) -> None:
@@ -316,7 +315,7 @@ def test_idle_timeout_ends_once_and_only_kiosks_reset_after_thanks(lab: Lab) -> 
     s = make_session(lab, device="kiosk")
     assert s.idle_timeout_s() is None  # the welcome screen waits forever
     s.start(True)
-    assert s.idle_timeout_s() == 90
+    assert s.idle_timeout_s() == 90  # the lab's [kiosk] idle_timeout_s
     s.end("idle_timeout")
     s.end("completed")
     out: list[Event] = []

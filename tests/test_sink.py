@@ -131,3 +131,33 @@ def test_props_that_are_not_json_are_refused(tmp_path):
     with pytest.raises(duckdb.Error):
         write_batch(tmp_path, table, name="bad")
     assert list(tmp_path.iterdir()) == []  # no half-written .part for ingest to pick up
+
+
+def test_a_process_that_exits_without_close_still_finishes_its_file(tmp_path):
+    """The prototype server never calls close (its sink lives as long as the process); exiting
+    normally must still rename the spool file, or the ``.part`` stays forever."""
+    import subprocess
+    import sys
+
+    from tests.fixtures import ROOT, make_event
+
+    script = (
+        "import json, sys\n"
+        "from feedback.sink import SpoolSink\n"
+        "sink = SpoolSink(sys.argv[1])\n"
+        "sink.emit(json.loads(sys.argv[2]))\n"
+        "rotated = SpoolSink(sys.argv[1])\n"  # closed by hand: nothing left to do at exit
+        "rotated.emit(json.loads(sys.argv[2]))\n"
+        "rotated.close()\n"
+    )
+    event = make_event()
+    subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path), json.dumps(event)],
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+    )
+    assert not list(tmp_path.glob("*.part"))
+    files = sorted(tmp_path.glob("*.jsonl"))
+    assert len(files) == 2
+    assert [json.loads(f.read_text(encoding="utf-8")) for f in files] == [event, event]

@@ -19,9 +19,9 @@ TOKEN_KEY = "storelab_token"
 """session_state: the token this browser session was opened with (or typed)."""
 
 
-def token_matches(lab: Lab, given: str | None) -> bool:
-    """Constant-time comparison with the lab's ``[dashboard] token``."""
-    if not given:
+def token_matches(lab: Lab, given: object) -> bool:
+    """Constant-time comparison with the lab's ``[dashboard] token`` (False for no token)."""
+    if not isinstance(given, str) or not given:
         return False
     expected = lab.config.dashboard.token
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))

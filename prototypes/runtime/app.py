@@ -5,14 +5,19 @@
 (``visit.read_params``): ``prototype``, ``store`` (S01), ``device`` (kiosk|phone; default from
 the prototype's touchpoint), ``lang`` (de|en; default the lab's locale): a customer link. The
 team's, which need the lab's token (``?token=`` or typed; ``access``): ``variant`` (auto),
-``version`` (current), ``preview`` (1 = team preview with a side panel). Pages: ``play``
-(default, ``play.play_page``) and ``gallery`` (``gallery.gallery_page``, the team's); navigation
-and all Streamlit chrome are hidden.
+``version`` (current), ``preview`` (1 = team preview with a side panel). ``team`` (1 = the team
+is trying it: the gallery's links) and the lab's token mark a team session; preview and team
+sessions never count in an analysis. Pages: ``play`` (default, ``play.play_page``) and
+``gallery`` (``gallery.gallery_page``, the team's); navigation and all Streamlit chrome are
+hidden.
 
 The customer's flow: welcome + consent → per task a mission card → the prototype's screens (a
 task bar shows the mission and "I give up"; reaching a goal shows "Done – continue") → the
 questions after that task → the questionnaires at the end → a thank-you screen (``phases``).
-Kiosks reset after 90 s without a tap (``session_end`` reason ``idle_timeout``). This script
+Without a tap for the idle time (kiosk: the prototype's ``kiosk: {idle_timeout_s}``, else the
+lab's ``[kiosk] idle_timeout_s``, 90 s; phone: 300 s) a running task ends with ``task_abandon``
+(reason ``idle``), the session with ``session_end`` (``idle_timeout``), and the welcome screen
+comes back. This script
 only wires the pages together; the analyst dashboard mounts the same page functions.
 """
 

@@ -57,4 +57,9 @@ def store_rows(lab: Lab) -> dict[str, dict[str, str]]:
         return {}
 
 
-__all__ = ["STANDALONE", "cached_prototype", "current_lab", "store_rows"]
+__all__ = [
+    "STANDALONE",
+    "cached_prototype",
+    "current_lab",
+    "store_rows",
+]

@@ -36,12 +36,16 @@ def play_url(
     token: str | None = None,
     base: str | None = None,
 ) -> str:
-    """The link to play a prototype: ``<base>play?prototype=…&store=…&device=…``; a preview
-    link works only with the lab's ``token``."""
+    """The link to play a prototype: ``<base>play?prototype=…&store=…&device=…&team=1``.
+
+    ``team=1``: whoever opens the gallery is the team, and team sessions never count in an
+    analysis (customers reach the play page by QR code or kiosk link, without it). A preview
+    link works only with the lab's ``token``.
+    """
     root = base if base is not None else os.environ.get(PLAY_URL_ENV, "")
     if root and not root.endswith("/"):
         root += "/"
-    query = {"prototype": prototype_id, "store": store, "device": device}
+    query = {"prototype": prototype_id, "store": store, "device": device, "team": "1"}
     if preview:
         query["preview"] = "1"
         if token:

@@ -36,7 +36,10 @@ ALWAYS_ALLOWED = frozenset({"session_start", "consent", "session_end"})
 """Event types written even without consent."""
 POSITION_TTL_S = 2.0
 """How long a browser-reported tap position waits for the Python-side tap it belongs to."""
-IDLE_TIMEOUT_S = {"kiosk": 90, "phone": 300, "web": 300}
+PHONE_IDLE_TIMEOUT_S = 300
+"""Phones and the web: a session ends after this long without a tap (the customer has put the
+phone away), unless the prototype's ``phone: {idle_timeout_s}`` says otherwise. Kiosks take
+the lab's ``[kiosk] idle_timeout_s`` unless the prototype's ``kiosk:`` says otherwise."""
 THANKS_RESET_S = 20
 """Kiosk: the thank-you (or no-thanks) screen resets for the next customer after this."""
 
@@ -59,6 +62,19 @@ class RunContext:
     assignment: str = "none"
     """How the variant was chosen: ``store``, ``session``, ``forced`` or ``none``."""
     preview: bool = False
+    team: bool = False
+    """Opened by the team (a gallery link, the team token): events carry ``props.team``."""
+    idle_timeout_s: int = PHONE_IDLE_TIMEOUT_S
+    """Seconds without a tap after which the session ends (``idle_timeout_for``)."""
+
+
+def idle_timeout_for(lab: Lab, proto: Prototype, device: str) -> int:
+    """The prototype's ``kiosk:``/``phone:`` ``idle_timeout_s``, else the lab's ``[kiosk]
+    idle_timeout_s`` on a kiosk and ``PHONE_IDLE_TIMEOUT_S`` on every other device."""
+    settings = proto.kiosk if device == "kiosk" else proto.phone
+    if settings is not None and settings.idle_timeout_s is not None:
+        return settings.idle_timeout_s
+    return lab.config.kiosk.idle_timeout_s if device == "kiosk" else PHONE_IDLE_TIMEOUT_S
 
 
 def _prototype_variant(proto: Prototype, version: int, name: str | None, fallback: str) -> str:
@@ -79,6 +95,7 @@ def resolve_run(
     variant: str = "auto",
     version: int | None = None,
     preview: bool = False,
+    team: bool = False,
 ) -> RunContext:
     """Decide version, rendered variant, event variant and experiment for one session.
 
@@ -122,6 +139,8 @@ def resolve_run(
         experiment_id=experiment_id,
         assignment=assignment,
         preview=preview,
+        team=team,
+        idle_timeout_s=idle_timeout_for(lab, proto, device),
     )
 
 
@@ -180,6 +199,8 @@ class CustomerSession:
         props = dict(fields.pop("props", None) or {})
         if self.ctx.preview:
             props["preview"] = True
+        if self.ctx.team:
+            props["team"] = True
         if self.ctx.assignment != "none" and type_ == "session_start":
             props["assignment"] = self.ctx.assignment
         fields.setdefault("screen", self.screen)
@@ -335,13 +356,7 @@ class CustomerSession:
         if task is None or not self.task_active:
             return
         kind = {"success": "task_success", "abandon": "task_abandon", "fail": "task_fail"}[outcome]
-        self.emit(
-            kind,
-            task=task.id,
-            value=self.elapsed(),
-            props={"path": list(self.path), "expected_path": list(task.expected_path)},
-        )
-        self.task_active = False
+        self._task_result(kind, task)
         self.last_outcome = outcome
         self.questions = self.view.questions_after(task.id)
         self.question_index = 0
@@ -350,6 +365,12 @@ class CustomerSession:
             self.awaiting_next = True  # let the customer see the goal screen first
         else:
             self._next_after_questions()
+
+    def _task_result(self, kind: str, task: Task, **props: Any) -> None:
+        """The running task's last event (its path so far and the expected one); it stops."""
+        path = {"path": list(self.path), "expected_path": list(task.expected_path)}
+        self.emit(kind, task=task.id, value=self.elapsed(), props={**path, **props})
+        self.task_active = False
 
     def proceed(self) -> None:
         """'Continue' on the success bar: questions about the task, the next task or the end."""
@@ -409,6 +430,14 @@ class CustomerSession:
         self.screen = None
         self.end("completed")
 
+    def time_out(self) -> None:
+        """Nobody tapped for the idle time: a running task ends with ``task_abandon`` (reason
+        ``idle``), then the session with ``session_end`` (``idle_timeout``), each once."""
+        task = self.task
+        if self.task_active and task is not None:
+            self._task_result("task_abandon", task, reason="idle")
+        self.end("idle_timeout")
+
     def end(self, reason: str) -> None:
         """session_end once (completed, idle_timeout, abandoned)."""
         if self.ended or self.consent is None:
@@ -426,7 +455,7 @@ class CustomerSession:
             return THANKS_RESET_S if self.ctx.device == "kiosk" else None
         if self.phase == "welcome":
             return None
-        return IDLE_TIMEOUT_S.get(self.ctx.device, 300)
+        return self.ctx.idle_timeout_s
 
 
 def _share(value: Any) -> float | None:
@@ -441,7 +470,12 @@ def _share(value: Any) -> float | None:
 
 
 def shared_sink(spool_dir: str):
-    """The one ``SpoolSink`` of this server process for a spool folder (thread-safe)."""
+    """The one ``SpoolSink`` of this server process for a spool folder (thread-safe).
+
+    It finishes its file (``.jsonl.part`` → ``.jsonl``) when the server process exits (the
+    sink's ``atexit``; Streamlit turns SIGTERM and Ctrl-C into a normal exit) and when
+    Streamlit's resource cache lets go of it.
+    """
     import streamlit as st
 
     return _cached_sink(st)(spool_dir)
@@ -454,7 +488,7 @@ def _cached_sink(st):
     global _SINK_FACTORY
     if _SINK_FACTORY is None:
 
-        @st.cache_resource(show_spinner=False)
+        @st.cache_resource(show_spinner=False, on_release=lambda sink: sink.close())
         def spool_sink(spool_dir: str):
             from feedback.sink import SpoolSink
 
@@ -465,8 +499,10 @@ def _cached_sink(st):
 
 
 __all__ = [
+    "PHONE_IDLE_TIMEOUT_S",
     "CustomerSession",
     "RunContext",
+    "idle_timeout_for",
     "resolve_run",
     "shared_sink",
 ]

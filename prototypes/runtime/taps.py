@@ -9,8 +9,9 @@ taps between reruns cannot collapse into one; Python acknowledges the highest se
 seen through ``data.ack`` and the buffer drops those.
 
 The same component runs the idle timer: when ``data.idle_ms`` > 0 and nothing was tapped or
-typed for that long, it sends an ``idle`` trigger once (kiosk: the session ends with
-``idle_timeout`` and the welcome screen comes back for the next customer).
+typed for that long, it sends an ``idle`` trigger once (``visit.on_idle``: a running task ends
+with ``task_abandon``, the session with ``idle_timeout``, and the welcome screen comes back for
+the next customer). ``idle_ms`` comes from ``CustomerSession.idle_timeout_s``.
 
 Taps on the runtime's own chrome (keys starting ``sl_``: language, task bar, questionnaire)
 are not sent; hits become x/y for the element's ``tap`` event, misses become ``misclick``

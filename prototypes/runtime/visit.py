@@ -23,6 +23,7 @@ import streamlit as st
 
 from lab import Lab
 from prototypes.library import is_prototype_id
+from prototypes.runtime.access import TOKEN_KEY, token_matches
 from prototypes.runtime.launch import RUN_VARIANT_ENV, RUN_VERSION_ENV
 from prototypes.runtime.session import CustomerSession, resolve_run, shared_sink
 from prototypes.spec import Prototype
@@ -38,6 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "version": None,
     "lang": None,
     "preview": False,
+    "team": False,
+    "token": None,
 }
 STORE_ID_RE = re.compile(r"\w[\w.-]{0,63}")
 VARIANT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -68,8 +71,8 @@ def read_params() -> dict[str, Any]:
             continue
         if name == "version":
             params["version"] = int(value) if VERSION_RE.fullmatch(value) else None
-        elif name == "preview":
-            params["preview"] = str(value).lower() in ("1", "true", "yes")
+        elif name in ("preview", "team"):
+            params[name] = str(value).lower() in ("1", "true", "yes")
         elif name == "device":
             params["device"] = value if value in ("kiosk", "phone", "web") else None
         elif name == "lang":
@@ -121,6 +124,16 @@ def device_for(params: dict[str, Any], proto: Prototype | None) -> str:
     return "kiosk" if proto is not None and proto.touchpoint == "kiosk" else "phone"
 
 
+def is_team_visit(lab: Lab, params: dict[str, Any]) -> bool:
+    """Whether the team opened this visit: a gallery link (``team=1``), the lab's dashboard token
+    in the URL (``token=``), or the dashboard that mounts this page, signed in with it."""
+    if params.get("team"):
+        return True
+    return token_matches(lab, params.get("token")) or token_matches(
+        lab, st.session_state.get(TOKEN_KEY)
+    )
+
+
 def new_session(
     lab: Lab, proto: Prototype, params: dict[str, Any], locale: str | None = None
 ) -> CustomerSession:
@@ -135,6 +148,7 @@ def new_session(
         variant=params["variant"] or "auto",
         version=params["version"],
         preview=bool(params["preview"]),
+        team=is_team_visit(lab, params),
     )
     view = proto.resolve(ctx.version, ctx.view_variant)
     lang = locale or params.get("lang") or lab.config.lab.locale
@@ -161,13 +175,14 @@ def restart() -> None:
 
 
 def reset_for_next_customer() -> None:
-    """Idle timeout or 'exit': end the session (once) and show the welcome screen."""
+    """Idle timeout or 'exit': abandon the running task and end the session (each once, in
+    that order; ``CustomerSession.time_out``) and show the welcome screen."""
     session = st.session_state.get(SESSION)
     ctx = st.session_state.get(CONTEXT)
     if session is None or ctx is None:
         return
     if session.started and not session.ended:
-        session.end("idle_timeout")
+        session.time_out()
     lab, proto, params = ctx
     session.flush(shared_sink(str(lab.spool_dir)).emit)
     new_session(lab, proto, params)
@@ -188,6 +203,7 @@ __all__ = [
     "current_session",
     "device_for",
     "link_problem",
+    "is_team_visit",
     "new_session",
     "on_idle",
     "read_params",

@@ -50,17 +50,29 @@ if summary is None:
     )
     st.stop()
 
-cols = st.columns(5)
+cols = st.columns(6)
 cols[0].metric("Events", f"{summary['events']:,}", border=True)
-cols[1].metric("Sessions", f"{summary['sessions']:,}", border=True)
-cols[2].metric("Stores", f"{summary['stores']:,}", border=True)
-cols[3].metric(
+cols[1].metric(
+    "Customer sessions",
+    f"{summary['customer_sessions']:,}",
+    border=True,
+    help="The sessions experiments analyse.",
+)
+cols[2].metric(
+    "Preview/team sessions",
+    f"{summary['team_sessions']:,}",
+    border=True,
+    help="Opened as a team preview, from the gallery or with the team token: they never count "
+    "in an experiment.",
+)
+cols[3].metric("Stores", f"{summary['stores']:,}", border=True)
+cols[4].metric(
     "Rejected lines",
     f"{summary['rejected']:,}",
     border=True,
     help="Invalid lines kept with their reason in the table rejected_events.",
 )
-cols[4].metric("Last event", _short_time(summary.get("last")), border=True)
+cols[5].metric("Last event", _short_time(summary.get("last")), border=True)
 if summary.get("first"):
     st.caption(f"Events from {str(summary['first'])[:16]} to {str(summary['last'])[:16]} UTC.")
 
@@ -110,7 +122,7 @@ for exp_id in ids:
 
 # --- sessions per prototype / version / variant -------------------------------------------------
 
-st.subheader("Sessions by prototype and variant")
+st.subheader("Customer sessions by prototype and variant")
 rows = summary.get("by_prototype") or []
 if rows:
     import plotly.graph_objects as go
@@ -128,11 +140,11 @@ if rows:
         fig.add_trace(
             go.Bar(
                 y=[f"{r['prototype']} v{r['version']}" for r in sub],
-                x=[r["sessions"] for r in sub],
+                x=[r["customer_sessions"] for r in sub],
                 name=name,
                 orientation="h",
                 marker={"color": colours[name]},
-                text=[f"{r['sessions']:,}" for r in sub],
+                text=[f"{r['customer_sessions']:,}" for r in sub],
                 textposition="auto",
             )
         )
@@ -144,7 +156,7 @@ if rows:
         font={"family": FONT, "size": 13},
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
     )
-    fig.update_xaxes(showgrid=True, gridcolor=GRID, title="sessions")
+    fig.update_xaxes(showgrid=True, gridcolor=GRID, title="customer sessions")
     fig.update_yaxes(autorange="reversed", title=None)
     chart, table = st.columns([3, 2])
     chart.plotly_chart(fig, key="sessions_by_variant", theme=None, config={"displaylogo": False})
@@ -154,7 +166,8 @@ if rows:
                 "prototype": r["prototype"],
                 "version": r["version"],
                 "variant": r["variant"],
-                "sessions": r["sessions"],
+                "customer sessions": r["customer_sessions"],
+                "preview/team sessions": r["team_sessions"],
             }
             for r in rows
         ],
