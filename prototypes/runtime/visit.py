@@ -115,7 +115,7 @@ def reset_for_next_customer() -> None:
     if session.started and not session.ended:
         session.end("idle_timeout")
     lab, proto, params = ctx
-    session.flush(shared_sink(str(lab.spool_dir)).emit)
+    session.flush(shared_sink(lab).emit)
     new_session(lab, proto, params)
 
 
