@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from feedback.events import DEVICES, EVENT_TYPES, FIELDS, MAX_TEXT_CHARS, REQUIRED
-from feedback.privacy import TEXT_FIELDS, redact_if_needed_sql, redact_props_sql, redact_sql
+from feedback.privacy import TEXT_FIELDS, matches_sql, redact_json_sql, redact_sql
 from feedback.store import sql_literal
 
 if TYPE_CHECKING:
@@ -42,12 +42,15 @@ def staging_sql(lines_source: str, redact: bool, *, fast: bool = True) -> str:
     checks this on the contract corpus); where it is unsure it says no and the ``CASE`` decides.
     ``fast=False`` runs the ``CASE`` on every row, for that test.
     """
-    # Personal data is masked in every text-bearing field (feedback/privacy.py); the masking
-    # runs only where a cheap match says there is something to mask.
-    text = {f: redact_if_needed_sql(f"j.{f}") if redact else f"j.{f}" for f in TEXT_FIELDS}
-    props = "CASE WHEN props_type = 'OBJECT' THEN j.props END"
+    # Personal data is masked in every text-bearing field (feedback/privacy.py), only in the
+    # rows where one match over all of them (``personal``) says there is something to mask.
+    text = {f: f"j.{f}" for f in TEXT_FIELDS}
+    props = "j.props"
+    personal = "false"
     if redact:
-        props = f"CASE WHEN props_type = 'OBJECT' THEN {redact_props_sql('j.props')} END"
+        personal = matches_sql(*text.values(), "j.props::VARCHAR")
+        text = {f: f"CASE WHEN personal THEN {redact_sql(c)} ELSE {c} END" for f, c in text.items()}
+        props = f"CASE WHEN personal THEN {redact_json_sql('j.props')} ELSE j.props END"
     reason = redact_sql(reason_sql()) if redact else reason_sql()  # it may quote a value
     return f"""
     WITH parsed AS (
@@ -64,7 +67,8 @@ def staging_sql(lines_source: str, redact: bool, *, fast: bool = True) -> str:
             TRY_CAST(j.x AS DOUBLE) AS x,
             TRY_CAST(j.y AS DOUBLE) AS y,
             TRY_CAST(j."value" AS DOUBLE) AS "value",
-            json_type(j.props) AS props_type
+            json_type(j.props) AS props_type,
+            {personal} AS personal
         FROM parsed
     )
     SELECT
@@ -73,7 +77,8 @@ def staging_sql(lines_source: str, redact: bool, *, fast: bool = True) -> str:
         prototype_version, j.variant AS variant, j.store_id AS store_id, j.device AS device,
         j.type AS type, {text["screen"]} AS screen, {text["element"]} AS element,
         {text["task"]} AS task, {text["question"]} AS question, x, y, "value",
-        {text["text"]} AS "text", coalesce({props}, '{{}}'::JSON) AS props
+        {text["text"]} AS "text",
+        coalesce(CASE WHEN props_type = 'OBJECT' THEN {props} END, '{{}}'::JSON) AS props
     FROM typed
     """
 

@@ -205,6 +205,23 @@ def test_sql_masks_exactly_like_python():
     assert _sql_redact(corpus) == [privacy.redact(t) for t in corpus]
 
 
+def test_one_match_over_several_fields_finds_what_each_field_holds():
+    """Ingest checks a row's text fields with one match over them, joined by newlines."""
+    strings = [t for t, _ in POSITIVE] + NEGATIVE + TRICKY + _random_strings(2000, seed=3)
+    rng = random.Random(4)
+    triples = [[rng.choice(strings + [None]) for _ in range(3)] for _ in range(3000)]
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"SELECT {privacy.matches_sql('t[1]', 't[2]', 't[3]')} "
+            "FROM unnest(?) WITH ORDINALITY u(t, i) ORDER BY i",
+            [triples],
+        )
+        .fetchall()
+    )
+    assert [r for (r,) in rows] == [any(map(privacy.has_personal_data, t)) for t in triples]
+
+
 def test_props_masked_as_json_text_equal_python_and_stay_valid_json():
     """Ingest masks props as DuckDB's JSON text; Python masks string by string."""
     strings = _random_strings(4000, seed=2)
@@ -214,7 +231,8 @@ def test_props_masked_as_json_text_equal_python_and_stay_valid_json():
     ]
     con = duckdb.connect()
     rows = con.execute(
-        f"""SELECT ({privacy.redact_props_sql("p")})::VARCHAR,
+        f"""SELECT (CASE WHEN {privacy.matches_sql("p::VARCHAR")}
+                    THEN {privacy.redact_json_sql("p")} ELSE p END)::VARCHAR,
                 TRY_CAST({privacy.redact_sql("p::VARCHAR")} AS JSON) IS NOT NULL
             FROM (SELECT json_transform(line, '{{"props": "JSON"}}').props AS p, i
                   FROM unnest(?) WITH ORDINALITY t(line, i)) ORDER BY i""",
