@@ -68,6 +68,8 @@ def _print_report(report) -> None:
     )
     if report.rejected:
         out.print("Rejected lines are kept with their reason in the table rejected_events.")
+    if report.warning:
+        out.print(f"[bold yellow]{report.warning}[/]")
 
 
 @app.command("import-kpis")

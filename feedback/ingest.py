@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from errors import DataProblemError, InvalidInputError
+from feedback import privacy
 from feedback.events import FIELDS, REQUIRED
 from feedback.ingest_sql import BLANK, lines_csv, staging_sql
 from feedback.sink import DONE_SUFFIX, PART_SUFFIX
@@ -31,6 +32,11 @@ EXAMPLES_PER_FILE = 5
 _REAL_REJECT = f"reason IS NOT NULL AND reason <> '{BLANK}'"
 
 Progress = Callable[[int, int, str], None]
+RAW_CHARS = 2000  # of a rejected line, kept in rejected_events.raw
+REDACTION_OFF = (
+    "Personal data was NOT masked: [privacy] redact_text = false in storelab.toml "
+    "(e-mail addresses, phone numbers and IBANs are stored as typed)."
+)
 
 # --- reports ---------------------------------------------------------------------------------
 
@@ -54,6 +60,12 @@ class IngestReport:
     """What one ingest run did, file by file."""
 
     files: list[FileReport] = field(default_factory=list)
+    redacted: bool = True  # personal data masked; False only with [privacy] redact_text = false
+
+    @property
+    def warning(self) -> str:
+        """One line to show when redaction is off (empty otherwise)."""
+        return "" if self.redacted else REDACTION_OFF
 
     @property
     def inserted(self) -> int:
@@ -84,6 +96,8 @@ class IngestReport:
             "inserted": self.inserted,
             "duplicates": self.duplicates,
             "rejected": self.rejected,
+            "redacted": self.redacted,
+            **({"warning": self.warning} if self.warning else {}),
             "files": [asdict(f) for f in self.files],
         }
 
@@ -150,8 +164,8 @@ def ingest(
     stored.
     """
     sources = [_external_source(Path(f)) for f in files] if files else _spool_sources(lab.spool_dir)
-    report = IngestReport()
     redact = lab.config.privacy.redact_text
+    report = IngestReport(redacted=redact)
     with connect(lab, read_only=False) as con, tempfile.TemporaryDirectory() as tmp:
         for i, source in enumerate(sources):
             if progress:
@@ -284,15 +298,23 @@ def _reject_undecodable(job: _FileJob, staged: _Staged) -> None:
     for index, raw in staged.bad_utf8:  # rare; arbitrary text, so a parameter (see sql_literal)
         job.con.execute(
             "INSERT INTO rejected_events VALUES (?, ?, ?, 'line is not valid UTF-8', now())",
-            [str(job.source.path), staged.first + index - 1, raw[:2000]],
+            [str(job.source.path), staged.first + index - 1, _raw(job, raw)],
         )
 
 
+def _raw(job: _FileJob, raw: str) -> str:
+    """What is kept of a rejected line: its start, masked (a bit more is masked, then cut,
+    so that an address across the cut is not half kept)."""
+    return (privacy.redact(raw[: RAW_CHARS + 100]) if job.redact else raw)[:RAW_CHARS]
+
+
 def _reject_invalid(job: _FileJob, staged: _Staged) -> None:
+    raw = f"left(r.line, {RAW_CHARS + 100})"
+    raw = f"left({privacy.redact_sql(raw) if job.redact else raw}, {RAW_CHARS})"
     job.con.execute(
         f"""INSERT INTO rejected_events
            SELECT {sql_literal(str(job.source.path))}, s.rowid + {sql_literal(staged.first)},
-               left(r.line, 2000), s.reason, now()
+               {raw}, s.reason, now()
            FROM staged s LEFT JOIN (
                SELECT row_number() OVER () - 1 AS pos, line FROM ({staged.lines_sql})
            ) r ON r.pos = s.rowid

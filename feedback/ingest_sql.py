@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from feedback.events import DEVICES, EVENT_TYPES, FIELDS, MAX_TEXT_CHARS, REQUIRED
-from feedback.privacy import redact_sql
+from feedback.privacy import TEXT_FIELDS, matches_sql, redact_json_sql, redact_sql
 from feedback.store import sql_literal
 
 if TYPE_CHECKING:
@@ -42,12 +42,16 @@ def staging_sql(lines_source: str, redact: bool, *, fast: bool = True) -> str:
     checks this on the contract corpus); where it is unsure it says no and the ``CASE`` decides.
     ``fast=False`` runs the ``CASE`` on every row, for that test.
     """
-    # Text is rare; the regexes run only where there is some.
-    text = (
-        f"CASE WHEN j.text IS NULL THEN NULL ELSE {redact_sql('j.text')} END"
-        if redact
-        else "j.text"
-    )
+    # Personal data is masked in every text-bearing field (feedback/privacy.py), only in the
+    # rows where one match over all of them (``personal``) says there is something to mask.
+    text = {f: f"j.{f}" for f in TEXT_FIELDS}
+    props = "j.props"
+    personal = "false"
+    if redact:
+        personal = matches_sql(*text.values(), "j.props::VARCHAR")
+        text = {f: f"CASE WHEN personal THEN {redact_sql(c)} ELSE {c} END" for f, c in text.items()}
+        props = f"CASE WHEN personal THEN {redact_json_sql('j.props')} ELSE j.props END"
+    reason = redact_sql(reason_sql()) if redact else reason_sql()  # it may quote a value
     return f"""
     WITH parsed AS (
         SELECT line, try(json_transform(line, '{_STRUCT}')) AS j FROM ({lines_source})
@@ -63,16 +67,18 @@ def staging_sql(lines_source: str, redact: bool, *, fast: bool = True) -> str:
             TRY_CAST(j.x AS DOUBLE) AS x,
             TRY_CAST(j.y AS DOUBLE) AS y,
             TRY_CAST(j."value" AS DOUBLE) AS "value",
-            json_type(j.props) AS props_type
+            json_type(j.props) AS props_type,
+            {personal} AS personal
         FROM parsed
     )
     SELECT
-        CASE WHEN {valid_sql() if fast else "false"} THEN NULL ELSE {reason_sql()} END AS reason,
+        CASE WHEN {valid_sql() if fast else "false"} THEN NULL ELSE {reason} END AS reason,
         event_id, ts, session_id, j.experiment_id AS experiment_id, j.prototype_id AS prototype_id,
         prototype_version, j.variant AS variant, j.store_id AS store_id, j.device AS device,
-        j.type AS type, j.screen AS screen, j.element AS element, j.task AS task,
-        j.question AS question, x, y, "value", {text} AS "text",
-        coalesce(CASE WHEN props_type = 'OBJECT' THEN j.props END, '{{}}'::JSON) AS props
+        j.type AS type, {text["screen"]} AS screen, {text["element"]} AS element,
+        {text["task"]} AS task, {text["question"]} AS question, x, y, "value",
+        {text["text"]} AS "text",
+        coalesce(CASE WHEN props_type = 'OBJECT' THEN {props} END, '{{}}'::JSON) AS props
     FROM typed
     """
 

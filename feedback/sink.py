@@ -22,7 +22,8 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from feedback.events import FIELDS, Event, writer_id
+from feedback.events import FIELDS, MAX_TEXT_CHARS, Event, writer_id
+from feedback.privacy import TEXT_FIELDS, redact_fields
 
 if TYPE_CHECKING:
     import duckdb
@@ -51,11 +52,22 @@ class SpoolSink:
     calling ``close`` (a server stopped by SIGTERM or Ctrl-C, whose handler lets the
     interpreter exit normally) still finishes its file. Only SIGKILL or a crash leave a
     ``.part`` behind; ingest reads its complete lines all the same.
+
+    With ``redact`` (the default; a lab turns it off only with ``[privacy] redact_text =
+    false``) personal data in the text fields and in ``props`` is masked before the line is
+    written, so it never sits in the spool folder.
     """
 
-    def __init__(self, spool_dir: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self,
+        spool_dir: Path | str,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        redact: bool = True,
+    ) -> None:
         self.spool_dir = Path(spool_dir)
         self.max_bytes = max_bytes
+        self.redact = redact
         self._lock = threading.Lock()
         self._file = None
         self._path: Path | None = None
@@ -74,7 +86,7 @@ class SpoolSink:
 
     def emit(self, event: Event | dict[str, Any]) -> None:
         """Append one event as a JSON line and flush it."""
-        line = event.to_json() if isinstance(event, Event) else json.dumps(event, default=str)
+        line = _masked_line(event) if self.redact else _line(event)
         with self._lock:
             if self._file is None:
                 self._open()
@@ -112,6 +124,28 @@ class SpoolSink:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _line(event: Event | dict[str, Any]) -> str:
+    return event.to_json() if isinstance(event, Event) else json.dumps(event, default=str)
+
+
+def _masked_line(event: Event | dict[str, Any]) -> str:
+    """The event's JSON line with personal data masked (as ``_line`` when there is none)."""
+    if isinstance(event, Event):
+        fields = {name: getattr(event, name) for name in (*TEXT_FIELDS, "props")}
+        masked = redact_fields(fields)
+        if masked != fields:
+            event = event.model_copy(update=_clip(masked))
+        return event.to_json()
+    return _line(_clip(redact_fields(event)))
+
+
+def _clip(event: dict[str, Any]) -> dict[str, Any]:
+    # A mask may be longer than what it replaced ("[email]" for "a@b.de").
+    if isinstance(event.get("text"), str):
+        event["text"] = event["text"][:MAX_TEXT_CHARS]
+    return event
 
 
 def write_batch(spool_dir: Path | str, table: pa.Table, *, name: str | None = None) -> Path:

@@ -81,10 +81,3 @@ def flat_bank() -> tuple[list[str], dict[tuple[str, str], tuple[int, int]]]:
             texts.extend(moods[mood])
             slices[(locale, mood)] = (start, len(texts))
     return texts, slices
-
-
-def has_contact_details(text: str) -> bool:
-    """Whether a comment contains an e-mail address or a phone number (for redaction tests)."""
-    import re
-
-    return bool(re.search(r"[\w.+-]+@[\w-]+\.[\w.]+|\+?\d[\d /-]{6,}\d", text))

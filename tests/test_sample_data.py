@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from errors import InvalidInputError
+from feedback.privacy import has_personal_data
 from lab import COLUMNS, FORMATS, REGIONS, read_stores, write_stores_csv
 from sample_data.catalogue import accessories_for, products, stock
-from sample_data.comments import COMMENTS, flat_bank, has_contact_details
+from sample_data.comments import COMMENTS, flat_bank
 from sample_data.fleet import default_stores
 
 GERMAN_CITIES = {
@@ -109,5 +110,5 @@ def test_comment_bank_has_both_languages_and_some_contact_details():
     texts, slices = flat_bank()
     assert set(COMMENTS) == {"de", "en"}
     assert all(stop > start for start, stop in slices.values())
-    assert sum(has_contact_details(t) for t in texts) >= 4
-    assert not all(has_contact_details(t) for t in texts)
+    assert sum(has_personal_data(t) for t in texts) >= 4
+    assert not all(has_personal_data(t) for t in texts)

@@ -52,7 +52,7 @@ def play_page() -> None:
         return
     lab, proto, stores, session = visit
     st.session_state[CONTEXT] = (lab, proto, params)
-    sink = shared_sink(str(lab.spool_dir))
+    sink = shared_sink(lab)
     session.check_time_limit()
     session.flush(sink.emit)
 

@@ -469,16 +469,17 @@ def _share(value: Any) -> float | None:
 # --- the process-wide sink --------------------------------------------------------------------
 
 
-def shared_sink(spool_dir: str):
-    """The one ``SpoolSink`` of this server process for a spool folder (thread-safe).
+def shared_sink(lab: Lab):
+    """The one ``SpoolSink`` of this server process for a lab's spool folder (thread-safe).
 
-    It finishes its file (``.jsonl.part`` → ``.jsonl``) when the server process exits (the
-    sink's ``atexit``; Streamlit turns SIGTERM and Ctrl-C into a normal exit) and when
-    Streamlit's resource cache lets go of it.
+    It masks personal data before a line is written unless the lab turned that off
+    (``[privacy] redact_text = false``). It finishes its file (``.jsonl.part`` → ``.jsonl``)
+    when the server process exits (the sink's ``atexit``; Streamlit turns SIGTERM and Ctrl-C
+    into a normal exit) and when Streamlit's resource cache lets go of it.
     """
     import streamlit as st
 
-    return _cached_sink(st)(spool_dir)
+    return _cached_sink(st)(str(lab.spool_dir), lab.config.privacy.redact_text)
 
 
 _SINK_FACTORY = None
@@ -489,10 +490,10 @@ def _cached_sink(st):
     if _SINK_FACTORY is None:
 
         @st.cache_resource(show_spinner=False, on_release=lambda sink: sink.close())
-        def spool_sink(spool_dir: str):
+        def spool_sink(spool_dir: str, redact: bool):
             from feedback.sink import SpoolSink
 
-            return SpoolSink(spool_dir)
+            return SpoolSink(spool_dir, redact=redact)
 
         _SINK_FACTORY = spool_sink
     return _SINK_FACTORY

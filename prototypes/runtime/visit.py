@@ -184,7 +184,7 @@ def reset_for_next_customer() -> None:
     if session.started and not session.ended:
         session.time_out()
     lab, proto, params = ctx
-    session.flush(shared_sink(str(lab.spool_dir)).emit)
+    session.flush(shared_sink(lab).emit)
     new_session(lab, proto, params)
 
 
