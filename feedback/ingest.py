@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from errors import DatabaseBusyError, DataProblemError
+from errors import DatabaseBusyError, DataProblemError, InvalidInputError
 from feedback.events import FIELDS, writer_id
 from feedback.ingest_files import (
     BadLine,
@@ -144,8 +144,15 @@ def writer_lock(lab: Lab) -> Iterator[None]:
     ends, and it also keeps apart two threads of one process (two dashboard sessions). After
     ``LOCK_WAIT_SECONDS`` the waiting one gives up with a ``DatabaseBusyError``.
     """
-    lab.spool_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lab.spool_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    path = lab.spool_dir / LOCK_FILE
+    try:
+        lab.spool_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise InvalidInputError(
+            f"Cannot create {path} ({exc.strerror or exc}): ingest needs a spool folder it "
+            "can write in."
+        ) from None
     try:
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:

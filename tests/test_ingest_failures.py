@@ -265,6 +265,13 @@ def test_second_ingest_gives_up_after_the_bounded_wait_with_a_clear_message(lab,
             ingest(lab)
 
 
+def test_spool_that_is_not_a_folder_is_one_clear_line(lab):
+    lab.spool_dir.rmdir()
+    lab.spool_dir.write_text("oops", encoding="utf-8")
+    with pytest.raises(InvalidInputError, match="needs a spool folder it can write in"):
+        ingest(lab)
+
+
 # --- .part files whose writer is gone ------------------------------------------------------------
 
 
