@@ -25,7 +25,11 @@ def ingest_command(
     lab: LabOption = None,
     json_: JsonOption = False,
 ) -> None:
-    """Store new events in the lab's database; invalid lines go to rejected_events."""
+    """Store new events in the lab's database; invalid lines go to rejected_events.
+
+    A spool file that cannot be read is named with its reason (and kept in skipped_files);
+    the others are ingested all the same. Waits for another running ingest to finish.
+    """
     from feedback.ingest import ingest
 
     the_lab = open_lab(lab)
@@ -44,32 +48,41 @@ def ingest_command(
         report = ingest(the_lab, files or None, progress=progress)
     _print_report(report)
     if strict:
-        report.raise_if_rejected()
+        report.raise_if_problems()
 
 
 def _print_report(report) -> None:
+    from rich.markup import escape
+
     out = console()
     for f in report.files:
         if f.skipped:
             continue
-        name = Path(f.source).name
+        name = escape(Path(f.source).name)
         line = f"{name}: {f.inserted} new, {f.duplicates} duplicate, {f.rejected} rejected"
         if f.note:
-            line += f" ({f.note})"
+            line += f" ({escape(f.note)})"
         out.print(line)
         for example in f.examples:
-            out.print(f"  [yellow]{example}[/]")
-    skipped = sum(1 for f in report.files if f.skipped)
+            out.print(f"  [yellow]{escape(example)}[/]")
+    for f in report.unreadable:
+        out.print(f"[red]{escape(Path(f.source).name)}: not read: {escape(f.error)}[/]")
+    skipped = sum(1 for f in report.files if f.skipped and not f.error)
     out.print(
         f"[bold]{report.inserted}[/] new events, {report.duplicates} duplicates skipped, "
         f"{report.rejected} lines rejected"
         + (f", {skipped} files unchanged" if skipped else "")
+        + (f", {len(report.unreadable)} files not read" if report.unreadable else "")
         + "."
     )
     if report.rejected:
         out.print("Rejected lines are kept with their reason in the table rejected_events.")
     if report.warning:
         out.print(f"[bold yellow]{report.warning}[/]")
+    if report.unreadable:
+        out.print("Files that could not be read are listed in the table skipped_files.")
+    if report.removed:
+        out.print(f"Removed {report.removed} spool files past the retention period (all ingested).")
 
 
 @app.command("import-kpis")

@@ -12,7 +12,7 @@ import os
 import secrets
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -119,7 +119,7 @@ class Event(BaseModel):
     question: str | None = None
     x: float | None = Field(None, ge=0, le=1)
     y: float | None = Field(None, ge=0, le=1)
-    value: float | None = None
+    value: float | None = Field(None, allow_inf_nan=False)
     text: str | None = Field(None, max_length=MAX_TEXT_CHARS)
     props: dict[str, Any] | None = Field(default_factory=dict)
 
@@ -128,7 +128,17 @@ class Event(BaseModel):
     def _needs_offset(cls, ts: datetime) -> datetime:
         if ts.tzinfo is None:
             raise ValueError("ts needs a UTC offset, e.g. 2026-11-02T10:15:00+01:00")
+        if abs(ts.utcoffset()) >= timedelta(hours=15):
+            raise ValueError("ts has an impossible UTC offset (hours up to 14)")
         return ts
+
+    @field_validator("prototype_version", "x", "y", "value", mode="before")
+    @classmethod
+    def _a_number(cls, value: Any) -> Any:
+        # The JSON type is part of the contract: "0.5" or true is not a number (ingest agrees).
+        if isinstance(value, (str, bool)):
+            raise ValueError("must be a number, not text or true/false")
+        return value
 
     def to_json(self) -> str:
         """The event as one JSON line (no trailing newline)."""

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from errors import InvalidInputError
-from feedback.ingest import EXAMPLES_PER_FILE
+from feedback.ingest import EXAMPLES_PER_FILE, writer_lock
+from feedback.ingest_files import csv_rows_problem
 from feedback.store import connect, sql_literal
 
 if TYPE_CHECKING:
@@ -22,8 +23,10 @@ def import_kpis(lab: Lab, csv_path: Path) -> dict:
     csv_path = Path(csv_path)
     if not csv_path.is_file():
         raise InvalidInputError(f"{csv_path} does not exist.")
+    if problem := csv_rows_problem(csv_path):
+        raise InvalidInputError(problem)
     reader = f"read_csv({sql_literal(str(csv_path))}, all_varchar=true, header=true)"
-    with connect(lab, read_only=False) as con:
+    with writer_lock(lab), connect(lab, read_only=False) as con:
         try:
             columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
         except Exception as exc:  # noqa: BLE001

@@ -1,25 +1,47 @@
 """Ingest, the one path that writes events: spool or external files into the DuckDB store.
 
-It opens the database read-write, validates every line in SQL (``feedback.ingest_sql``; no
-Python loop per event), keeps valid events, puts invalid lines into ``rejected_events`` with the
-reason and line number, records how far it read each file, commits, and closes. Running it
-again, or after a killed run, stores nothing twice.
+It takes the lab's writer lock (one ingest at a time; the next one waits), opens the database
+read-write, validates every line in SQL (``feedback.ingest_sql``; no Python loop per event),
+keeps valid events, puts invalid lines into ``rejected_events`` with the reason and line number,
+records how far it read each file, commits, and closes. Running it again, or after a killed
+run, stores nothing twice. An entry it cannot read is recorded in ``skipped_files`` with the
+reason, and the run goes on with the next one (``feedback.ingest_files``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from errors import DataProblemError, InvalidInputError
+from errors import DatabaseBusyError, DataProblemError, InvalidInputError
 from feedback import privacy
-from feedback.events import FIELDS, REQUIRED
+from feedback.events import FIELDS, writer_id
+from feedback.ingest_files import (
+    BadLine,
+    Opened,
+    Source,
+    UnreadableEntry,
+    Vanished,
+    clean_copy,
+    copy_slice,
+    external_source,
+    has_nul,
+    last_newline,
+    lines_table,
+    open_source,
+    spool_key,
+    spool_sources,
+)
 from feedback.ingest_sql import BLANK, lines_csv, staging_sql
-from feedback.sink import DONE_SUFFIX, PART_SUFFIX
+from feedback.sink import DONE_SUFFIX, finish
 from feedback.store import connect, sql_literal
 
 if TYPE_CHECKING:
@@ -30,6 +52,9 @@ if TYPE_CHECKING:
 EXAMPLES_PER_FILE = 5
 # Lines that count as rejected: an empty line (BLANK) is neither kept nor rejected.
 _REAL_REJECT = f"reason IS NOT NULL AND reason <> '{BLANK}'"
+# How long an ingest waits for another one (cron, the dashboard's button) to finish.
+LOCK_WAIT_SECONDS = 60.0
+LOCK_FILE = ".ingest.lock"  # in the spool folder (not in the lab's git)
 
 Progress = Callable[[int, int, str], None]
 RAW_CHARS = 2000  # of a rejected line, kept in rejected_events.raw
@@ -53,6 +78,7 @@ class FileReport:
     skipped: bool = False
     note: str = ""
     examples: list[str] = field(default_factory=list)  # "line 7: unknown type 'tapp'"
+    error: str = ""  # why the file could not be read at all (then skipped is true)
 
 
 @dataclass
@@ -67,6 +93,8 @@ class IngestReport:
         """One line to show when redaction is off (empty otherwise)."""
         return "" if self.redacted else REDACTION_OFF
 
+    removed: int = 0  # ingested spool files past the lab's retention, deleted
+
     @property
     def inserted(self) -> int:
         return sum(f.inserted for f in self.files)
@@ -79,17 +107,33 @@ class IngestReport:
     def rejected(self) -> int:
         return sum(f.rejected for f in self.files)
 
-    def raise_if_rejected(self) -> None:
-        """``--strict``: any rejected line is a data problem (exit 3); valid events stay stored."""
-        if not self.rejected:
-            return
+    @property
+    def unreadable(self) -> list[FileReport]:
+        """The files that could not be read, each with its ``error``."""
+        return [f for f in self.files if f.error]
 
-        worst = next(f for f in self.files if f.rejected)
-        raise DataProblemError(
-            f"{self.rejected} invalid line(s) rejected (valid events were stored: "
-            f"{self.inserted} new). First: {worst.source}: {worst.examples[0]}. "
-            "All of them are in the table rejected_events."
-        )
+    def raise_if_problems(self) -> None:
+        """``--strict``: a rejected line or an unreadable file is a data problem (exit 3).
+
+        Valid events were stored all the same.
+        """
+        problems = []
+        if self.unreadable:
+            first = self.unreadable[0]
+            problems.append(
+                f"{len(self.unreadable)} file(s) could not be read (first: {first.source}: "
+                f"{first.error}; all of them are in the table skipped_files)"
+            )
+        if self.rejected:
+            worst = next(f for f in self.files if f.rejected)
+            problems.append(
+                f"{self.rejected} invalid line(s) rejected (first: {worst.source}: "
+                f"{worst.examples[0]}; all of them are in the table rejected_events)"
+            )
+        if problems:
+            raise DataProblemError(
+                "; ".join(problems) + f". Valid events were stored: {self.inserted} new."
+            )
 
     def to_dict(self) -> dict:
         return {
@@ -98,52 +142,53 @@ class IngestReport:
             "rejected": self.rejected,
             "redacted": self.redacted,
             **({"warning": self.warning} if self.warning else {}),
+            "unreadable": len(self.unreadable),
+            "removed": self.removed,
             "files": [asdict(f) for f in self.files],
         }
 
 
-# --- sources ---------------------------------------------------------------------------------
+# --- the writer lock ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Source:
-    path: Path
-    key: str  # identity across the .part → .jsonl rename
-    kind: str  # jsonl | csv | parquet
-    spool: bool
+@contextlib.contextmanager
+def writer_lock(lab: Lab) -> Iterator[None]:
+    """Hold the lab's writer lock: one ingest or KPI import at a time, the next one waits.
 
-
-def _spool_sources(spool_dir: Path) -> list[_Source]:
-    found = []
-    for path in sorted(spool_dir.glob("*")):
-        if path.name.endswith(PART_SUFFIX):
-            found.append(_Source(path, "spool:" + path.name[: -len(PART_SUFFIX)], "jsonl", True))
-        elif path.name.endswith(DONE_SUFFIX):
-            found.append(_Source(path, "spool:" + path.name[: -len(DONE_SUFFIX)], "jsonl", True))
-    return found
-
-
-def _external_source(path: Path) -> _Source:
-
-    if not path.exists():
-        raise InvalidInputError(f"{path} does not exist.")
-    if not path.is_file():
-        raise InvalidInputError(f"{path} is not a file.")
-    if not os.access(path, os.R_OK):
-        raise InvalidInputError(f"{path} cannot be read (permission denied).")
-    name = path.name.lower()
-    if name.endswith((".jsonl", ".ndjson", ".json", ".jsonl.part")):
-        kind = "jsonl"
-    elif name.endswith((".csv", ".tsv")):
-        kind = "csv"
-    elif name.endswith(".parquet"):
-        kind = "parquet"
-    else:
+    A ``flock`` on a file in the spool folder: released when the process ends, however it
+    ends, and it also keeps apart two threads of one process (two dashboard sessions). After
+    ``LOCK_WAIT_SECONDS`` the waiting one gives up with a ``DatabaseBusyError``.
+    """
+    path = lab.spool_dir / LOCK_FILE
+    try:
+        lab.spool_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
         raise InvalidInputError(
-            f"{path}: unknown file type. Ingest reads .jsonl (one event per line), .csv or "
-            ".parquet with the event columns."
-        )
-    return _Source(path.resolve(), "file:" + str(path.resolve()), kind, False)
+            f"Cannot create {path} ({exc.strerror or exc}): ingest needs a spool folder it "
+            "can write in."
+        ) from None
+    try:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+                    raise DatabaseBusyError(
+                        f"Another ingest is still running ({holder or 'unknown process'}); "
+                        f"waited {LOCK_WAIT_SECONDS:.0f} s. It goes on by itself: try again "
+                        "once it has finished."
+                    ) from None
+                time.sleep(0.1)
+        since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"process {writer_id()}, since {since}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 # --- one run, file by file -------------------------------------------------------------------
@@ -159,23 +204,46 @@ def ingest(
     """Move new events from the spool (default) or from ``files`` into the database.
 
     Idempotent: event ids are unique and each file's progress is recorded in the same
-    transaction as its events. Invalid lines go to ``rejected_events`` with their reason.
-    With ``strict``, any rejected line raises ``DataProblemError`` after the valid events were
-    stored.
+    transaction as its events. Invalid lines go to ``rejected_events`` with their reason; a file
+    that cannot be read goes to ``skipped_files`` with its reason, and the run goes on. After a
+    spool run, spool files fully ingested and older than the lab's retention are deleted. With
+    ``strict``, any rejected line or unreadable file raises ``DataProblemError`` after the valid
+    events were stored.
     """
-    sources = [_external_source(Path(f)) for f in files] if files else _spool_sources(lab.spool_dir)
+    external = [external_source(Path(f)) for f in files] if files else None
     redact = lab.config.privacy.redact_text
     report = IngestReport(redacted=redact)
-    with connect(lab, read_only=False) as con, tempfile.TemporaryDirectory() as tmp:
+    with (
+        writer_lock(lab),
+        connect(lab, read_only=False) as con,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        skipped = frozenset(
+            k for (k,) in con.execute("SELECT file_key FROM skipped_files").fetchall()
+        )
+        run = _Run(con, Path(tmp), redact, skipped)
+        sources = external if external is not None else spool_sources(lab.spool_dir)
         for i, source in enumerate(sources):
             if progress:
                 progress(i, len(sources), source.path.name)
-            report.files.append(_ingest_one(con, source, Path(tmp), redact))
+            report.files.append(_ingest_one(run, source))
         if progress:
             progress(len(sources), len(sources), "")
+        if external is None:
+            report.removed = _remove_expired(con, lab)
     if strict:
-        report.raise_if_rejected()
+        report.raise_if_problems()
     return report
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every file of one run shares."""
+
+    con: duckdb.DuckDBPyConnection
+    tmp: Path  # scratch folder for copies of slices
+    redact: bool
+    skipped: frozenset[str]  # keys in skipped_files when the run began
 
 
 @dataclass(frozen=True)
@@ -183,10 +251,14 @@ class _FileJob:
     """One file's ingest: the connection it writes through, what it reads, and its report."""
 
     con: duckdb.DuckDBPyConnection
-    source: _Source
-    tmp: Path  # scratch folder for cleaned copies of slices
+    opened: Opened
+    tmp: Path  # scratch folder for copies of slices
     redact: bool
     report: FileReport  # filled in by the steps below
+
+    @property
+    def source(self) -> Source:
+        return self.opened.source
 
 
 @dataclass(frozen=True)
@@ -196,8 +268,8 @@ class _Slice:
     lines_done: int
     bytes_done: int
     end: int  # just past the last complete line this run reads; recorded as bytes_done
-    size: int
-    is_part: bool  # a spool file still being written
+    complete: bool  # the file is finished: read to its end (False: a .part still written)
+    torn: bool = False  # the last line has no newline and never will (its writer is gone)
 
 
 @dataclass(frozen=True)
@@ -205,18 +277,51 @@ class _Staged:
     """A slice in the temp table ``staged``; ``staged.rowid`` 0 is file line ``first``."""
 
     lines_sql: str  # reads the slice's lines again (raw text of rejected lines)
-    bad_utf8: list[tuple[int, str]]  # (line within the slice, 1-based; raw text), blanked
+    bad: list[BadLine]  # lines DuckDB could not read, blanked, with their reason
     first: int
 
 
-def _ingest_one(
-    con: duckdb.DuckDBPyConnection, source: _Source, tmp: Path, redact: bool
-) -> FileReport:
-    job = _FileJob(con, source, tmp, redact, FileReport(source=str(source.path)))
-    new = _new_slice(job)
-    if new is not None:
-        _write(job, new, _stage_slice(job, new))
-    return job.report
+def _ingest_one(run: _Run, source: Source) -> FileReport:
+    """Ingest one entry; whatever keeps it from being read is recorded, never raised."""
+    import duckdb
+
+    con, report = run.con, FileReport(source=str(source.path))
+    try:
+        with open_source(source) as opened:
+            report.source = str(opened.source.path)
+            job = _FileJob(con, opened, run.tmp, run.redact, report)
+            new = _new_slice(job)
+            if new is not None:
+                _write(job, new, _stage_slice(job, new))
+            if opened.stale:
+                _finish_stale(job)
+        if source.key in run.skipped:  # readable again
+            con.execute(f"DELETE FROM skipped_files WHERE file_key = {sql_literal(source.key)}")
+    except UnreadableEntry as exc:
+        _record_unreadable(con, source, report, exc)
+    except (OSError, duckdb.Error) as exc:  # e.g. an I/O error in the middle of the file
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
+        _record_unreadable(con, source, report, UnreadableEntry(f"cannot be read: {reason}"))
+    return report
+
+
+def _record_unreadable(
+    con: duckdb.DuckDBPyConnection, source: Source, report: FileReport, exc: UnreadableEntry
+) -> None:
+    report.skipped = True
+    key = sql_literal(source.key)
+    if isinstance(exc, Vanished):
+        done = con.execute(f"SELECT complete FROM ingested_files WHERE file_key = {key}").fetchone()
+        if done and done[0]:  # removed after it was read to the end: nothing was lost
+            report.note = "gone (it had been ingested)"
+            return
+    report.error = str(exc)
+    con.execute(
+        f"""INSERT INTO skipped_files VALUES ({key}, {sql_literal(str(source.path))},
+                {sql_literal(report.error)}, now(), now())
+            ON CONFLICT (file_key) DO UPDATE SET path = excluded.path,
+                reason = excluded.reason, last_skipped_at = excluded.last_skipped_at"""
+    )
 
 
 def _skip(job: _FileJob, note: str) -> None:
@@ -225,47 +330,63 @@ def _skip(job: _FileJob, note: str) -> None:
 
 def _new_slice(job: _FileJob) -> _Slice | None:
     """What this run reads of the file, or ``None`` (and a note why) when there is nothing."""
-    con, source = job.con, job.source
+    con, opened = job.con, job.opened
     row = con.execute(
-        "SELECT lines_done, bytes_done FROM ingested_files "
-        f"WHERE file_key = {sql_literal(source.key)}"
+        "SELECT lines_done, bytes_done, complete, path FROM ingested_files "
+        f"WHERE file_key = {sql_literal(job.source.key)}"
     ).fetchone()
-    lines_done, bytes_done = row or (0, 0)
-    is_part = source.path.name.endswith(PART_SUFFIX)
-    size = source.path.stat().st_size
-    if not source.spool:  # external files are taken whole; same size again = same file
+    lines_done, bytes_done, complete, path = row or (0, 0, False, "")
+    size = opened.size
+    if not job.source.spool:  # external files are taken whole; same size again = same file
         if row and bytes_done == size:
             _skip(job, "already ingested")
             return None
-        lines_done, bytes_done = 0, 0
-    elif bytes_done >= size:
+        return _Slice(0, 0, size, complete=True)
+    if bytes_done >= size:
         _skip(job, "nothing new")
-        if not is_part:
-            con.execute(
-                f"UPDATE ingested_files SET path = {sql_literal(str(source.path))}, "
-                f"complete = true WHERE file_key = {sql_literal(source.key)}"
-            )
+        if not opened.is_part and not (complete and path == str(job.source.path)):
+            _mark_complete(job, job.source.path)
         return None
-    end = size
-    if source.kind == "jsonl" and is_part:  # a writer may be mid-line: up to the last newline
-        end = _last_newline(source.path, bytes_done, size)
-        if end <= bytes_done:
-            _skip(job, "no complete new line yet")
-            return None
-    return _Slice(lines_done, bytes_done, end, size, is_part)
+    if not opened.is_part:
+        return _Slice(lines_done, bytes_done, size, complete=True)
+    end = last_newline(opened, bytes_done, size)
+    if opened.stale:  # its writer is gone: the rest of the file is all there will ever be
+        return _Slice(lines_done, bytes_done, size, complete=True, torn=end < size)
+    if end <= bytes_done:  # a writer may be mid-line: up to the last newline
+        _skip(job, "no complete new line yet")
+        return None
+    return _Slice(lines_done, bytes_done, end, complete=False)
+
+
+def _finish_stale(job: _FileJob) -> None:
+    """Rename a stale ``.part`` (read to its end) to ``.jsonl``, as its writer would have."""
+    try:
+        done = finish(job.source.path)
+    except FileNotFoundError:
+        return  # renamed or removed by someone else meanwhile
+    _mark_complete(job, done)
+    job.report.note = "writer gone: finished the .part file"
+
+
+def _mark_complete(job: _FileJob, path: Path) -> None:
+    job.con.execute(
+        f"""INSERT INTO ingested_files VALUES ({sql_literal(job.source.key)},
+                {sql_literal(str(path))}, 0, 0, true, 0, 0, 0, now())
+            ON CONFLICT (file_key) DO UPDATE SET path = excluded.path, complete = true"""
+    )
 
 
 def _stage_slice(job: _FileJob, new: _Slice) -> _Staged:
     """Validate the slice's lines into the temp table ``staged``."""
-    bad_utf8: list[tuple[int, str]] = []
+    bad: list[BadLine] = []
     if job.source.kind == "jsonl":
-        lines_sql, bad_utf8 = _stage_jsonl(job, new)
+        lines_sql, bad = _stage_jsonl(job, new)
     else:
-        lines_sql, job.report.note = _lines_table(job.source.path, job.source.kind, job.con)
+        lines_sql, job.report.note = lines_table(job.source.path, job.source.kind, job.con)
         _stage(job, lines_sql)
     # staged.rowid counts this slice's lines from 0; CSV data starts on line 2.
     first = new.lines_done + (2 if job.source.kind == "csv" else 1)
-    return _Staged(lines_sql, bad_utf8, first)
+    return _Staged(lines_sql, bad, first)
 
 
 def _write(job: _FileJob, new: _Slice, staged: _Staged) -> None:
@@ -273,7 +394,7 @@ def _write(job: _FileJob, new: _Slice, staged: _Staged) -> None:
     con, rep = job.con, job.report
     con.execute("BEGIN")
     try:
-        _reject_undecodable(job, staged)
+        _reject_unreadable_lines(job, staged)
         n_lines, valid, distinct, rejected = con.execute(
             f"""SELECT count(*), count(*) FILTER (WHERE reason IS NULL),
                    count(DISTINCT event_id) FILTER (WHERE reason IS NULL),
@@ -284,7 +405,7 @@ def _write(job: _FileJob, new: _Slice, staged: _Staged) -> None:
         rep.inserted = _insert_events(job, valid, distinct)
         rep.lines = new.lines_done + n_lines
         rep.duplicates = valid - rep.inserted
-        rep.rejected = rejected + len(staged.bad_utf8)
+        rep.rejected = rejected + len(staged.bad)
         rep.examples = _examples(job, staged, rejected)
         _record_progress(job, new)
         con.execute("DROP TABLE staged")
@@ -294,11 +415,11 @@ def _write(job: _FileJob, new: _Slice, staged: _Staged) -> None:
         raise
 
 
-def _reject_undecodable(job: _FileJob, staged: _Staged) -> None:
-    for index, raw in staged.bad_utf8:  # rare; arbitrary text, so a parameter (see sql_literal)
+def _reject_unreadable_lines(job: _FileJob, staged: _Staged) -> None:
+    for bad in staged.bad:  # rare; arbitrary text, so a parameter (see sql_literal)
         job.con.execute(
-            "INSERT INTO rejected_events VALUES (?, ?, ?, 'line is not valid UTF-8', now())",
-            [str(job.source.path), staged.first + index - 1, _raw(job, raw)],
+            "INSERT INTO rejected_events VALUES (?, ?, ?, ?, now())",
+            [str(job.source.path), staged.first + bad.index - 1, _raw(job, bad.raw), bad.reason],
         )
 
 
@@ -350,7 +471,7 @@ def _examples(job: _FileJob, staged: _Staged, rejected: int) -> list[str]:
             f"""SELECT rowid + {sql_literal(staged.first)}, reason FROM staged
                 WHERE {_REAL_REJECT} ORDER BY rowid LIMIT {EXAMPLES_PER_FILE}"""
         ).fetchall()
-    examples += [(staged.first + i - 1, "line is not valid UTF-8") for i, _ in staged.bad_utf8]
+    examples += [(staged.first + b.index - 1, b.reason) for b in staged.bad]
     return [f"line {n}: {r}" for n, r in sorted(examples)[:EXAMPLES_PER_FILE]]
 
 
@@ -360,7 +481,7 @@ def _record_progress(job: _FileJob, new: _Slice) -> None:
     job.con.execute(
         f"""INSERT OR REPLACE INTO ingested_files
            SELECT {key}, {sql_literal(str(job.source.path))}, {sql_literal(rep.lines)},
-             {sql_literal(new.end)}, {sql_literal(not new.is_part)},
+             {sql_literal(new.end)}, {sql_literal(new.complete)},
              coalesce((SELECT inserted FROM ingested_files WHERE file_key = {key}), 0)
                + {sql_literal(rep.inserted)},
              coalesce((SELECT duplicates FROM ingested_files WHERE file_key = {key}), 0)
@@ -378,109 +499,59 @@ def _stage(job: _FileJob, lines_sql: str) -> None:
     job.con.execute("CREATE OR REPLACE TEMP TABLE staged AS " + staging_sql(lines_sql, job.redact))
 
 
-def _stage_jsonl(job: _FileJob, new: _Slice) -> tuple[str, list[tuple[int, str]]]:
+def _stage_jsonl(job: _FileJob, new: _Slice) -> tuple[str, list[BadLine]]:
     """Stage the slice of a JSONL file.
 
-    Returns the SQL that reads the staged lines and the lines blanked for not being UTF-8.
-
-    Whole files are read by DuckDB directly; a slice (a growing ``.part`` file), or a file with
-    bytes that are not UTF-8, is first copied with the bad lines blanked, so nothing else is lost.
+    Returns the SQL that reads the staged lines and the lines blanked because DuckDB cannot
+    read them. A finished file is read by DuckDB directly; a slice of a ``.part`` file from a
+    copy (the writer may append while DuckDB reads). Where DuckDB cannot read every line (a NUL
+    byte, bytes that are not UTF-8, a line over ``LINE_BYTES``), it reads a cleaned copy.
     """
-    path = job.source.path
-    if new.bytes_done == 0 and new.end == new.size:
+    import duckdb
+
+    opened = job.opened
+    if not new.torn and not has_nul(opened, new.bytes_done, new.end):
+        path = opened.read_path
+        if new.bytes_done or new.end != opened.size or opened.is_part:
+            path = str(copy_slice(opened, new.bytes_done, new.end, job.tmp / "slice.jsonl"))
         try:
-            return _stage_lines(job, path), []
-        except Exception as exc:  # noqa: BLE001 - DuckDB's error type varies by reader
-            if not _is_encoding_error(exc):
-                raise
-    copy, bad = _utf8_clean_copy(path, job.tmp, new.bytes_done, new.end)
-    return _stage_lines(job, copy), bad
+            _stage(job, lines_csv(path))
+            return lines_csv(path), []
+        except duckdb.Error:
+            pass  # not UTF-8, or a line too long: the cleaned copy below names each such line
+    copy = job.tmp / "clean.jsonl"
+    bad = clean_copy(opened, new.bytes_done, new.end, copy, torn=new.torn)
+    _stage(job, lines_csv(copy))
+    return lines_csv(copy), bad
 
 
-def _stage_lines(job: _FileJob, path: Path) -> str:
-    """Stage every line of a UTF-8 text file; returns the SQL that reads its lines."""
-    try:
-        _stage(job, lines_csv(path))
-        return lines_csv(path)
-    except Exception as exc:  # noqa: BLE001 - DuckDB's error type varies by reader
-        if "maximum line size" not in str(exc).lower():
-            raise
-    _stage(job, lines_csv(path, long_lines=True))
-    return lines_csv(path, long_lines=True)
+# --- retention -----------------------------------------------------------------------------------
 
 
-def _last_newline(path: Path, start: int, size: int) -> int:
-    """Byte offset just past the last newline in [start, size), or ``start`` if none."""
-    with open(path, "rb") as fh:
-        fh.seek(start)
-        data = fh.read(size - start)
-    cut = data.rfind(b"\n")
-    return start + cut + 1 if cut >= 0 else start
+def _remove_expired(con: duckdb.DuckDBPyConnection, lab: Lab) -> int:
+    """Delete finished spool files that were read to their end and are past retention.
 
-
-def _lines_table(path: Path, kind: str, con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
-    """Rows of a CSV/Parquet import as JSON lines, so they pass the same validation.
-
-    Returns the SQL and a note (e.g. when a CSV had to be read as Latin-1).
+    A file counts as read to its end when ``ingested_files`` has it complete with as many bytes
+    as it has now; anything else stays. Returns how many files were deleted.
     """
-
-    p = sql_literal(str(path))
-    note = ""
-    if kind == "parquet":
-        reader = f"read_parquet({p})"
-    else:
-        reader = f"read_csv({p}, all_varchar=true, header=true)"
+    cutoff = time.time() - lab.config.privacy.retention_days * 86_400
+    done = dict(
+        con.execute(
+            "SELECT file_key, bytes_done FROM ingested_files "
+            "WHERE complete AND starts_with(file_key, 'spool:')"
+        ).fetchall()
+    )
+    removed = 0
+    for path in lab.spool_dir.glob("*" + DONE_SUFFIX):
         try:
-            con.execute(f"SELECT count(*) FROM {reader}")
-        except Exception as exc:  # noqa: BLE001 - DuckDB raises several types for this
-            if not _is_encoding_error(exc):
-                raise InvalidInputError(f"{path}: cannot read as CSV: {exc}") from exc
-            reader = f"read_csv({p}, all_varchar=true, header=true, encoding='latin-1')"
-            note = "not UTF-8; read as Latin-1 (Windows/Excel export?)"
-    try:
-        columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
-    except Exception as exc:  # noqa: BLE001
-        raise InvalidInputError(f"{path}: cannot read as {kind.upper()}: {exc}") from exc
-    unknown = [c for c in columns if c not in FIELDS]
-    missing = [c for c in REQUIRED if c not in columns]
-    if unknown or missing:
-        parts = []
-        if missing:
-            parts.append("missing column(s): " + ", ".join(missing))
-        if unknown:
-            parts.append("unknown column(s): " + ", ".join(unknown))
-        raise InvalidInputError(
-            f"{path}: {'; '.join(parts)}. Expected the event columns: {', '.join(FIELDS)}. "
-            "Nothing from this file was imported."
-        )
-    select = "*"
-    if "props" in columns:
-        select = "* REPLACE (TRY_CAST(props AS JSON) AS props)"
-    return f"SELECT to_json(t)::VARCHAR AS line FROM (SELECT {select} FROM {reader}) t", note
-
-
-def _is_encoding_error(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return "unicode" in text or "utf-8" in text or "utf8" in text
-
-
-def _utf8_clean_copy(path: Path, tmpdir: Path, start_byte: int, end_byte: int) -> tuple[Path, list]:
-    """Copy bytes [start, end) of a JSONL file, blanking lines that are not UTF-8.
-
-    Returns the copy and ``(line_index, raw)`` of each blanked line (1-based within the slice).
-    Blanking keeps the numbering of the remaining lines intact.
-    """
-    with open(path, "rb") as fh:
-        fh.seek(start_byte)
-        data = fh.read(end_byte - start_byte)
-    bad: list[tuple[int, str]] = []
-    lines = data.split(b"\n")
-    for i, raw in enumerate(lines):
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            bad.append((i + 1, raw.decode("utf-8", errors="replace")))
-            lines[i] = b""
-    copy = tmpdir / (path.name + ".slice")
-    copy.write_bytes(b"\n".join(lines))
-    return copy, bad
+            info = path.stat()
+        except OSError:
+            continue
+        if done.get(spool_key(path.name)) != info.st_size or info.st_mtime >= cutoff:
+            continue
+        if not path.is_file():
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed += 1
+    return removed

@@ -19,13 +19,38 @@ if TYPE_CHECKING:
 _TYPES_SQL = "[" + ", ".join(f"'{t}'" for t in EVENT_TYPES) + "]"
 _DEVICES_SQL = "[" + ", ".join(f"'{d}'" for d in DEVICES) + "]"
 _FIELDS_SQL = "[" + ", ".join(f"'{f}'" for f in FIELDS) + "]"
-_STRUCT = "{" + ", ".join(f'"{f}": "{"JSON" if f == "props" else "VARCHAR"}"' for f in FIELDS) + "}"
-_OFFSET_RE = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+# Free text the contract wants as a JSON string (a number or object there is rejected), and the
+# numbers it wants as a JSON number (a string there is rejected). The other fields are checked by
+# their cast (UUID, timestamp) or their list (type, device), which no other JSON type passes.
+STRING_FIELDS: tuple[str, ...] = (
+    "experiment_id",
+    "prototype_id",
+    "variant",
+    "store_id",
+    "screen",
+    "element",
+    "task",
+    "question",
+    "text",
+)
+NUMBER_FIELDS: tuple[str, ...] = ("prototype_version", "x", "y", "value")
+# Numbers are parsed as raw JSON, so "0.5" (quotes included) fails the number cast where 0.5
+# passes; that is also cheaper than having DuckDB print every number as text.
+_STRUCT = (
+    "{"
+    + ", ".join(
+        f'"{f}": "{"JSON" if f == "props" or f in NUMBER_FIELDS else "VARCHAR"}"' for f in FIELDS
+    )
+    + "}"
+)
+# UTC offsets run from -12:00 to +14:00: hours over 14 or minutes over 59 are not an offset.
+_OFFSET_RE = r"(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)$"
 # A date alone ("2026-11-02") casts to a timestamp and its "-02" looks like an offset.
 _HAS_TIME = "substr(j.ts, 11, 1) IN ('T', 't', ' ')"
 # The INTEGER cast rounds "1.5" to 2; a version must be a whole number as written.
-_WHOLE_VERSION = "prototype_version = TRY_CAST(j.prototype_version AS DOUBLE)"
+_WHOLE_VERSION = "prototype_version = TRY_CAST(j.prototype_version::VARCHAR AS DOUBLE)"
 BLANK = "blank line"  # reason of an empty line: neither kept nor rejected
+_SHOWN = 100  # characters of a bad value quoted in a reason
 
 
 def staging_sql(lines_source: str, redact: bool, *, fast: bool = True) -> str:
@@ -63,11 +88,12 @@ def staging_sql(lines_source: str, redact: bool, *, fast: bool = True) -> str:
             TRY_CAST(j.event_id AS UUID) AS event_id,
             TRY_CAST(j.ts AS TIMESTAMPTZ) AS ts,
             TRY_CAST(j.session_id AS UUID) AS session_id,
-            TRY_CAST(j.prototype_version AS INTEGER) AS prototype_version,
-            TRY_CAST(j.x AS DOUBLE) AS x,
-            TRY_CAST(j.y AS DOUBLE) AS y,
-            TRY_CAST(j."value" AS DOUBLE) AS "value",
+            TRY_CAST(j.prototype_version::VARCHAR AS INTEGER) AS prototype_version,
+            TRY_CAST(j.x::VARCHAR AS DOUBLE) AS x,
+            TRY_CAST(j.y::VARCHAR AS DOUBLE) AS y,
+            TRY_CAST(j."value"::VARCHAR AS DOUBLE) AS "value",
             json_type(j.props) AS props_type,
+            {_text_problem()} AS text_problem,
             {personal} AS personal
         FROM parsed
     )
@@ -81,6 +107,34 @@ def staging_sql(lines_source: str, redact: bool, *, fast: bool = True) -> str:
         coalesce(CASE WHEN props_type = 'OBJECT' THEN {props} END, '{{}}'::JSON) AS props
     FROM typed
     """
+
+
+def _text_problem() -> str:
+    """The first text field holding another JSON type, in words; NULL when there is none.
+
+    Parsed as text, the number 5 and the string "5" look the same. But anything else JSON has
+    (a number, true, false, an object, a list, and the NaN and Infinity DuckDB reads) comes out
+    as its own JSON text, so a value that is not valid JSON ("S01", "control", "0417", "5
+    Sterne") was a string: one failed parse of a few bytes. Only for a line with a value that
+    parses (rare, e.g. a store id "42") ``json_type`` looks the fields up in the line itself.
+    """
+    surely_text = " AND ".join(
+        f'(j."{f}" IS NULL OR NOT json_valid(j."{f}"))' for f in STRING_FIELDS
+    )
+    paths = "[" + ", ".join(f"'$.{f}'" for f in STRING_FIELDS) + "]"
+    names = "[" + ", ".join(f"'{f}'" for f in STRING_FIELDS) + "]"
+    types = f"json_type(line, {paths})"
+    # Position of the first field that is there and neither text nor null (0: none).
+    odd = f"list_transform({types}, t -> coalesce(t NOT IN ('VARCHAR', 'NULL'), false))"
+    first = f"list_position({odd}, true)"
+    kind = (
+        f"CASE {types}[{first}] WHEN 'BOOLEAN' THEN 'true/false' WHEN 'OBJECT' THEN 'an object' "
+        "WHEN 'ARRAY' THEN 'a list' ELSE 'a number' END"
+    )
+    return f"""CASE WHEN j IS NULL OR ({surely_text}) THEN NULL
+            WHEN {first} > 0 THEN {names}[{first}] || ' must be text (a JSON string), not '
+                || {kind} || ': ' || left(json_extract(line, {paths})[{first}]::VARCHAR, {_SHOWN})
+        END"""
 
 
 def valid_sql() -> str:
@@ -106,12 +160,27 @@ def valid_sql() -> str:
             f"list_contains({_DEVICES_SQL}, j.device)",
             f"prototype_version >= 1 AND {_WHOLE_VERSION}",
             *free_text_required,
+            "text_problem IS NULL",
+            # NaN and infinity fail the range too: DuckDB sorts NaN above every number.
             "(j.x IS NULL OR (x >= 0 AND x <= 1))",
             "(j.y IS NULL OR (y >= 0 AND y <= 1))",
-            '(j."value" IS NULL OR "value" IS NOT NULL)',
+            '(j."value" IS NULL OR isfinite("value"))',
             "(j.props IS NULL OR props_type IN ('OBJECT', 'NULL'))",
             f"(j.text IS NULL OR length(j.text) <= {MAX_TEXT_CHARS})",
         ]
+    )
+
+
+def _number_reasons() -> str:
+    """``WHEN`` branches: a number field that is not a JSON number, or not a finite one."""
+    return "\n            ".join(
+        f"""WHEN j."{f}" IS NOT NULL
+                AND coalesce(NOT isfinite(TRY_CAST(j."{f}"::VARCHAR AS DOUBLE)), true)
+                THEN '{f} must be a '
+                || CASE WHEN TRY_CAST(j."{f}"::VARCHAR AS DOUBLE) IS NULL
+                    THEN 'number (no quotes): ' ELSE 'finite number: ' END
+                || left(j."{f}", {_SHOWN})"""
+        for f in NUMBER_FIELDS
     )
 
 
@@ -128,21 +197,25 @@ def reason_sql() -> str:
             WHEN {" OR ".join(blank.values())} THEN CASE WHEN json_type(line) <> 'OBJECT'
                 THEN 'not a JSON object'
                 ELSE 'missing required field(s): ' || concat_ws(', ', {missing}) END
-            WHEN event_id IS NULL THEN 'event_id is not a UUID: ' || j.event_id
-            WHEN session_id IS NULL THEN 'session_id is not a UUID: ' || j.session_id
+            WHEN text_problem IS NOT NULL THEN text_problem
+            {_number_reasons()}
+            WHEN event_id IS NULL THEN 'event_id is not a UUID: ' || left(j.event_id, {_SHOWN})
+            WHEN session_id IS NULL
+                THEN 'session_id is not a UUID: ' || left(j.session_id, {_SHOWN})
             WHEN ts IS NULL OR NOT {_HAS_TIME} OR NOT regexp_matches(j.ts, '{_OFFSET_RE}')
-                THEN 'ts is not ISO-8601 with a UTC offset: ' || j.ts
-            WHEN NOT list_contains({_TYPES_SQL}, j.type) THEN 'unknown type ''' || j.type || ''''
+                THEN 'ts is not ISO-8601 with a UTC offset (Z or ±hh:mm, hh up to 14): '
+                    || left(j.ts, {_SHOWN})
+            WHEN NOT list_contains({_TYPES_SQL}, j.type)
+                THEN 'unknown type ''' || left(j.type, {_SHOWN}) || ''''
             WHEN NOT list_contains({_DEVICES_SQL}, j.device)
-                THEN 'device must be kiosk, phone or web, not ''' || j.device || ''''
+                THEN 'device must be kiosk, phone or web, not '''
+                    || left(j.device, {_SHOWN}) || ''''
             WHEN prototype_version IS NULL OR prototype_version < 1 OR NOT {_WHOLE_VERSION}
                 THEN 'prototype_version must be a whole number >= 1: ' || j.prototype_version
             WHEN j.x IS NOT NULL AND (x IS NULL OR x < 0 OR x > 1)
                 THEN 'x must be a number from 0 to 1: ' || j.x
             WHEN j.y IS NOT NULL AND (y IS NULL OR y < 0 OR y > 1)
                 THEN 'y must be a number from 0 to 1: ' || j.y
-            WHEN j."value" IS NOT NULL AND "value" IS NULL
-                THEN 'value must be a number: ' || j."value"
             WHEN j.props IS NOT NULL AND props_type NOT IN ('OBJECT', 'NULL')
                 THEN 'props must be a JSON object'
             WHEN length(j.text) > {MAX_TEXT_CHARS}
@@ -152,21 +225,15 @@ def reason_sql() -> str:
 
 # Lines up to this size are read in parallel, in buffers of twice the size. DuckDB's CSV reader
 # reads a file in buffers larger than its max_line_size, so a huge limit (50 MB: 4 buffers for
-# 200 MB) leaves one core idle. A longer line (not an event: corrupt data) makes the reader fail;
-# that file is read again with the huge limit (LONG_LINE_BYTES), as before.
+# 200 MB) leaves one core idle. No event comes near it: a longer line (corrupt data) makes the
+# reader fail, and ingest then reads a copy of the file with that line blanked and rejected.
 LINE_BYTES = 8 * 1024 * 1024
-LONG_LINE_BYTES = 50_000_000
 
 
-def lines_csv(path: Path, long_lines: bool = False) -> str:
+def lines_csv(path: Path | str) -> str:
     """Each line of a text file as one VARCHAR row, in file order (blank lines included)."""
-    size = (
-        f"max_line_size={LONG_LINE_BYTES}"
-        if long_lines
-        else f"max_line_size={LINE_BYTES}, buffer_size={2 * LINE_BYTES}"
-    )
     return (
         f"SELECT line FROM read_csv({sql_literal(str(path))}, columns={{'line': 'VARCHAR'}}, "
-        "delim=chr(0), "
-        f"quote='', escape='', header=false, auto_detect=false, strict_mode=false, {size})"
+        "delim=chr(0), quote='', escape='', header=false, auto_detect=false, strict_mode=false, "
+        f"max_line_size={LINE_BYTES}, buffer_size={2 * LINE_BYTES})"
     )

@@ -13,6 +13,7 @@ import atexit
 import contextlib
 import json
 import os
+import re
 import threading
 import time
 from collections import deque
@@ -32,10 +33,25 @@ if TYPE_CHECKING:
 PART_SUFFIX = ".jsonl.part"
 DONE_SUFFIX = ".jsonl"
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+# What SpoolSink names its files: <host>-<pid>-<start>.jsonl.part (start: _stamp()).
+_PART_NAME = re.compile(
+    r"(?P<host>.+)-(?P<pid>[0-9]+)-[0-9]{8}T[0-9]{15}" + re.escape(PART_SUFFIX), re.ASCII
+)
 
 
 def _stamp() -> str:
     return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{time.time_ns() % 1_000_000_000:09d}"
+
+
+def part_writer(name: str) -> tuple[str, int] | None:
+    """The host and pid writing a spool file named by ``SpoolSink``; None for other names."""
+    match = _PART_NAME.fullmatch(name)
+    return (match["host"], int(match["pid"])) if match else None
+
+
+def this_host() -> str:
+    """This machine's name as spool file names carry it."""
+    return writer_id().rsplit("-", 1)[0]
 
 
 def finish(part: Path) -> Path:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from lab import Lab
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LOCK_RETRY_SECONDS = 3.0
 
 # --- schema and migrations -------------------------------------------------------------------
@@ -77,6 +77,17 @@ _MIGRATIONS: dict[int, str] = {
         metric VARCHAR NOT NULL,
         "value" DOUBLE NOT NULL,
         PRIMARY KEY (store_id, date, metric)
+    );
+    """,
+    # Spool entries and files ingest could not read (a folder, gone, no permission, …): one row
+    # per file with the last reason, removed once the file is read. Lines are in rejected_events.
+    2: """
+    CREATE TABLE skipped_files (
+        file_key VARCHAR PRIMARY KEY,
+        path VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL,
+        first_skipped_at TIMESTAMPTZ NOT NULL,
+        last_skipped_at TIMESTAMPTZ NOT NULL
     );
     """,
 }

@@ -20,9 +20,12 @@ GOOD = [
     make_event(ts="2026-11-02T10:15:00+01:00"),
     make_event(ts="2026-11-02T10:15:00Z", experiment_id="scan-pos-v2"),
     make_event(x=0, y=1),
-    make_event(prototype_version="2"),
+    make_event(prototype_version=2),
     make_event(props=None),
     make_event(text="Schöne Jacke, aber die Größe fehlte."),
+    make_event(ts="2026-11-02T10:15:00+14:00", store_id="0417", variant="true"),
+    make_event(ts="2026-11-02T10:15:00-12:00", screen="{home}", element="[x]", task="42"),
+    make_event(type="comment", text="5 Sterne", value=-3.5, question="Infinity"),
 ]
 BAD = [
     make_event(type="tapp"),
@@ -46,6 +49,24 @@ BAD = [
     make_event(variant=None),
     make_event(colour="red"),
     make_event(text="x" * 2001),
+    # Wrong JSON types: a number or object where the contract has text, text for a number.
+    make_event(store_id=5),
+    make_event(variant={"name": "control"}),
+    make_event(screen=["home"]),
+    make_event(element=True),
+    make_event(prototype_version="2"),
+    make_event(x="0.5"),
+    make_event(value="7"),
+    # Not finite: JSON has no NaN or Infinity (Python writes them anyway), 1e999 overflows.
+    make_event(value=float("nan")),
+    make_event(value=float("inf")),
+    make_event(y=float("-inf")),
+    make_event(value="NaN"),
+    make_event(x="Infinity"),
+    # Impossible UTC offsets.
+    make_event(ts="2026-11-02T10:15:00+99:00"),
+    make_event(ts="2026-11-02T10:15:00+15:00"),
+    make_event(ts="2026-11-02T10:15:00+01:75"),
 ]
 
 
@@ -102,10 +123,64 @@ def _line(**overrides) -> str:
     return json.dumps(make_event(**overrides))
 
 
+def _token(field: str, token: str) -> str:
+    """A line whose ``field`` is written as ``token``, verbatim (NaN, 1e999, … as JSON has them)."""
+    return json.dumps(make_event(**{field: "@"})).replace('"@"', token)
+
+
+# Raw lines with NUL bytes: DuckDB's line reader cuts a line at a NUL, so ingest blanks them
+# first (feedback.ingest_files.clean_copy) and neither tier sees them.
+NUL_LINES = [
+    b"\0\0" + json.dumps(make_event()).encode(),
+    json.dumps(make_event()).encode() + b"\0\0\0",
+    b"\0" * 40,
+]
+
+
+GOOD_LINES = [json.dumps(r) for r in GOOD]
+BAD_LINES = [json.dumps(r) for r in BAD]
+# Lines the rules must reject: numbers that are not finite (tokens in any case, overflowing),
+# text fields given another JSON type, impossible UTC offsets.
+EDGE_REJECTED = [
+    _token("value", "1e999"),
+    _token("x", "-1e999"),
+    _token("prototype_version", "1e999"),
+    _token("value", "nan"),
+    _token("value", "INF"),
+    _token("y", "-Infinity"),
+    _token("store_id", "417"),
+    _token("store_id", "nan"),
+    _token("store_id", "iNfInItY"),
+    _token("variant", "NaN"),
+    _token("screen", "-Infinity"),
+    _token("element", "false"),
+    _token("task", "{}"),
+    _token("question", "[]"),
+    _token("experiment_id", "0"),
+    _token("text", "12"),
+    _token("prototype_id", "true"),
+    _line(ts="2026-11-02T10:15:00+14:60"),
+    _line(ts="2026-11-02T10:15:00+1500"),
+    _line(ts="2026-11-02T10:15:00-99"),
+]
+# … and lines they must accept: texts that only look like other types, offsets at the edges.
+EDGE_ACCEPTED = [
+    _line(x=-0.0, y=1),
+    _token("prototype_version", "2.0"),
+    _line(store_id="nan", variant="inf", screen="Inf", element="infinity", task="NaN"),
+    _line(store_id="417", variant="false", screen="{}", element="[x", question="-1"),
+    _line(store_id="Ötzi", variant="\\", screen="|", element="zz", text="\u0000 nul char"),
+    _line(store_id="I", variant="N", screen="in", element="nab", task="Infinityx"),
+    _line(ts="2026-11-02T10:15:00+14:59"),
+    _line(ts="2026-11-02T10:15:00-13:00"),
+    _line(ts="2026-11-02T10:15:00Z"),
+]
+
 # Lines near the edges of the fast check in feedback.ingest_sql (blank-ish values, odd numbers,
 # other key orders, missing optional keys, repeated keys, JSON that is not an object).
 EDGE_LINES = [
-    *(json.dumps(r) for r in GOOD + BAD),
+    *GOOD_LINES,
+    *BAD_LINES,
     _line(store_id="  "),
     _line(variant=" "),
     _line(prototype_id=""),
@@ -148,6 +223,8 @@ EDGE_LINES = [
     "[1, 2]",
     "{}",
     "{broken",
+    *EDGE_REJECTED,
+    *EDGE_ACCEPTED,
 ]
 
 
@@ -155,18 +232,30 @@ def test_fast_check_and_reason_case_agree_on_every_edge_line(tmp_path):
     """Ingest's fast predicate may only accept lines the full reason CASE accepts."""
     import duckdb
 
-    from feedback.ingest_sql import lines_csv, staging_sql
+    from feedback.ingest_files import NUL, Source, clean_copy, open_source
+    from feedback.ingest_sql import BLANK, lines_csv, staging_sql
 
+    lines = [line.encode() for line in EDGE_LINES] + NUL_LINES
     path = tmp_path / "edges.jsonl"
-    path.write_text("\n".join(EDGE_LINES) + "\n", encoding="utf-8")
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    with open_source(Source(path, "file:edges", "jsonl", False)) as opened:
+        bad = clean_copy(opened, 0, opened.size, tmp_path / "clean.jsonl", torn=False)
+    assert [(b.index, b.reason) for b in bad] == [
+        (len(EDGE_LINES) + i, NUL) for i in range(1, len(NUL_LINES) + 1)
+    ]
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     fast, full = (
-        con.execute(f"SELECT * FROM ({staging_sql(lines_csv(path), True, fast=f)})").fetchall()
+        con.execute(
+            f"SELECT * FROM ({staging_sql(lines_csv(tmp_path / 'clean.jsonl'), True, fast=f)})"
+        ).fetchall()
         for f in (True, False)
     )
-    assert len(fast) == len(EDGE_LINES)
+    assert len(fast) == len(lines)
     assert [repr(r) for r in fast] == [repr(r) for r in full]  # repr: nan == nan
-    reasons = [r[0] for r in full]
-    assert reasons[: len(GOOD)] == [None] * len(GOOD)
-    assert None not in reasons[len(GOOD) : len(GOOD) + len(BAD)]
+    reasons = dict(zip(lines, (r[0] for r in full), strict=True))
+    assert [reasons[line.encode()] for line in GOOD_LINES + EDGE_ACCEPTED] == [None] * (
+        len(GOOD_LINES) + len(EDGE_ACCEPTED)
+    )
+    assert None not in [reasons[line.encode()] for line in BAD_LINES + EDGE_REJECTED]
+    assert {reasons[line] for line in NUL_LINES} == {BLANK}  # and rejected by the reader

@@ -87,6 +87,36 @@ def test_ingest_button_ingests_new_spool_events(lab_with_events) -> None:
     assert any(f"Ingested {added} new events" in s.value for s in at.success)
 
 
+def test_ingest_button_shows_an_unexpected_error_as_one_line_not_a_traceback(
+    lab_with_events, monkeypatch, capfd
+) -> None:
+    import feedback.ingest
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire\nsecond line of the message")
+
+    monkeypatch.setattr(feedback.ingest, "ingest", broken)
+    at = app(lab_with_events.config.dashboard.token)
+    at.button(key="ingest_button").click().run()
+    assert not at.exception
+    [error] = [e.value for e in at.error]
+    assert error.startswith("Ingest failed: RuntimeError: disk on fire second line")
+    assert "\n" not in error and "Traceback" not in error
+    assert {m.label: m.value for m in at.metric}["Events"] == "48"  # the page still works
+    assert "Traceback" in capfd.readouterr().err  # for the operator
+
+
+def test_ingest_button_names_a_spool_file_it_could_not_read(lab_with_events) -> None:
+    (lab_with_events.spool_dir / "broken.jsonl").mkdir()
+    at = app(lab_with_events.config.dashboard.token)
+    at.button(key="ingest_button").click().run()
+    assert not at.exception
+    assert any(
+        "1 spool file(s) could not be read, e.g. broken.jsonl: is a folder" in w.value
+        for w in at.warning
+    )
+
+
 def test_lab_without_database_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     empty = new_lab(tmp_path / "empty", locale="en")

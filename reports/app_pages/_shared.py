@@ -9,6 +9,8 @@ once and no connection outlives a call.
 from __future__ import annotations
 
 import contextlib
+import sys
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,7 +117,11 @@ def analysis(lab: Lab, experiment_id: str) -> data.ExperimentReport:
 
 
 def run_ingest(lab: Lab) -> None:
-    """The ingest button's callback: the one ingest path, in this process; result in state."""
+    """The ingest button's callback: the one ingest path, in this process; result in state.
+
+    Whatever goes wrong shows as one line on the page, never as a traceback; the traceback of
+    an unexpected error goes to the server's stderr, for the operator.
+    """
     from feedback.ingest import ingest
 
     try:
@@ -127,10 +133,31 @@ def run_ingest(lab: Lab) -> None:
         )
         return
     except StorelabError as exc:
-        st.session_state["ingest_result"] = ("error", str(exc))
+        st.session_state["ingest_result"] = ("error", _one_line(str(exc)))
         return
-    st.session_state["ingest_result"] = (
-        "success" if not report.rejected else "warning",
+    except Exception as exc:  # noqa: BLE001 - the page must stay usable whatever happened
+        print(f"storelab dashboard: ingest failed in {lab.root}", file=sys.stderr)
+        traceback.print_exc(file=sys.stderr)
+        st.session_state["ingest_result"] = (
+            "error",
+            f"Ingest failed: {_one_line(f'{type(exc).__name__}: {exc}')}. "
+            "The dashboard's log has the details; `storelab feedback ingest` shows the same.",
+        )
+        return
+    message = (
         f"Ingested {report.inserted:,} new events "
-        f"({report.duplicates:,} duplicates skipped, {report.rejected:,} lines rejected).",
+        f"({report.duplicates:,} duplicates skipped, {report.rejected:,} lines rejected)."
     )
+    if report.unreadable:
+        first = report.unreadable[0]
+        message += (
+            f" {len(report.unreadable)} spool file(s) could not be read, e.g. "
+            f"{Path(first.source).name}: {first.error}."
+        )
+    problems = report.rejected or report.unreadable
+    st.session_state["ingest_result"] = ("warning" if problems else "success", message)
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
