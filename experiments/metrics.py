@@ -22,8 +22,11 @@ Per-session metrics (NULL = the session has no value and is left out of that met
     completion_rate    1 if the session ended with ``props.reason = 'completed'``, else 0.
     Instrument metrics are scored from the session's answers by the instrument's rule (linear:
     every item answered on its scale, ``factor · Σ(offset + weight · answer)``; buckets: the
-    first bucket the single answer reaches). If a question was answered more than once in a
-    session, the last answer counts; answers outside the item's scale are ignored.
+    first bucket the single answer reaches). Answers outside the item's scale are ignored; of
+    the rest, the last answer to a question counts, so an out-of-scale answer never hides an
+    earlier valid one. A ``per_task`` instrument (SEQ, asked after several tasks) scores per
+    task (its last valid answers after that task) and the session's value is the mean of its
+    scored tasks; an answer without a task is one more such slot.
 
 Per-unit statistics
     by variant: n (sessions with a value), Σ value, Σ value² for each metric; "sessions" = all
@@ -49,7 +52,7 @@ if TYPE_CHECKING:
 
 SESSIONS = "__sessions__"  # pseudo-metric: 1 per counted session
 
-_HEAD = f"""
+_HEAD_TEMPLATE = f"""
 WITH ev AS (
     SELECT session_id, ts, variant, store_id, type, screen, element, task, question,
            "value", props
@@ -76,11 +79,34 @@ task_runs AS (
     GROUP BY session_id, task
 ),
 answers AS (
-    SELECT session_id, question, arg_max("value", ts) AS v
+    SELECT session_id, {{answer_task}} AS task, question, arg_max("value", ts) AS v
     FROM ev
-    WHERE type = 'answer' AND question IS NOT NULL AND "value" IS NOT NULL
-    GROUP BY session_id, question
+    WHERE type = 'answer' AND question IS NOT NULL AND "value" IS NOT NULL AND {{answer_valid}}
+    GROUP BY ALL
 )"""
+
+
+def answers_sql(catalogue: Catalogue = CATALOGUE) -> str:
+    """The CTEs up to ``answers``: one row per session, task slot and question, holding the
+    last answer on the item's scale (out-of-scale answers never hide an earlier valid one).
+
+    The task slot is the answer's task for items of ``per_task`` instruments (each task scores
+    on its own) and NULL for every other item (the session's last valid answer counts).
+    """
+    scored = catalogue.scored_instruments()
+    per_task = [i for inst in scored if inst.per_task for i in inst.item_ids]
+    task = f"CASE WHEN question IN ({_in_list(per_task)}) THEN task END" if per_task else "NULL"
+    checks = " ".join(
+        f"WHEN question IN ({_in_list(inst.item_ids)}) "
+        f'THEN "value" BETWEEN {inst.scale[0]} AND {inst.scale[1]}'
+        for inst in scored
+    )
+    valid = f"(CASE {checks} ELSE TRUE END)" if checks else "TRUE"
+    return _HEAD_TEMPLATE.replace("{answer_task}", task).replace("{answer_valid}", valid)
+
+
+def _in_list(ids) -> str:
+    return ", ".join(_quote(i) for i in ids)
 
 
 def _quote(text: str) -> str:
@@ -122,14 +148,20 @@ def _columns(metrics: list[Metric], expression, source: str) -> str:
     return columns or f"NULL AS _no_{source}_metric"
 
 
+def _score(catalogue: Catalogue, metric: Metric) -> str:
+    return instrument_score_sql(catalogue.instrument(metric.id))
+
+
 def per_session_sql(catalogue: Catalogue = CATALOGUE) -> str:
     """The CTEs that end in ``per_session`` (one row per counted session, one column per
     metric) and ``long`` (variant, store, metric, value), built from the catalogue."""
     metrics = list(catalogue.metrics.values())
     by_source = {src: [m for m in metrics if m.source == src] for src in ("events", "tasks")}
     scored = [m for m in metrics if m.source == "instrument"]
+    per_task = [m for m in scored if catalogue.instrument(m.id).per_task]
+    whole = [m for m in scored if m not in per_task]
     casts = ",\n           ".join(f"CAST(m.{m.id} AS DOUBLE) AS {m.id}" for m in metrics)
-    return f"""{_HEAD},
+    return f"""{answers_sql(catalogue)},
 event_metrics AS (
     SELECT session_id,
            {_columns(by_source["events"], lambda m: m.sql, "event")}
@@ -144,16 +176,27 @@ task_metrics AS (
 ),
 instrument_metrics AS (
     SELECT session_id,
-           {
-        _columns(scored, lambda m: instrument_score_sql(catalogue.instrument(m.id)), "instrument")
-    }
+           {_columns(whole, lambda m: _score(catalogue, m), "instrument")}
     FROM answers
+    GROUP BY session_id
+),
+task_scores AS (
+    SELECT session_id, task,
+           {_columns(per_task, lambda m: _score(catalogue, m), "per_task")}
+    FROM answers
+    GROUP BY session_id, task
+),
+per_task_metrics AS (
+    SELECT session_id,
+           {_columns(per_task, lambda m: f"avg({m.id})", "per_task")}
+    FROM task_scores
     GROUP BY session_id
 ),
 m AS (
     SELECT * FROM event_metrics
     LEFT JOIN task_metrics USING (session_id)
     LEFT JOIN instrument_metrics USING (session_id)
+    LEFT JOIN per_task_metrics USING (session_id)
 ),
 per_session AS (
     SELECT s.session_id, s.variant, s.store_id,
@@ -244,7 +287,7 @@ def session_counts(
     if until is not None:
         params["end_ts"] = min(params["end_ts"], until)
     rows = con.execute(
-        _HEAD
+        answers_sql()
         + """
 SELECT variant, store_id, count(*) AS n
 FROM sessions

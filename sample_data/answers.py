@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from feedback.catalogue import CATALOGUE, Catalogue
+from feedback.catalogue import CATALOGUE, Catalogue, Instrument
 
 ANSWER_START = {"kiosk": 0.75, "phone": 0.60}  # a completed session starts the end questions
 ANSWER_CONTINUE = 0.97  # ... and goes on to the next one (drop-out is cumulative)
@@ -161,31 +161,59 @@ def task_answers(
     return out
 
 
+def _last_valid(
+    given: list[tuple[np.ndarray, np.ndarray]], inst: Instrument, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The last answer on the scale among ``given`` (in order) and whether there is one."""
+    value, has = np.full(n, np.nan), np.zeros(n, bool)
+    for answered, v in given:
+        ok = answered & inst.in_scale(v)
+        value, has = np.where(ok, v, value), has | ok
+    return value, has
+
+
+def _slot_score(
+    inst: Instrument, slot: dict[str, list[tuple[np.ndarray, np.ndarray]]], n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Score and validity from one slot's answers: every item needs a valid answer."""
+    if set(inst.item_ids) - set(slot):
+        return np.full(n, np.nan), np.zeros(n, bool)
+    picked = {i: _last_valid(slot[i], inst, n) for i in inst.item_ids}
+    ok = np.logical_and.reduce([has for _, has in picked.values()])
+    values = {i: np.where(ok, v, inst.scale[0]) for i, (v, _) in picked.items()}
+    return np.where(ok, inst.score(values), np.nan), ok
+
+
 def instrument_scores(
     answers: Answers, after: TaskAnswers, n: int, catalogue: Catalogue = CATALOGUE
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per-session score and validity of every instrument whose items were all asked.
 
-    As ``experiments.metrics`` scores them: the last answer to a question counts (after-task
-    answers come in task order, the end questionnaire last); every item must be answered on
-    the scale; the instrument's own rule makes the score.
+    As ``experiments.metrics`` scores them: answers off the scale are ignored and of the rest
+    the last one to a question counts (after-task answers come in task order, the end
+    questionnaire last); every item must be answered; the instrument's own rule makes the
+    score. A ``per_task`` instrument scores each task on its own (the end questionnaire is one
+    more slot) and the session's value is the mean over its scored slots.
     """
     scores: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for inst in catalogue.scored_instruments():
-        values: dict[str, np.ndarray] = {}
-        for item in inst.items:
-            given = [(a, v) for _, q, a, v in after if q == item.id]
-            if item.id in answers:
-                given.append(answers[item.id])
-            if not given:
-                break
-            value = np.full(n, np.nan)
-            for answered, v in given:
-                value = np.where(answered, v, value)
-            values[item.id] = value
-        else:
-            ok = np.logical_and.reduce([inst.in_scale(values[i]) for i in inst.item_ids])
-            scores[inst.id] = (inst.score(values), ok)
+        slots: dict[object, dict[str, list]] = {}
+        for t, q, a, v in after:
+            if q in inst.item_ids:
+                key = t if inst.per_task else None
+                slots.setdefault(key, {}).setdefault(q, []).append((a, v))
+        for q in inst.item_ids:
+            if q in answers:
+                slots.setdefault("end" if inst.per_task else None, {}).setdefault(q, []).append(
+                    answers[q]
+                )
+        asked = {q for slot in slots.values() for q in slot}
+        if asked != set(inst.item_ids):
+            continue
+        scored = [_slot_score(inst, slot, n) for slot in slots.values()]
+        total = sum(np.where(ok, value, 0.0) for value, ok in scored)
+        count = sum(ok.astype(int) for _, ok in scored)
+        scores[inst.id] = (total / np.maximum(count, 1), count > 0)
     return scores
 
 
