@@ -43,6 +43,7 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
+from errors import StorelabError
 from experiments.bayesian import gaussian_effect
 from experiments.decisions import recommend
 from experiments.frequentist import (
@@ -55,6 +56,7 @@ from experiments.frequentist import (
 )
 from experiments.metrics import MetricData, sufficient_statistics
 from experiments.results import (
+    AnalysisFailure,
     Comparison,
     ExperimentResult,
     MetricResult,
@@ -87,19 +89,28 @@ def analyze(
 
 def analyze_all(
     lab: Lab, *, today: date | None = None, correction: str = "holm"
-) -> list[ExperimentResult]:
-    """``analyze`` for every experiment in the lab, on one connection."""
+) -> list[ExperimentResult | AnalysisFailure]:
+    """``analyze`` for every experiment in the lab, on one connection.
+
+    One experiment that cannot be read or analysed becomes an ``AnalysisFailure`` in its place
+    (the others are still analysed); a lab without a database stays a user error.
+    """
     from feedback.store import connect
 
-    specs = [load_experiment(lab, exp_id) for exp_id in list_experiments(lab)]
-    if not specs:
+    ids = list_experiments(lab)
+    if not ids:
         return []
+    out: list[ExperimentResult | AnalysisFailure] = []
     with connect(lab, read_only=True) as con:
-        data = [sufficient_statistics(con, spec) for spec in specs]
-    return [
-        analyze_data(spec, d, today=today, correction=correction)
-        for spec, d in zip(specs, data, strict=True)
-    ]
+        for exp_id in ids:
+            try:
+                spec = load_experiment(lab, exp_id)
+                data = sufficient_statistics(con, spec)
+                out.append(analyze_data(spec, data, today=today, correction=correction))
+            except Exception as exc:  # noqa: BLE001 - one experiment must not stop the others
+                why = str(exc) if isinstance(exc, StorelabError) else f"{type(exc).__name__}: {exc}"
+                out.append(AnalysisFailure(exp_id, why))
+    return out
 
 
 # --- pure part --------------------------------------------------------------------------------

@@ -151,8 +151,11 @@ def analyze(
     json_: JsonOption = False,
 ) -> None:
     """Compare variants: effects, CIs, p-values, chance to win, SRM and a recommendation."""
+    from rich.markup import escape
+
     from experiments.analysis import analyze as run_analysis
     from experiments.analysis import analyze_all
+    from experiments.results import AnalysisFailure
 
     if correction not in ("holm", "bh", "none"):
         raise InvalidInputError(f"--correction must be holm, bh or none, not {correction!r}")
@@ -167,7 +170,13 @@ def analyze(
         if not results:
             console().print("No experiments in this lab yet (storelab experiment new …).")
         for result in results:
-            print_analysis(result)
+            if isinstance(result, AnalysisFailure):
+                console().print(
+                    f"\n[bold]{escape(result.experiment)}[/]  [red]could not be analysed:[/] "
+                    f"{escape(result.error)}"
+                )
+            else:
+                print_analysis(result)
         return
     result = run_analysis(the_lab, experiment_id, correction=correction)
     if json_:
