@@ -20,6 +20,11 @@ Unit of inference
                   positives far above alpha (see tests/test_experiments_stats.py). If the delta
                   variance is degenerate, Welch across store means is the fallback for the CI.
 
+Relative effects
+    ``(μb − μa)/|μa|`` only for metrics whose scale cannot cross zero (the catalogue's
+    ``Metric.crosses_zero``; not NPS) and a baseline other than 0; else the ``rel_*`` fields
+    are null.
+
 Sample ratio mismatch (SRM), threshold p < 0.001
     Only the sessions the metrics count (customers: no preview or team sessions, see
     ``experiments.metrics``) enter it.
@@ -169,8 +174,13 @@ def _metric_result(spec: ExperimentSpec, data: MetricData, metric: str, role: st
         higher_is_better=higher_is_better,
         variants=tuple(variants),
         comparisons=tuple(
-            _comparison(result, v, spec.baseline, higher_is_better)
-            for result, v in zip(results, challengers, strict=True)
+            _comparison(
+                _without_relative(r) if measure.crosses_zero else r,
+                v,
+                spec.baseline,
+                higher_is_better,
+            )
+            for r, v in zip(results, challengers, strict=True)
         ),
         stores=stores,
     )
@@ -233,6 +243,12 @@ def _store_comparison(
     if p_value is None:
         return result
     return replace(result, p_value=p_value, method=f"{result.method}+permutation_{how}")
+
+
+def _without_relative(result: TestResult) -> TestResult:
+    """No relative effect: on a scale that can cross zero (NPS) the baseline can sit near zero
+    or below it, and a percentage of it means nothing (+513% with a CI of −695% to +1722%)."""
+    return replace(result, rel_effect=None, rel_se=None, rel_ci_low=None, rel_ci_high=None)
 
 
 def _comparison(

@@ -194,6 +194,8 @@ def print_analysis(result: ExperimentResult) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from feedback.catalogue import CATALOGUE
+
     con = console()
     srm = result.srm
     con.print(
@@ -229,6 +231,9 @@ def print_analysis(result: ExperimentResult) -> None:
                 ]
             table.add_row(*row)
     con.print(table)
+    no_rel = [m.metric for m in result.metrics if CATALOGUE.metric(m.metric).crosses_zero]
+    if no_rel:
+        con.print(f"[dim]rel –: {', '.join(no_rel)} can cross zero; read the absolute effect.[/]")
     con.print(f"Recommendation: [bold]{result.decision.recommendation}[/]")
     for reason in result.decision.reasons:
         con.print(f"  - {reason}")

@@ -18,7 +18,7 @@ from experiments.analysis import analyze, analyze_all, analyze_data
 from experiments.metrics import MetricData, per_session_values, sufficient_statistics
 from experiments.results import AnalysisFailure, ExperimentResult
 from experiments.spec import ExperimentSpec, load_experiment, write_experiment
-from experiments.statistics import ProportionStatistic
+from experiments.statistics import ProportionStatistic, SampleMeanStatistic
 from feedback.catalogue import CATALOGUE
 from feedback.store import create_schema
 
@@ -543,3 +543,34 @@ def test_analyze_all_goes_on_when_one_experiment_cannot_be_analysed(lab, monkeyp
     assert failed.to_dict() == {"experiment": "exp-a", "error": "TypeError: boom"}
     assert isinstance(ok, ExperimentResult)
     check_shape(ok)
+
+
+# --- relative effects only where the scale cannot cross zero (issue 13) -------------------------
+
+
+def test_no_relative_effect_for_a_scale_that_crosses_zero():
+    assert CATALOGUE.metric("nps").crosses_zero
+    spec = ExperimentSpec.model_validate(spec_dict("exp-n", "session", secondary_metrics=["nps"]))
+    data = session_data((2000, 1000), (2000, 1100))
+    # NPS near zero: scores −100/0/100, baseline mean 5, treatment mean 30
+    data.by_variant["control"]["nps"] = SampleMeanStatistic(400, 400 * 5.0, 400 * 4000.0)
+    data.by_variant["treatment"]["nps"] = SampleMeanStatistic(400, 400 * 30.0, 400 * 5000.0)
+    result = analyze_data(spec, data, today=date(2026, 12, 1))
+    nps = next(m for m in result.to_dict()["metrics"] if m["metric"] == "nps")
+    c = nps["comparisons"][0]
+    assert c["abs_effect"] == pytest.approx(25.0) and c["p_value"] is not None
+    assert (c["rel_effect"], c["rel_ci_low"], c["rel_ci_high"]) == (None, None, None)
+    success = result.to_dict()["metrics"][0]["comparisons"][0]
+    assert success["rel_effect"] == pytest.approx(0.1)  # a rate keeps its relative effect
+
+
+def test_zero_baseline_has_no_relative_effect():
+    data = MetricData()
+    for i, store in enumerate(STORES[:6]):
+        rate = 0.0 if i < 3 else 0.1 + 0.02 * i
+        data.by_store[store] = {"task_success_rate": ProportionStatistic(n=100, sum=100 * rate)}
+        data.sessions_by_store[store] = 100
+    result = analyze_data(zero_store_spec(), data, today=date(2026, 12, 1))
+    c = result.to_dict()["metrics"][0]["comparisons"][0]
+    assert c["abs_effect"] == pytest.approx(0.18) and c["rel_effect"] is None
+    assert c["rel_ci_low"] is None and c["rel_ci_high"] is None
