@@ -20,6 +20,11 @@ Unit of inference
                   positives far above alpha (see tests/test_experiments_stats.py). If the delta
                   variance is degenerate, Welch across store means is the fallback for the CI.
 
+Relative effects
+    ``(μb − μa)/|μa|`` only for metrics whose scale cannot cross zero (the catalogue's
+    ``Metric.crosses_zero``; not NPS) and a baseline other than 0; else the ``rel_*`` fields
+    are null.
+
 Sample ratio mismatch (SRM), threshold p < 0.001
     Only the sessions the metrics count (customers: no preview or team sessions, see
     ``experiments.metrics``) enter it.
@@ -43,6 +48,7 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
+from errors import StorelabError
 from experiments.bayesian import gaussian_effect
 from experiments.decisions import recommend
 from experiments.frequentist import (
@@ -55,6 +61,7 @@ from experiments.frequentist import (
 )
 from experiments.metrics import MetricData, sufficient_statistics
 from experiments.results import (
+    AnalysisFailure,
     Comparison,
     ExperimentResult,
     MetricResult,
@@ -87,19 +94,28 @@ def analyze(
 
 def analyze_all(
     lab: Lab, *, today: date | None = None, correction: str = "holm"
-) -> list[ExperimentResult]:
-    """``analyze`` for every experiment in the lab, on one connection."""
+) -> list[ExperimentResult | AnalysisFailure]:
+    """``analyze`` for every experiment in the lab, on one connection.
+
+    One experiment that cannot be read or analysed becomes an ``AnalysisFailure`` in its place
+    (the others are still analysed); a lab without a database stays a user error.
+    """
     from feedback.store import connect
 
-    specs = [load_experiment(lab, exp_id) for exp_id in list_experiments(lab)]
-    if not specs:
+    ids = list_experiments(lab)
+    if not ids:
         return []
+    out: list[ExperimentResult | AnalysisFailure] = []
     with connect(lab, read_only=True) as con:
-        data = [sufficient_statistics(con, spec) for spec in specs]
-    return [
-        analyze_data(spec, d, today=today, correction=correction)
-        for spec, d in zip(specs, data, strict=True)
-    ]
+        for exp_id in ids:
+            try:
+                spec = load_experiment(lab, exp_id)
+                data = sufficient_statistics(con, spec)
+                out.append(analyze_data(spec, data, today=today, correction=correction))
+            except Exception as exc:  # noqa: BLE001 - one experiment must not stop the others
+                why = str(exc) if isinstance(exc, StorelabError) else f"{type(exc).__name__}: {exc}"
+                out.append(AnalysisFailure(exp_id, why))
+    return out
 
 
 # --- pure part --------------------------------------------------------------------------------
@@ -158,8 +174,13 @@ def _metric_result(spec: ExperimentSpec, data: MetricData, metric: str, role: st
         higher_is_better=higher_is_better,
         variants=tuple(variants),
         comparisons=tuple(
-            _comparison(result, v, spec.baseline, higher_is_better)
-            for result, v in zip(results, challengers, strict=True)
+            _comparison(
+                _without_relative(r) if measure.crosses_zero else r,
+                v,
+                spec.baseline,
+                higher_is_better,
+            )
+            for r, v in zip(results, challengers, strict=True)
         ),
         stores=stores,
     )
@@ -222,6 +243,12 @@ def _store_comparison(
     if p_value is None:
         return result
     return replace(result, p_value=p_value, method=f"{result.method}+permutation_{how}")
+
+
+def _without_relative(result: TestResult) -> TestResult:
+    """No relative effect: on a scale that can cross zero (NPS) the baseline can sit near zero
+    or below it, and a percentage of it means nothing (+513% with a CI of −695% to +1722%)."""
+    return replace(result, rel_effect=None, rel_se=None, rel_ci_low=None, rel_ci_high=None)
 
 
 def _comparison(

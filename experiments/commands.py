@@ -151,8 +151,11 @@ def analyze(
     json_: JsonOption = False,
 ) -> None:
     """Compare variants: effects, CIs, p-values, chance to win, SRM and a recommendation."""
+    from rich.markup import escape
+
     from experiments.analysis import analyze as run_analysis
     from experiments.analysis import analyze_all
+    from experiments.results import AnalysisFailure
 
     if correction not in ("holm", "bh", "none"):
         raise InvalidInputError(f"--correction must be holm, bh or none, not {correction!r}")
@@ -167,7 +170,13 @@ def analyze(
         if not results:
             console().print("No experiments in this lab yet (storelab experiment new …).")
         for result in results:
-            print_analysis(result)
+            if isinstance(result, AnalysisFailure):
+                console().print(
+                    f"\n[bold]{escape(result.experiment)}[/]  [red]could not be analysed:[/] "
+                    f"{escape(result.error)}"
+                )
+            else:
+                print_analysis(result)
         return
     result = run_analysis(the_lab, experiment_id, correction=correction)
     if json_:
@@ -184,6 +193,8 @@ def print_analysis(result: ExperimentResult) -> None:
     """A readable rich rendering of one ``analyze`` result."""
     from rich.markup import escape
     from rich.table import Table
+
+    from feedback.catalogue import CATALOGUE
 
     con = console()
     srm = result.srm
@@ -220,6 +231,9 @@ def print_analysis(result: ExperimentResult) -> None:
                 ]
             table.add_row(*row)
     con.print(table)
+    no_rel = [m.metric for m in result.metrics if CATALOGUE.metric(m.metric).crosses_zero]
+    if no_rel:
+        con.print(f"[dim]rel –: {', '.join(no_rel)} can cross zero; read the absolute effect.[/]")
     con.print(f"Recommendation: [bold]{result.decision.recommendation}[/]")
     for reason in result.decision.reasons:
         con.print(f"  - {reason}")

@@ -16,6 +16,8 @@ the guardrails and the SRM check, and returns one of ``roll_out``, ``extend``, `
 5. Every challenger is significantly worse on the primary metric → ``scrap`` (also early).
 6. Otherwise the result is inconclusive:
    - end date not reached → ``keep_running``;
+   - a challenger has a p-value but no CI (zero variance) → ``extend``, saying the size of the
+     effect is unknown;
    - ``min_effect`` is set and every challenger's CI lies below it in the good direction (any
      effect is too small to matter) → ``scrap`` if no point estimate is positive, else
      ``iterate`` (it helps a little; a better version might help enough);
@@ -199,7 +201,15 @@ def _inconclusive(
                 *floor_reasons,
             ),
         )
-    if spec.min_effect is not None and all(_good(c, hib)[2] < spec.min_effect for c in comps):
+    no_ci = [c for c in comps if c.ci_low is None or c.ci_high is None]
+    if no_ci:
+        # a permutation p-value without a CI (zero variance, e.g. every store at 0%): nothing
+        # says how large the effect could be, so it cannot be called too small to matter
+        reasons.append(
+            f"No confidence interval for {', '.join(c.variant for c in no_ci)} on "
+            f"{primary.metric}: the values do not vary, so the size of the effect is unknown."
+        )
+    elif spec.min_effect is not None and all(_good(c, hib)[2] < spec.min_effect for c in comps):
         best_effect = max(_good(c, hib)[0] for c in comps)
         return Decision(
             "scrap" if best_effect <= 0 else "iterate",

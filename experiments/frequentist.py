@@ -1,7 +1,8 @@
 """Frequentist comparisons of two variants from sufficient statistics, and p-value adjustment.
 
 - ``welch_test``: two-sided Welch t-test on per-unit values with the Welch–Satterthwaite degrees
-  of freedom. Its p-value and CI equal ``scipy.stats.ttest_ind(equal_var=False)``.
+  of freedom. Its p-value and CI equal ``scipy.stats.ttest_ind(equal_var=False)``; without
+  any variance p is 0 for different means (as scipy) and None for equal ones (scipy: NaN).
 - ``ratio_test``: the same for cluster (store) level ratio metrics: effect = difference of the
   ratios of sums, variance by the delta method with stores as units, Welch–Satterthwaite
   degrees of freedom over the store counts (``nₐ−1``, ``n_b−1``) so that few stores give wide
@@ -19,7 +20,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from experiments.statistics import RatioStatistic, SampleMeanStatistic, variance_of_ratio
 
@@ -75,6 +76,10 @@ def _t_result(
 
     effect = mean_b - mean_a
     variance = var_mean_a + var_mean_b
+    if variance == 0 and effect != 0:
+        # no variance yet different means: certain, as scipy's ttest_ind (t = ±inf, p = 0);
+        # no CI (it has no width) and no relative effect to build one from
+        return replace(TestResult.empty(method, effect), p_value=0.0)
     if not variance > 0 or not math.isfinite(variance):
         return TestResult.empty(method, effect)
     se = math.sqrt(variance)

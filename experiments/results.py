@@ -234,3 +234,14 @@ class ExperimentResult:
             metrics=tuple(MetricResult.from_dict(m) for m in d["metrics"]),
             decision=Decision.from_dict(d["decision"]),
         )
+
+
+@dataclass(frozen=True)
+class AnalysisFailure:
+    """An experiment ``analyze --all`` could not analyse, and why (one line for a person)."""
+
+    experiment: str
+    error: str
+
+    def to_dict(self) -> dict:
+        return _flat(self)

@@ -108,6 +108,7 @@ def run_demo(
 ) -> DemoResult:
     """Fill a fresh demo lab with a simulated pilot, analyse it and write the reports."""
     from experiments.analysis import analyze_all
+    from experiments.results import AnalysisFailure
     from reports.htmlreport import write_report
     from sample_data.generate import finished_pilot_window, generate_sample
 
@@ -144,8 +145,11 @@ def run_demo(
     }
     result = DemoResult(lab=lab, generated=generated)
     say("Analysing every experiment (statistics from DuckDB)")
-    result.analyses = analyze_all(lab)
-    for analysis in result.analyses:
+    for analysis in analyze_all(lab):
+        if isinstance(analysis, AnalysisFailure):
+            say(f"Could not analyse {analysis.experiment}: {analysis.error}")
+            continue
+        result.analyses.append(analysis)
         say(f"Writing the HTML report for {analysis.experiment}")
         result.reports.append(write_report(lab, analysis.experiment))
     return result

@@ -238,7 +238,7 @@ def metrics_table_html(result: ExperimentResult) -> str:
         f"is zero. p adj. = adjusted for {len(adjusted)} comparisons with "
         f"{escape(sc.correction_label(result))}; significant when p adj. &lt; "
         f"{result.alpha}.{guard} Chance to win accounts for each metric's "
-        "direction.</p>"
+        f"direction. {escape(sc.no_relative_note(result))}</p>"
     )
     return f'<table class="sl-table"><thead>{head}</thead><tbody>{body}</tbody></table>' + legend
 

@@ -97,6 +97,21 @@ def correction_label(result: ExperimentResult) -> str:
     return CORRECTIONS.get(result.correction, result.correction)
 
 
+def no_relative_note(result: ExperimentResult) -> str:
+    """Why some rows have no relative effect ("" when every metric may have one)."""
+    names = [
+        metric_label(m.metric)
+        for m in sorted_metrics(result)
+        if (spec := measure(m.metric)) is not None and spec.crosses_zero
+    ]
+    if not names:
+        return ""
+    return (
+        f"No relative effect (–) for {', '.join(names)}: its scale crosses zero, so a "
+        "percentage of the baseline means nothing; read the absolute effect."
+    )
+
+
 def level(result: ExperimentResult) -> str:
     """The confidence level of the intervals in percent: "95" for alpha 0.05."""
     return f"{100 * (1 - result.alpha):.0f}"

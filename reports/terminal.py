@@ -103,7 +103,8 @@ def scorecard(report: ExperimentReport) -> RenderableType:
             if result.unit == "store"
             else ""
         )
-        + "Effects are variant − baseline; proportions in percentage points (pp).",
+        + "Effects are variant − baseline; proportions in percentage points (pp)."
+        + (f" {sc.no_relative_note(result)}" if sc.no_relative_note(result) else ""),
         style="dim",
     )
     return Group(_headline(report), srm, _table(result), note)

@@ -16,9 +16,9 @@ from statsmodels.stats.multitest import multipletests
 from errors import StorelabError
 from experiments.analysis import analyze, analyze_all, analyze_data
 from experiments.metrics import MetricData, per_session_values, sufficient_statistics
-from experiments.results import ExperimentResult
+from experiments.results import AnalysisFailure, ExperimentResult
 from experiments.spec import ExperimentSpec, load_experiment, write_experiment
-from experiments.statistics import ProportionStatistic
+from experiments.statistics import ProportionStatistic, SampleMeanStatistic
 from feedback.catalogue import CATALOGUE
 from feedback.store import create_schema
 
@@ -489,3 +489,88 @@ def test_store_decision_explains_the_permutation_floor():
     assert c.p_value == pytest.approx(0.1)  # the most extreme of C(6, 3) = 20 splits, ×2
     assert result.decision.recommendation == "extend"
     assert any("smallest possible p-value is 0.1" in r for r in result.decision.reasons)
+
+
+# --- zero variance: a p-value without a CI (issue 13) --------------------------------------------
+
+
+def zero_store_data(rate_ctrl: float = 0.0, rate_trt: float = 0.0) -> MetricData:
+    data = MetricData()
+    for i, store in enumerate(STORES[:6]):
+        rate = rate_trt if i >= 3 else rate_ctrl
+        data.by_store[store] = {"task_success_rate": ProportionStatistic(n=100, sum=100 * rate)}
+        data.sessions_by_store[store] = 100
+    return data
+
+
+def zero_store_spec(exp_id: str = "exp-z") -> ExperimentSpec:
+    return ExperimentSpec.model_validate(
+        spec_dict(
+            exp_id,
+            "store",
+            stores={"control": STORES[:3], "treatment": STORES[3:6]},
+            secondary_metrics=[],
+        )
+    )
+
+
+def test_zero_variance_after_end_with_min_effect_gives_a_result():
+    result = analyze_data(zero_store_spec(), zero_store_data(), today=date(2026, 12, 1))
+    check_shape(result)
+    c = result.metrics[0].comparisons[0]
+    assert c.p_value is not None and c.ci_low is None  # permutation p, no CI
+    assert result.decision.recommendation == "extend"
+    assert any("no confidence interval" in r.lower() for r in result.decision.reasons)
+
+
+def test_analyze_all_goes_on_when_one_experiment_cannot_be_analysed(lab, monkeypatch):
+    import experiments.analysis as analysis_module
+
+    setup_experiment(lab, "exp-a", "session", 300, seed=8)
+    setup_experiment(lab, "exp-c", "session", 300, seed=9)
+    real = analysis_module.analyze_data
+
+    def broken_for_a(spec, data, **kw):
+        if spec.id == "exp-a":
+            raise TypeError("boom")
+        return real(spec, data, **kw)
+
+    monkeypatch.setattr(analysis_module, "analyze_data", broken_for_a)
+    results = analyze_all(lab, today=date(2026, 12, 1))
+    assert [r.experiment for r in results] == ["exp-a", "exp-c"]
+    failed, ok = results
+    assert isinstance(failed, AnalysisFailure) and "boom" in failed.error
+    assert failed.to_dict() == {"experiment": "exp-a", "error": "TypeError: boom"}
+    assert isinstance(ok, ExperimentResult)
+    check_shape(ok)
+
+
+# --- relative effects only where the scale cannot cross zero (issue 13) -------------------------
+
+
+def test_no_relative_effect_for_a_scale_that_crosses_zero():
+    assert CATALOGUE.metric("nps").crosses_zero
+    spec = ExperimentSpec.model_validate(spec_dict("exp-n", "session", secondary_metrics=["nps"]))
+    data = session_data((2000, 1000), (2000, 1100))
+    # NPS near zero: scores −100/0/100, baseline mean 5, treatment mean 30
+    data.by_variant["control"]["nps"] = SampleMeanStatistic(400, 400 * 5.0, 400 * 4000.0)
+    data.by_variant["treatment"]["nps"] = SampleMeanStatistic(400, 400 * 30.0, 400 * 5000.0)
+    result = analyze_data(spec, data, today=date(2026, 12, 1))
+    nps = next(m for m in result.to_dict()["metrics"] if m["metric"] == "nps")
+    c = nps["comparisons"][0]
+    assert c["abs_effect"] == pytest.approx(25.0) and c["p_value"] is not None
+    assert (c["rel_effect"], c["rel_ci_low"], c["rel_ci_high"]) == (None, None, None)
+    success = result.to_dict()["metrics"][0]["comparisons"][0]
+    assert success["rel_effect"] == pytest.approx(0.1)  # a rate keeps its relative effect
+
+
+def test_zero_baseline_has_no_relative_effect():
+    data = MetricData()
+    for i, store in enumerate(STORES[:6]):
+        rate = 0.0 if i < 3 else 0.1 + 0.02 * i
+        data.by_store[store] = {"task_success_rate": ProportionStatistic(n=100, sum=100 * rate)}
+        data.sessions_by_store[store] = 100
+    result = analyze_data(zero_store_spec(), data, today=date(2026, 12, 1))
+    c = result.to_dict()["metrics"][0]["comparisons"][0]
+    assert c["abs_effect"] == pytest.approx(0.18) and c["rel_effect"] is None
+    assert c["rel_ci_low"] is None and c["rel_ci_high"] is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -112,10 +113,23 @@ def test_proportion_welch_equals_scipy_on_zero_one_values():
 def test_welch_degenerate_inputs_give_none_not_nan():
     r = welch_test(stat_of([1.0]), stat_of([1.0, 2.0]))
     assert r.p_value is None and r.ci_low is None
-    r = welch_test(stat_of([1.0, 1.0]), stat_of([2.0, 2.0]))  # no variance at all
-    assert r.p_value is None and r.abs_effect == 1.0
+    r = welch_test(stat_of([1.0, 1.0]), stat_of([1.0, 1.0]))  # no variance, same means
+    assert r.p_value is None and r.abs_effect == 0.0
     r = welch_test(stat_of([0.0, 0.0, 0.0]), stat_of([0.0, 1.0, 1.0]))  # baseline mean 0
     assert r.p_value is not None and r.rel_effect is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b"), [([1.0, 1.0, 1.0], [2.0, 2.0]), ([0.0] * 4, [1.0] * 5), ([3.0] * 3, [3.0] * 3)]
+)
+def test_welch_zero_variance_matches_scipy(a, b):
+    """No variance: different means are certain (scipy: p = 0), equal means undefined (NaN)."""
+    r = welch_test(stat_of(a), stat_of(b))
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # scipy: "data nearly identical"
+        ref = stats.ttest_ind(b, a, equal_var=False).pvalue
+    assert r.p_value == (None if math.isnan(ref) else pytest.approx(ref))
+    assert r.abs_effect == pytest.approx(np.mean(b) - np.mean(a))
 
 
 # --- ratio (store-level) statistics --------------------------------------------------------------

@@ -262,3 +262,33 @@ def test_reports_commands_import_no_heavy_modules() -> None:
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def _with_nps_row():
+    """The example with its SUS row turned into NPS, relative effects null (as analyze gives)."""
+    gone = dict.fromkeys(("rel_effect", "rel_ci_low", "rel_ci_high"))
+    metrics = tuple(
+        replace(m, metric="nps", comparisons=tuple(replace(c, **gone) for c in m.comparisons))
+        if m.metric == "sus"
+        else m
+        for m in ANALYSIS_EXAMPLE.result.metrics
+    )
+    return analysis_example(metrics=metrics)
+
+
+def test_no_relative_effect_for_nps_is_explained() -> None:
+    from rich.console import Console
+
+    from reports.terminal import show
+
+    report = _with_nps_row()
+    page = render_html(report)
+    assert "No relative effect (–) for NPS" in page
+    nps_row = page[page.index('data-metric="nps"') :]
+    nps_row = nps_row[: nps_row.index("</tr>")]
+    rel_cell = nps_row.split("<td")[5]  # name, baseline, variant, abs. effect, rel. effect
+    assert "–" in rel_cell and "%" not in rel_cell
+    console = Console(record=True, width=250, color_system=None)
+    show(report, console)
+    assert "No relative effect (–) for NPS" in console.export_text()
+    assert sc.no_relative_note(ANALYSIS_EXAMPLE.result) == ""  # no NPS, no note
