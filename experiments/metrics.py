@@ -8,7 +8,10 @@ Which sessions count
     Customers' sessions whose events carry ``experiment_id``, whose first event falls in the
     spec's [start, end] dates (UTC days: ``start 00:00Z <= first ts < (end + 1 day) 00:00Z``; a
     session is never cut in two), whose variant is one of the spec's variants (sessions showing
-    two variants are dropped) and, when the spec lists stores, whose store is listed. A session
+    two variants are dropped) and, when the spec lists stores, whose store is listed. With
+    ``unit: store`` a session counts only when its variant is the one the spec assigns to its
+    store; a store sending another label (a misconfigured tablet) has those sessions left out
+    of every metric and the SRM and counted in ``MetricData.mislabelled_sessions``. A session
     with any event flagged ``props.preview`` or ``props.team`` = true (``feedback.events.
     TEAM_FLAGS``: the team trying the prototype) never counts, in no metric and not in the SRM.
 
@@ -16,8 +19,9 @@ Per-session metrics (NULL = the session has no value and is left out of that met
     Every metric of ``feedback.catalogue.CATALOGUE``, in catalogue order. Behavioural metrics
     are aggregates over the session's events or its task runs (each metric's ``sql``):
     task_success_rate  per started task 1 if a ``task_success`` followed, else 0; the mean.
-    time_on_task_s     per started task: seconds from its first ``task_start`` to its first
-                       ``task_success``/``task_fail``; the mean over finished tasks.
+    time_on_task_s     per started task: seconds from its first ``task_start`` to its end,
+                       the first ``task_success``/``task_fail``/``task_abandon`` (give up,
+                       idle timeout, exit); the mean over the session's ended tasks.
     misclick_rate      misclicks / (taps + misclicks); NULL without any tap or misclick.
     completion_rate    1 if the session ended with ``props.reason = 'completed'``, else 0.
     Instrument metrics are scored from the session's answers by the instrument's rule (linear:
@@ -59,23 +63,42 @@ WITH ev AS (
     FROM events
     WHERE experiment_id = $experiment_id
 ),
-sessions AS (
+candidates AS (
     SELECT session_id, min(variant) AS variant, min(store_id) AS store_id
     FROM ev
     GROUP BY session_id
     HAVING min(ts) >= $start_ts AND min(ts) < $end_ts
        AND count(DISTINCT variant) = 1
-       AND list_contains($variants, min(variant))
        AND ($all_stores OR list_contains($stores, min(store_id)))
        AND bool_or({team_event_sql()}) IS NOT TRUE
+),
+assignment AS (
+    SELECT unnest($assigned_stores) AS store_id, unnest($assigned_variants) AS assigned
+),
+labelled AS (
+    SELECT c.session_id, c.variant, c.store_id, a.assigned
+    FROM candidates c LEFT JOIN assignment a USING (store_id)
+),
+sessions AS (
+    SELECT session_id, variant, store_id
+    FROM labelled
+    WHERE list_contains($variants, variant) AND (NOT $by_store OR variant = assigned)
+),
+mislabelled AS (
+    SELECT variant, store_id, count(*) AS n
+    FROM labelled
+    WHERE $by_store AND variant IS DISTINCT FROM assigned
+    GROUP BY variant, store_id
 ),
 task_runs AS (
     SELECT session_id, task,
            min(ts) FILTER (WHERE type = 'task_start') AS started_at,
-           min(ts) FILTER (WHERE type IN ('task_success', 'task_fail')) AS ended_at,
+           min(ts) FILTER (WHERE type IN ('task_success', 'task_fail', 'task_abandon'))
+               AS ended_at,
            bool_or(type = 'task_success') AS succeeded
     FROM ev
-    WHERE task IS NOT NULL AND type IN ('task_start', 'task_success', 'task_fail')
+    WHERE task IS NOT NULL
+      AND type IN ('task_start', 'task_success', 'task_fail', 'task_abandon')
     GROUP BY session_id, task
 ),
 answers AS (
@@ -223,6 +246,10 @@ SELECT CASE WHEN grouping(variant) = 0 THEN 'variant' ELSE 'store' END AS level,
        count(*) AS n, sum("value") AS sum, sum("value" * "value") AS sum_squares
 FROM long
 GROUP BY GROUPING SETS ((variant, metric), (store_id, metric))
+UNION ALL
+SELECT 'mislabelled' AS level, variant, store_id, '__sessions__' AS metric, n,
+       NULL AS sum, NULL AS sum_squares
+FROM mislabelled
 ORDER BY level, variant, store_id, metric
 """
     )
@@ -236,6 +263,13 @@ class MetricData:
     sessions_by_variant: dict[str, int] = field(default_factory=dict)
     by_store: dict[str, dict[str, SampleMeanStatistic]] = field(default_factory=dict)
     sessions_by_store: dict[str, int] = field(default_factory=dict)
+    # unit=store: store -> {variant label it sent: sessions}, for sessions whose label is not
+    # the variant the spec assigns to that store; they count in no metric and not in the SRM
+    mislabelled_sessions: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add_mislabelled(self, store_id: str, variant: str, n: int) -> None:
+        """Record ``n`` sessions of ``store_id`` that carried the wrong label ``variant``."""
+        self.mislabelled_sessions.setdefault(store_id, {})[variant] = int(n)
 
 
 def query_parameters(spec: ExperimentSpec) -> dict:
@@ -247,6 +281,10 @@ def query_parameters(spec: ExperimentSpec) -> dict:
         "variants": list(spec.variants),
         "all_stores": not spec.store_list,
         "stores": spec.store_list or [""],
+        "by_store": spec.unit == "store",
+        # the assignment as two parallel lists (a sentinel pair for unit=session: never joined)
+        "assigned_stores": list(spec.store_variants) or [""],
+        "assigned_variants": list(spec.store_variants.values()) or [""],
     }
 
 
@@ -255,6 +293,9 @@ def sufficient_statistics(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) 
     rows = con.execute(sufficient_statistics_sql(), query_parameters(spec)).fetchall()
     data = MetricData()
     for level, variant, store_id, metric, n, total, squares in rows:
+        if level == "mislabelled":
+            data.add_mislabelled(store_id, variant, n)
+            continue
         if metric == SESSIONS:
             target = data.sessions_by_variant if level == "variant" else data.sessions_by_store
             target[variant if level == "variant" else store_id] = int(n)
@@ -289,15 +330,19 @@ def session_counts(
     rows = con.execute(
         answers_sql()
         + """
-SELECT variant, store_id, count(*) AS n
+SELECT 'counted' AS level, variant, store_id, count(*) AS n
 FROM sessions
 GROUP BY GROUPING SETS ((variant), (store_id))
+UNION ALL
+SELECT 'mislabelled' AS level, variant, store_id, n FROM mislabelled
 """,
         params,
     ).fetchall()
     data = MetricData()
-    for variant, store_id, n in rows:
-        if variant is not None:
+    for level, variant, store_id, n in rows:
+        if level == "mislabelled":
+            data.add_mislabelled(store_id, variant, n)
+        elif variant is not None:
             data.sessions_by_variant[variant] = int(n)
         else:
             data.sessions_by_store[store_id] = int(n)

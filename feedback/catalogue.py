@@ -20,7 +20,8 @@ Scoring rules are data, not code, so the SQL and the simulator compute the same 
 
 A metric that is not an instrument names an aggregate SQL expression over one session's rows:
 ``source="events"`` aggregates the session's events (columns of the ``events`` table),
-``source="tasks"`` aggregates its task runs (``task``, ``started_at``, ``ended_at``,
+``source="tasks"`` aggregates its task runs (``task``, ``started_at``, ``ended_at``: the first
+``task_success``/``task_fail``/``task_abandon``, so an abandoned task has an end too, and
 ``succeeded``). NULL means "no value for this session" and leaves it out of the metric.
 """
 
@@ -481,7 +482,8 @@ BUILTIN_METRICS: tuple[Metric, ...] = (
         kind="mean",
         higher_is_better=False,
         label={"de": "Zeit pro Aufgabe", "en": "Time on task"},
-        description="seconds from task start to success or fail",
+        description="seconds from task start to its end: success, fail or abandon "
+        "(give up, idle timeout); the mean over the session's ended tasks",
         source="tasks",
         unit="s",
         sql="avg(date_diff('millisecond', started_at, ended_at) / 1000.0) "

@@ -356,7 +356,7 @@ def session_metrics(out: Outcomes) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     outcome = out.outcome
     res: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     res["task_success_rate"] = ((outcome == 1).sum(1) / np.maximum(started, 1), started > 0)
-    fin = (outcome == 1) | (outcome == 2)
+    fin = outcome > 0  # success, fail or abandon: every task that ended has a time on task
     n_fin = fin.sum(1)
     res["time_on_task_s"] = ((out.duration * fin).sum(1) / np.maximum(n_fin, 1), n_fin > 0)
     taps = out.steps.sum(1) + 2 * out.detour.sum((1, 2))
