@@ -37,9 +37,13 @@ Sample ratio mismatch (SRM), threshold p < 0.001
                   counts are reported under ``sessions``.
 
 Multiple comparisons
-    Holm (default; or "bh", "none") across primary + secondary metrics × variants, stated in
-    ``correction``. Guardrails are not adjusted (``p_adjusted == p_value``): for a safety check,
-    missing harm is the costlier mistake. ``significant`` means ``p_adjusted < alpha``.
+    Each comparison is adjusted within its own family, as Eppo and Statsig do (``families`` in
+    the JSON). The decision family is the primary metric × challengers (the variants other than
+    the baseline): Holm (default; or "bh", "none", stated in ``correction``) over those only, so
+    with one challenger the primary's adjusted p is its raw p and ``experiment power
+    --challengers K`` plans for exactly this family. The secondaries form a family of their own
+    (same correction). Guardrails are not adjusted (``p_adjusted == p_value``): for a safety
+    check, missing harm is the costlier mistake. ``significant`` means ``p_adjusted < alpha``.
 """
 
 from __future__ import annotations
@@ -75,6 +79,8 @@ from experiments.statistics import RatioStatistic, SampleMeanStatistic
 from feedback.catalogue import CATALOGUE
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from lab import Lab
 
 SRM_THRESHOLD = 0.001
@@ -280,14 +286,17 @@ def _comparison(
 
 
 def _adjust(metrics: list[MetricResult], alpha: float, correction: str) -> list[MetricResult]:
-    """Adjust the p-values of primary + secondary comparisons together; guardrails keep theirs."""
-    family = [c.p_value for m in metrics if m.role != "guardrail" for c in m.comparisons]
-    adjusted = iter(adjust_p_values(family, correction))
+    """Adjust each family on its own: primary × challengers (the decision), the secondaries;
+    guardrails keep their raw p-values."""
+    adjusted: dict[str, Iterator[float | None]] = {}
+    for role in ("primary", "secondary"):
+        family = [c.p_value for m in metrics if m.role == role for c in m.comparisons]
+        adjusted[role] = iter(adjust_p_values(family, correction))
     out = []
     for m in metrics:
         comparisons = []
         for c in m.comparisons:
-            p = c.p_value if m.role == "guardrail" else finite(next(adjusted))
+            p = c.p_value if m.role == "guardrail" else finite(next(adjusted[m.role]))
             comparisons.append(replace(c, p_adjusted=p, significant=p is not None and p < alpha))
         out.append(replace(m, comparisons=tuple(comparisons)))
     return out

@@ -93,6 +93,10 @@ def power(
         float, typer.Option(help="unit=store: correlation with a pre-period store KPI.")
     ] = 0.0,
     variants: Annotated[int, typer.Option(help="Number of variants incl. control.")] = 2,
+    challengers: Annotated[
+        int,
+        typer.Option(help="Variants other than the baseline: the decision family is primary × K."),
+    ] = 1,
     sessions: Annotated[
         int | None, typer.Option(help="Instead of --mde: sessions per variant → MDE.")
     ] = None,
@@ -107,7 +111,9 @@ def power(
     try:
         if unit is Unit.store and sessions_per_store is None:
             raise ValueError("--unit store needs --sessions-per-store")
-        inputs = pw.PowerInputs(baseline=baseline, sd=sd, alpha=alpha, power=power_)
+        inputs = pw.PowerInputs(
+            baseline=baseline, sd=sd, alpha=alpha, power=power_, challengers=challengers
+        )
         if unit is Unit.store:
             design = pw.StoreDesign(sessions_per_store, icc, pre_period_r)
             if stores is not None:

@@ -7,8 +7,9 @@ the guardrails and the SRM check, and returns one of ``roll_out``, ``extend``, `
 1. No data yet, or fewer than 2 units in a variant → ``keep_running``.
 2. Sample ratio mismatch (SRM p < 0.001) → ``keep_running``: the split is not what was planned,
    so no result can be trusted until the cause is found.
-3. A challenger is significantly better on the primary metric (Holm-adjusted p < alpha, in the
-   metric's good direction) and no guardrail is significantly worse (unadjusted p < alpha)
+3. A challenger is significantly better on the primary metric (p < alpha after Holm over the
+   decision family, primary × challengers only; in the metric's good direction) and no
+   guardrail is significantly worse (unadjusted p < alpha)
    → ``roll_out`` (the best such challenger by chance to win). Before the planned end date
    this becomes ``keep_running``: stopping early on a good result inflates false positives.
 4. A challenger wins on the primary metric but harms a guardrail → ``iterate`` (fix the harm,
@@ -241,7 +242,7 @@ def _store_floor_reasons(
     """Say so when too few stores make significance impossible, before or after adjustment."""
     from experiments.frequentist import min_permutation_p_value
 
-    family = sum(len(m.comparisons) for m in metrics if m.role != "guardrail")
+    family = sum(len(m.comparisons) for m in metrics if m.role == "primary")
     n_base = units[spec.baseline]
     out = []
     for c in comps:
@@ -252,8 +253,8 @@ def _store_floor_reasons(
             out.append(f"{stores} (≥ alpha {spec.alpha:g}): add stores.")
         elif correction == "holm" and min(1.0, floor * family) >= spec.alpha:
             out.append(
-                f"{stores}, {min(1.0, floor * family):.2g} after Holm over {family} comparisons "
-                f"(≥ alpha {spec.alpha:g}): add stores or make fewer metrics secondary."
+                f"{stores}, {min(1.0, floor * family):.2g} after Holm over {family} primary "
+                f"comparisons (≥ alpha {spec.alpha:g}): add stores or test fewer challengers."
             )
     return out
 

@@ -20,6 +20,10 @@ multiplies the variance by (1 − r²). The stores needed per variant solve
 by fixed-point iteration (t quantiles instead of z: with a handful of stores the normal
 approximation promises too much), and never fewer than the smallest k for which an exact
 permutation test over the stores can reach p < alpha at all.
+
+Alpha is the decision family's: the analysis Holm-adjusts the primary metric × challengers, so
+with K challengers every formula above uses α' = alpha / K (Bonferroni, the conservative plan
+for Holm; ``alpha_per_comparison`` and ``family`` in every answer). With one challenger α' = α.
 """
 
 from __future__ import annotations
@@ -44,31 +48,54 @@ class PowerInputs:
 
     ``baseline`` is the baseline proportion (or, with ``sd``, the baseline mean, used only to
     express effects relative to it); ``sd`` the standard deviation of a mean metric.
+    ``challengers`` is the number of variants other than the baseline: the analysis
+    Holm-adjusts the primary metric × challengers (the decision family), so the plan tests each
+    comparison at alpha / challengers (Bonferroni, the conservative plan for Holm; with one
+    challenger simply alpha).
     """
 
     baseline: float | None = None
     sd: float | None = None
     alpha: float = 0.05
     power: float = 0.8
+    challengers: int = 1
 
     def __post_init__(self) -> None:
         if not 0 < self.alpha < 1:
             raise ValueError("alpha must be between 0 and 1")
         if not 0 < self.power < 1:
             raise ValueError("power must be between 0 and 1")
+        if self.challengers < 1:
+            raise ValueError("challengers must be >= 1")
+
+    @property
+    def alpha_per_comparison(self) -> float:
+        """The alpha each primary comparison is planned at: alpha / challengers."""
+        return self.alpha / self.challengers
 
     @property
     def z(self) -> float:
-        """z₁₋α/₂ + z_power."""
+        """z₁₋α'/₂ + z_power, α' = alpha per comparison."""
         from scipy.stats import norm
 
-        return float(norm.ppf(1 - self.alpha / 2) + norm.ppf(self.power))
+        return float(norm.ppf(1 - self.alpha_per_comparison / 2) + norm.ppf(self.power))
 
     def t(self, dof: float) -> float:
-        """t₁₋α/₂,ν + t_power,ν."""
+        """t₁₋α'/₂,ν + t_power,ν, α' = alpha per comparison."""
         from scipy.stats import t
 
-        return float(t.ppf(1 - self.alpha / 2, dof) + t.ppf(self.power, dof))
+        return float(t.ppf(1 - self.alpha_per_comparison / 2, dof) + t.ppf(self.power, dof))
+
+    def family(self) -> dict:
+        """The decision family the plan is for (keys of every ``experiment power`` answer)."""
+        plural = "s" if self.challengers != 1 else ""
+        return {
+            "alpha": self.alpha,
+            "family": f"primary × {self.challengers} challenger{plural}",
+            "challengers": self.challengers,
+            "alpha_per_comparison": self.alpha_per_comparison,
+            "correction_planned": "bonferroni (conservative for holm)",
+        }
 
     def relative(self, mde: float | None) -> float | None:
         """``mde`` as a share of the baseline (None without a baseline)."""
@@ -145,7 +172,7 @@ def _about(inputs: PowerInputs, delta: float) -> dict:
         "mde_rel": inputs.relative(delta),
         "baseline": inputs.baseline,
         "sd": inputs.sd,
-        "alpha": inputs.alpha,
+        **inputs.family(),
         "power": inputs.power,
         "two_sided": True,
     }
@@ -194,7 +221,7 @@ def stores_needed(
         if abs(new_k - k) < 1e-9:
             break
         k = new_k
-    floor = _min_stores_for_alpha(inputs.alpha)
+    floor = _min_stores_for_alpha(inputs.alpha_per_comparison)
     per_variant = max(math.ceil(k - 1e-9), floor)
     return {
         "stores_per_variant": per_variant,
@@ -235,7 +262,7 @@ def mde_for_sessions(per_variant: int, inputs: PowerInputs) -> dict:
         "mde_rel": inputs.relative(mde),
         "per_variant": per_variant,
         "unit": "session",
-        "alpha": inputs.alpha,
+        **inputs.family(),
         "power": inputs.power,
     }
 
@@ -261,8 +288,8 @@ def mde_for_stores(stores_per_variant: int, inputs: PowerInputs, design: StoreDe
         "sessions_per_store": m,
         "icc": design.icc,
         "unit": "store",
-        "alpha": inputs.alpha,
+        **inputs.family(),
         "power": inputs.power,
         "min_p_value": floor,
-        "reachable": floor < inputs.alpha,
+        "reachable": floor < inputs.alpha_per_comparison,
     }

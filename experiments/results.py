@@ -69,7 +69,8 @@ class StoreSummary:
 class Comparison:
     """A challenger against the baseline on one metric; effects are variant − baseline.
 
-    ``p_adjusted`` is adjusted over the decision's family (guardrails: unadjusted);
+    ``p_adjusted`` is adjusted within its family (``ExperimentResult.families``: primary ×
+    challengers, secondaries; guardrails unadjusted);
     ``significant`` means ``p_adjusted < alpha``; ``risk`` is the expected loss of choosing
     the variant; ``method`` names the test (e.g. ``welch``, ``store_delta+permutation_exact``).
     """
@@ -212,12 +213,27 @@ class ExperimentResult:
     def primary(self) -> MetricResult:
         return next(m for m in self.metrics if m.role == "primary")
 
+    @property
+    def families(self) -> dict[str, dict]:
+        """How each family of comparisons was adjusted: the decision (primary × challengers),
+        the secondaries, the guardrails (never adjusted). Derived, so not read back."""
+
+        def count(role: str) -> int:
+            return sum(len(m.comparisons) for m in self.metrics if m.role == role)
+
+        return {
+            "decision": {"correction": self.correction, "comparisons": count("primary")},
+            "secondary": {"correction": self.correction, "comparisons": count("secondary")},
+            "guardrail": {"correction": "none", "comparisons": count("guardrail")},
+        }
+
     def to_dict(self) -> dict:
         return {
             "experiment": self.experiment,
             "unit": self.unit,
             "alpha": self.alpha,
             "correction": self.correction,
+            "families": self.families,
             "srm": self.srm.to_dict(),
             "metrics": [m.to_dict() for m in self.metrics],
             "decision": self.decision.to_dict(),

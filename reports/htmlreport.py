@@ -229,14 +229,11 @@ def metrics_table_html(result: ExperimentResult) -> str:
         "<th>p adj.</th><th>Chance to win</th><th>Result</th></tr>"
     )
     body = "".join(_row_html(r, single, extent) for r in rows)
-    unadjusted = sc.guardrails_unadjusted(result)
-    adjusted = [r for r in rows if r.role != "guardrail" or not unadjusted]
-    guard = " Guardrails are not adjusted." if unadjusted else ""
+    guard = " Guardrails are not adjusted." if sc.guardrails_unadjusted(result) else ""
     legend = (
         '<p class="sl-legend">Effects are variant minus baseline; proportions in percentage points '
         f"(pp). Bars show the relative effect's {level}% CI on a shared scale, the line "
-        f"is zero. p adj. = adjusted for {len(adjusted)} comparisons with "
-        f"{escape(sc.correction_label(result))}; significant when p adj. &lt; "
+        f"is zero. {escape(sc.families_note(result))} Significant when p adj. &lt; "
         f"{result.alpha}.{guard} Chance to win accounts for each metric's "
         f"direction. {escape(sc.no_relative_note(result))}</p>"
     )

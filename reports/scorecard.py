@@ -297,6 +297,22 @@ def srm_summary(srm: SrmCheck) -> tuple[bool | None, str]:
     )
 
 
+def families_note(result: ExperimentResult) -> str:
+    """Which comparisons were adjusted together, and how (the analysis' ``families``)."""
+    fam = result.families
+    label = correction_label(result)
+    decision, secondary = fam["decision"]["comparisons"], fam["secondary"]["comparisons"]
+    text = (
+        f"p-values are adjusted within each family with {label}: the decision family is the "
+        f"primary metric × challengers ({decision} comparison{'s' if decision != 1 else ''}"
+        + ("; with one challenger its adjusted p is its raw p" if decision == 1 else "")
+        + ")"
+    )
+    if secondary:
+        text += f", the secondary metrics form their own ({secondary})"
+    return text[0].upper() + text[1:] + "."
+
+
 def guardrails_unadjusted(result: ExperimentResult) -> bool:
     """True when guardrail p-values were left unadjusted (as experiments.analysis does)."""
     comps = [
@@ -348,9 +364,8 @@ def methods(result: ExperimentResult) -> list[str]:
         else ""
     )
     paras.append(
-        "Several metrics and variants are tested at once, so the p-values of the primary and "
-        f"secondary metrics are adjusted with {correction_label(result)}; a result counts as "
-        f"significant when its adjusted p-value is below α = {result.alpha}.{guard}"
+        f"{families_note(result)} A result counts as significant when its adjusted p-value is "
+        f"below α = {result.alpha}.{guard}"
     )
     paras.append(
         "Chance to win is the Bayesian posterior probability that the variant is better than "

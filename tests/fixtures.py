@@ -25,9 +25,10 @@ from reports.data import ExperimentReport
 REPORT_FIELDS = {f.name for f in fields(ExperimentReport)} - {"result"}
 
 # Realistic read-out of a store-randomised pilot: 12 stores, 6 per variant. The primary metric won
-# (Holm-adjusted p < 0.05), secondaries are inconclusive, the guardrail did not get worse.
-# As experiments.analysis does: SRM counts are stores, guardrails are not adjusted (Holm runs over
-# the 3 primary + secondary comparisons: 0.011·3, then max(·, 0.086·2), then max(·, 0.14)).
+# (p < 0.05; one challenger, so its decision family is itself and Holm leaves 0.011), secondaries
+# are inconclusive, the guardrail did not get worse. As experiments.analysis does: SRM counts are
+# stores, each family is adjusted on its own (secondaries: Holm over 2, 0.086·2, then
+# max(·, 0.14)), guardrails are not adjusted.
 # ANALYSIS_JSON is what `storelab report show --json` prints: every key `experiment analyze
 # --json` emits for unit=store (per-comparison ``risk``, ``se``, ``method``; SRM ``expected``;
 # per-store means ``stores``) plus the spec's context (hypothesis, prototype, dates,
@@ -67,6 +68,11 @@ ANALYSIS_JSON: dict = {
     "alpha": 0.05,
     "min_effect": 0.05,
     "correction": "holm",
+    "families": {
+        "decision": {"correction": "holm", "comparisons": 1},
+        "secondary": {"correction": "holm", "comparisons": 2},
+        "guardrail": {"correction": "none", "comparisons": 1},
+    },
     "srm": {
         "p_value": 1.0,
         "ok": True,
@@ -98,7 +104,7 @@ ANALYSIS_JSON: dict = {
                     "rel_effect": 0.102,
                     "rel_ci_low": 0.027,
                     "rel_ci_high": 0.177,
-                    "p_adjusted": 0.033,
+                    "p_adjusted": 0.011,
                     "chance_to_win": 0.991,
                     "risk": 0.0004,
                     "significant": True,
@@ -219,7 +225,7 @@ ANALYSIS_JSON: dict = {
         "recommendation": "roll_out",
         "reasons": [
             "Task success rate rose by +6.2 pp (95% CI +1.8 to +10.6 pp; Holm-adjusted "
-            "p = 0.033), above the minimum effect of interest of 5 pp.",
+            "p = 0.011), above the minimum effect of interest of 5 pp.",
             "No guardrail got worse: misclick rate −0.8 pp (p = 0.21).",
             "All 12 planned stores delivered data; sample ratio check passed.",
         ],

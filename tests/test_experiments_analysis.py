@@ -291,7 +291,7 @@ def test_instrument_scoring_edge_cases(lab):
 
 # --- analyze(): shape and numbers ---------------------------------------------------------------
 
-TOP_KEYS = {"experiment", "unit", "alpha", "correction", "srm", "metrics", "decision"}
+TOP_KEYS = {"experiment", "unit", "alpha", "correction", "families", "srm", "metrics", "decision"}
 SRM_KEYS = {"p_value", "ok", "counts", "unit", "planned", "expected", "sessions", "threshold"}
 METRIC_KEYS = {"metric", "role", "kind", "higher_is_better", "variants", "comparisons"}
 VARIANT_KEYS = {"variant", "units", "sessions", "mean"}
@@ -354,11 +354,18 @@ def test_analyze_session_unit_equals_scipy_welch(lab):
     assert primary["variants"][0]["units"] == len(a)
     assert result["srm"]["ok"] and result["srm"]["unit"] == "session"
     assert c["significant"] and c["chance_to_win"] > 0.99
-    # holm over 4 metrics (primary + 3 secondary) × 1 challenger
-    family = [m["comparisons"][0]["p_value"] for m in result["metrics"][:4]]
+    # one challenger: the decision family is the primary alone, so its p is not adjusted
+    assert c["p_adjusted"] == c["p_value"]
+    # the 3 secondaries are Holm-adjusted among themselves only
+    family = [m["comparisons"][0]["p_value"] for m in result["metrics"][1:4]]
     expected = multipletests(family, method="holm")[1]
-    got = [m["comparisons"][0]["p_adjusted"] for m in result["metrics"][:4]]
+    got = [m["comparisons"][0]["p_adjusted"] for m in result["metrics"][1:4]]
     assert got == pytest.approx(list(expected), rel=1e-12, abs=1e-300)
+    assert result["families"] == {
+        "decision": {"correction": "holm", "comparisons": 1},
+        "secondary": {"correction": "holm", "comparisons": 3},
+        "guardrail": {"correction": "none", "comparisons": 1},
+    }
     guard = result["metrics"][-1]["comparisons"][0]
     assert guard["p_adjusted"] == guard["p_value"]
     assert result["decision"]["recommendation"] == "roll_out"
@@ -473,6 +480,40 @@ def test_decision_rules(ctrl, trt, guard_trt, today, expected):
     result = analyze_data(spec, session_data(ctrl, trt, guard_trt), today=today)
     check_shape(result)
     assert result.decision.recommendation == expected, result.decision.reasons
+
+
+def test_two_challengers_holm_over_the_primary_comparisons_only():
+    """Decision family = primary × 2 challengers; secondaries and guardrails stay out of it."""
+    spec = ExperimentSpec.model_validate(
+        spec_dict(
+            "exp-k",
+            "session",
+            variants={"control": {"version": 1}, "b": {"version": 2}, "c": {"version": 3}},
+            allocation={"control": 0.34, "b": 0.33, "c": 0.33},
+            secondary_metrics=["completion_rate"],
+        )
+    )
+    data = MetricData()
+    succ = {"control": 1000, "b": 1070, "c": 1040}
+    done = {"control": 1500, "b": 1540, "c": 1460}
+    data.by_variant = {
+        v: {
+            "task_success_rate": ProportionStatistic(n=2000, sum=succ[v]),
+            "completion_rate": ProportionStatistic(n=2000, sum=done[v]),
+            "misclick_rate": ProportionStatistic(n=2000, sum=200),
+        }
+        for v in succ
+    }
+    data.sessions_by_variant = dict.fromkeys(succ, 2000)
+    result = analyze_data(spec, data, today=date(2026, 12, 1))
+    by_role = {m.role: m for m in result.metrics}
+    for role in ("primary", "secondary"):
+        comps = by_role[role].comparisons
+        raw = [c.p_value for c in comps]
+        expected = multipletests(raw, method="holm")[1]
+        assert [c.p_adjusted for c in comps] == pytest.approx(list(expected), rel=1e-12)
+    assert result.to_dict()["families"]["decision"] == {"correction": "holm", "comparisons": 2}
+    assert result.to_dict()["families"]["secondary"] == {"correction": "holm", "comparisons": 2}
 
 
 def test_store_decision_explains_the_permutation_floor():

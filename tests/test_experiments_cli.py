@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from statsmodels.stats.power import NormalIndPower
 from test_experiments_analysis import insert, make_events
 from typer.testing import CliRunner
 
@@ -123,6 +125,20 @@ def test_power_json_contract():
     assert json.loads(result.output)["mde_abs"] == pytest.approx(0.05, rel=0.01)
     result = run("power", "--baseline", "0.4", "--mde", "0.125", "--relative")
     assert result.exit_code == 0 and "per_variant" in result.output
+
+
+def test_power_plans_for_the_decision_family():
+    """--challengers K plans each primary comparison at alpha / K, as the analysis adjusts."""
+    one = json.loads(run("power", "--sd", "10", "--mde", "2", "--json").output)
+    result = run("power", "--sd", "10", "--mde", "2", "--challengers", "2", "--json")
+    assert result.exit_code == 0, result.output
+    two = json.loads(result.output)
+    assert one["alpha_per_comparison"] == 0.05 and one["family"] == "primary × 1 challenger"
+    assert two["alpha_per_comparison"] == 0.025 and two["family"] == "primary × 2 challengers"
+    assert two["per_variant"] > one["per_variant"]
+    reference = NormalIndPower().solve_power(effect_size=0.2, alpha=0.025, power=0.8)
+    assert two["per_variant"] == math.ceil(reference - 1e-6)
+    assert user_error(run("power", "--sd", "10", "--mde", "2", "--challengers", "0"), "challengers")
 
 
 def test_power_user_errors():

@@ -41,6 +41,30 @@ def test_mean_metric_equals_statsmodels_normal_ind_power(sd, mde, alpha, power):
     assert out["per_variant"] == math.ceil(reference - 1e-6)
 
 
+@pytest.mark.parametrize(("sd", "baseline"), [(10.0, None), (None, 0.40)])
+def test_two_challengers_plan_at_half_alpha(sd, baseline):
+    one = PowerInputs(sd=sd, baseline=baseline)
+    two = PowerInputs(sd=sd, baseline=baseline, challengers=2)
+    mde = 2.0 if sd else 0.05
+    assert sessions_needed(mde, two)["per_variant"] > sessions_needed(mde, one)["per_variant"]
+    assert sessions_needed(mde, two) == {
+        **sessions_needed(mde, PowerInputs(sd=sd, baseline=baseline, alpha=0.025)),
+        "alpha": 0.05,
+        "family": "primary × 2 challengers",
+        "challengers": 2,
+        "alpha_per_comparison": 0.025,
+        "correction_planned": "bonferroni (conservative for holm)",
+    }
+    design = StoreDesign(200, icc=0.02)
+    assert (
+        stores_needed(mde, two, design)["stores_per_variant"]
+        > stores_needed(mde, one, design)["stores_per_variant"]
+    )
+    if sd:
+        reference = NormalIndPower().solve_power(effect_size=mde / sd, alpha=0.025, power=0.8)
+        assert sessions_needed(mde, two)["per_variant"] == math.ceil(reference - 1e-6)
+
+
 def test_relative_mde_and_variants():
     rel = sessions_needed(0.125, PowerInputs(baseline=0.40), relative=True, variants=3)
     assert rel["per_variant"] == sessions_needed(0.05, PowerInputs(baseline=0.40))["per_variant"]
