@@ -526,16 +526,6 @@ CATALOGUE: Catalogue = _builtin()
 """The catalogue every package reads. Extend it with ``CATALOGUE.add(...)``."""
 
 
-def metric(metric_id: str) -> Metric:
-    """Shortcut for ``CATALOGUE.metric``."""
-    return CATALOGUE.metric(metric_id)
-
-
-def instrument(instrument_id: str) -> Instrument:
-    """Shortcut for ``CATALOGUE.instrument``."""
-    return CATALOGUE.instrument(instrument_id)
-
-
 __all__ = [
     "CATALOGUE",
     "Bucket",
@@ -543,7 +533,5 @@ __all__ = [
     "Instrument",
     "Item",
     "Metric",
-    "instrument",
     "instrument_metric",
-    "metric",
 ]
