@@ -53,6 +53,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from errors import StorelabError
+from experiments import sequential
 from experiments.bayesian import gaussian_effect
 from experiments.decisions import recommend
 from experiments.frequentist import (
@@ -69,6 +70,7 @@ from experiments.results import (
     Comparison,
     ExperimentResult,
     MetricResult,
+    SequentialSummary,
     SrmCheck,
     StoreSummary,
     VariantSummary,
@@ -136,7 +138,7 @@ def analyze_data(
 ) -> ExperimentResult:
     """Tests, adjustment, SRM and recommendation from already-reduced statistics."""
     metrics = [_metric_result(spec, data, metric, role) for metric, role in spec.metric_roles()]
-    metrics = _adjust(metrics, spec.alpha, correction)
+    metrics = sequential.adjust(_adjust(metrics, spec.alpha, correction), correction)
     srm = srm_check(spec, data)
     decision = recommend(spec, metrics, srm, today=today or date.today(), correction=correction)
     return ExperimentResult(
@@ -163,6 +165,7 @@ def _metric_result(spec: ExperimentSpec, data: MetricData, metric: str, role: st
         ]
         results = [_store_comparison(spec, data, metric, v) for v in challengers]
         stores = _store_summaries(spec, data, metric)
+        seq_results = [None] * len(challengers)  # read once, at the end: see Comparison
     else:
         session_stats = {
             v: data.by_variant.get(v, {}).get(metric, SampleMeanStatistic(0, 0.0, 0.0))
@@ -173,6 +176,7 @@ def _metric_result(spec: ExperimentSpec, data: MetricData, metric: str, role: st
             welch_test(session_stats[spec.baseline], session_stats[v], alpha=spec.alpha)
             for v in challengers
         ]
+        seq_results = [_sequential(spec, session_stats, v) for v in challengers]
     return MetricResult(
         metric=metric,
         role=role,
@@ -180,15 +184,30 @@ def _metric_result(spec: ExperimentSpec, data: MetricData, metric: str, role: st
         higher_is_better=higher_is_better,
         variants=tuple(variants),
         comparisons=tuple(
-            _comparison(
-                _without_relative(r) if measure.crosses_zero else r,
-                v,
-                spec.baseline,
-                higher_is_better,
+            replace(
+                _comparison(
+                    _without_relative(r) if measure.crosses_zero else r,
+                    v,
+                    spec.baseline,
+                    higher_is_better,
+                ),
+                sequential=seq,
             )
-            for r, v in zip(results, challengers, strict=True)
+            for r, v, seq in zip(results, challengers, seq_results, strict=True)
         ),
         stores=stores,
+    )
+
+
+def _sequential(spec: ExperimentSpec, stats: dict, challenger: str) -> SequentialSummary:
+    """The always-valid reading of one session comparison (``experiments.sequential``)."""
+    planned_n = sequential.comparison_planned_n(
+        spec.planned_sessions, spec.allocation, spec.baseline, challenger
+    )
+    return sequential.summary(
+        sequential.sequential_test(
+            stats[spec.baseline], stats[challenger], alpha=spec.alpha, planned_n=planned_n
+        )
     )
 
 

@@ -10,11 +10,10 @@ the guardrails and the SRM check, and returns one of ``roll_out``, ``extend``, `
 3. A challenger is significantly better on the primary metric (p < alpha after Holm over the
    decision family, primary × challengers only; in the metric's good direction) and no
    guardrail is significantly worse (unadjusted p < alpha)
-   → ``roll_out`` (the best such challenger by chance to win). Before the planned end date
-   this becomes ``keep_running``: stopping early on a good result inflates false positives.
+   → ``roll_out`` (the best such challenger by chance to win).
 4. A challenger wins on the primary metric but harms a guardrail → ``iterate`` (fix the harm,
-   test again). Allowed before the end date: harm should not wait.
-5. Every challenger is significantly worse on the primary metric → ``scrap`` (also early).
+   test again).
+5. Every challenger is significantly worse on the primary metric → ``scrap``.
 6. Otherwise the result is inconclusive:
    - end date not reached → ``keep_running``;
    - a challenger has a p-value but no CI (zero variance) → ``extend``, saying the size of the
@@ -25,6 +24,16 @@ the guardrails and the SRM check, and returns one of ``roll_out``, ``extend``, `
    - else → ``extend`` (the CI still includes effects worth having: more stores or more time;
      for unit=store the reasons say when the store count cannot reach significance at all,
      or not after the Holm adjustment).
+
+Before the planned end date (``today <= end``) only the sequential test may end an experiment
+(``experiments.sequential``; its p stays valid however often it is looked at, while a
+fixed-horizon p looked at daily rejects a true null far more often than alpha). Rules 3–5 then
+read "significant" as: the sequential p, adjusted in the same family, is below alpha (with one
+challenger: the sequential CI excludes 0). An early ``roll_out`` still needs every guardrail
+clear on the (more sensitive) fixed-horizon test; an early ``iterate`` needs the guardrail harm
+to be sequentially significant too. A fixed-horizon result alone keeps the experiment running,
+and so does everything in a store-randomised experiment (no sequential test: the permutation
+test over one fixed store assignment is read once, at the end).
 
 ``record_decision`` appends what the team decided to ``lab/experiments/<id>.decisions.jsonl``
 (the lab is kept in git; the database has a single writer, ingest).
@@ -39,10 +48,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from errors import InvalidInputError
+from experiments import sequential
 from experiments.results import Comparison, Decision, MetricResult, SrmCheck
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from experiments.spec import ExperimentSpec
     from lab import Lab
@@ -78,17 +88,52 @@ def _describe(metric: MetricResult, c: Comparison) -> str:
     )
 
 
-def _harm(guardrails: Sequence[MetricResult], variant: str) -> list[str]:
+def _describe_sequential(metric: MetricResult, c: Comparison) -> str:
+    """The sequential reading of a comparison, in the words of ``_describe``."""
+    s = c.sequential
+    if s is None:
+        return f"{c.variant} vs {c.baseline} on {metric.metric}: no sequential test."
+
+    def effect(x: float | None) -> str:
+        if x is None:
+            return "n/a"
+        return f"{x * 100:+.1f}" if metric.is_proportion else f"{x:+.3g}"
+
+    def p(x: float | None) -> str:
+        return "n/a" if x is None else ("< 0.001" if x < 0.001 else f"= {x:.2g}")
+
+    unit = " pp" if metric.is_proportion else ""
+    return (
+        f"Sequential test (valid at any look): {c.variant} vs {c.baseline} on {metric.metric} "
+        f"CI {effect(s.ci_low)} to {effect(s.ci_high)}{unit}; p {p(s.p_value)}, "
+        f"adjusted p {p(s.p_adjusted)}"
+    )
+
+
+def _harm(
+    guardrails: Sequence[MetricResult],
+    variant: str,
+    significant: Callable[[Comparison], bool] = lambda c: c.significant,
+) -> list[str]:
     """The guardrails ``variant`` made significantly worse, described."""
     return [
         _describe(g, c)
         for g in guardrails
         for c in g.comparisons
         if c.variant == variant
-        and c.significant
+        and significant(c)
         and c.abs_effect is not None
         and _good(c, g.higher_is_better)[0] < 0
     ]
+
+
+def _split(
+    comps: Sequence[Comparison], hib: bool, significant: Callable[[Comparison], bool]
+) -> tuple[list[Comparison], list[Comparison]]:
+    """(significantly better, significantly worse) challengers on the primary metric."""
+    winners = [c for c in comps if significant(c) and _good(c, hib)[0] > 0]
+    losers = [c for c in comps if significant(c) and _good(c, hib)[0] < 0]
+    return winners, losers
 
 
 def _not_ready(spec: ExperimentSpec, primary: MetricResult, srm: SrmCheck) -> str | None:
@@ -133,25 +178,13 @@ def recommend(
     if waiting:
         return result("keep_running", waiting)
     comps = [c for c in primary.comparisons if c.p_value is not None]
-    winners, losers = [], []
-    for c in comps:
-        effect = _good(c, hib)[0]
-        if c.significant and effect > 0:
-            winners.append(c)
-        elif c.significant and effect < 0:
-            losers.append(c)
+    if today <= spec.end:
+        return _early(spec, metrics, comps, today=today, correction=correction)
+    winners, losers = _split(comps, hib, lambda c: c.significant)
 
     clean_winners = [c for c in winners if not _harm(guardrails, c.variant)]
     if clean_winners:
         best = max(clean_winners, key=lambda c: c.chance_to_win or 0)
-        if today <= spec.end:
-            return result(
-                "keep_running",
-                _describe(primary, best),
-                f"Looks better, but the planned end is {spec.end} "
-                f"({(spec.end - today).days + 1} days left); "
-                "deciding early on a good result inflates false positives.",
-            )
         return result(
             "roll_out",
             _describe(primary, best),
@@ -174,6 +207,84 @@ def recommend(
     return _inconclusive(spec, metrics, comps, today=today, correction=correction)
 
 
+def _early(
+    spec: ExperimentSpec,
+    metrics: Sequence[MetricResult],
+    comps: list[Comparison],
+    *,
+    today: date,
+    correction: str,
+) -> Decision:
+    """Rules 3–5 before the planned end: only the sequential test may end the experiment."""
+    primary = next(m for m in metrics if m.role == "primary")
+    guardrails = [m for m in metrics if m.role == "guardrail"]
+    days_left = (spec.end - today).days + 1
+
+    def seq(c: Comparison) -> bool:
+        return sequential.significant(c, spec.alpha)
+
+    allowed = (
+        f"The sequential test allows deciding before the planned end ({spec.end}, {days_left} "
+        "days left): its p-value stays valid however often the results are looked at."
+    )
+    winners, losers = _split(comps, primary.higher_is_better, seq)
+    clean = [c for c in winners if not _harm(guardrails, c.variant)]
+    if clean:
+        best = max(clean, key=lambda c: c.chance_to_win or 0)
+        return Decision(
+            "roll_out",
+            (
+                _describe(primary, best),
+                _describe_sequential(primary, best),
+                "No guardrail is significantly worse." if guardrails else "No guardrails defined.",
+                allowed,
+            ),
+        )
+    if winners:
+        c = winners[0]
+        harm = _harm(guardrails, c.variant, seq)
+        looks = _harm(guardrails, c.variant)
+        return Decision(
+            "iterate" if harm else "keep_running",
+            (
+                _describe(primary, c),
+                _describe_sequential(primary, c),
+                *(f"Guardrail worse: {h}" for h in (harm or looks)),
+                "Fix what hurts the guardrail, then test the next version. " + allowed
+                if harm
+                else "The guardrail looks worse, but not yet by the sequential test: keep "
+                f"running to the planned end ({spec.end}, {days_left} days left).",
+            ),
+        )
+    if comps and len(losers) == len(comps):
+        return Decision(
+            "scrap",
+            (
+                *(_describe(primary, c) for c in losers),
+                *(_describe_sequential(primary, c) for c in losers),
+                "Significantly worse than the baseline. " + allowed,
+            ),
+        )
+    return _inconclusive(spec, metrics, comps, today=today, correction=correction)
+
+
+def _not_early(spec: ExperimentSpec, comps: list[Comparison], days_left: int) -> list[str]:
+    """Why a fixed-horizon result does not end the experiment before its planned end."""
+    if not any(c.significant for c in comps):
+        return []
+    if spec.unit == "store":
+        return [
+            f"Significant at the fixed horizon, but a store-randomised experiment is read once, "
+            f"at its planned end ({spec.end}, {days_left} days left): the permutation test "
+            "over the store assignment is not valid at every look."
+        ]
+    return [
+        "Significant at the fixed horizon, but not yet by the sequential test: before the "
+        f"planned end ({spec.end}, {days_left} days left) only the sequential test may end the "
+        "experiment; a fixed-horizon p looked at every day inflates false positives."
+    ]
+
+
 def _inconclusive(
     spec: ExperimentSpec,
     metrics: Sequence[MetricResult],
@@ -194,10 +305,13 @@ def _inconclusive(
     )
     if today <= spec.end:
         days_left = (spec.end - today).days + 1
+        seq_reasons = [_describe_sequential(primary, c) for c in comps if c.sequential]
         return Decision(
             "keep_running",
             (
                 *reasons,
+                *seq_reasons,
+                *_not_early(spec, comps, days_left),
                 f"Not conclusive yet; the planned end is {spec.end} ({days_left} days left).",
                 *floor_reasons,
             ),

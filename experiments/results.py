@@ -66,6 +66,31 @@ class StoreSummary:
 
 
 @dataclass(frozen=True)
+class SequentialSummary:
+    """The always-valid (sequential) reading of a comparison (``experiments.sequential``).
+
+    ``p_value`` and the CI ``ci_low``..``ci_high`` stay valid however often the results are
+    looked at (a mixture SPRT and its confidence sequence); ``p_adjusted`` is adjusted in the
+    same family as the fixed-horizon p; ``planned_n`` is the sample size the test was tuned for
+    (sessions in the two arms). Only this test may end an experiment before its planned end.
+    """
+
+    p_value: float | None
+    p_adjusted: float | None
+    ci_low: float | None
+    ci_high: float | None
+    method: str
+    planned_n: float
+
+    def to_dict(self) -> dict:
+        return _flat(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SequentialSummary:
+        return cls(**{f.name: d[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
 class Comparison:
     """A challenger against the baseline on one metric; effects are variant − baseline.
 
@@ -73,6 +98,11 @@ class Comparison:
     challengers, secondaries; guardrails unadjusted);
     ``significant`` means ``p_adjusted < alpha``; ``risk`` is the expected loss of choosing
     the variant; ``method`` names the test (e.g. ``welch``, ``store_delta+permutation_exact``).
+
+    ``sequential`` is the always-valid reading beside the fixed-horizon one (unit=session). It
+    is ``None`` for unit=store: there the p-value is a permutation test over the one fixed store
+    assignment, with a handful of stores, and a store experiment is read once, at its planned
+    end (a confidence sequence needs many independent units arriving over time).
     """
 
     variant: str
@@ -90,13 +120,20 @@ class Comparison:
     risk: float | None
     se: float | None
     method: str
+    sequential: SequentialSummary | None = None
 
     def to_dict(self) -> dict:
-        return _flat(self)
+        out = _flat(self)
+        out["sequential"] = None if self.sequential is None else self.sequential.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> Comparison:
-        return cls(**{f.name: d[f.name] for f in fields(cls)})
+        seq = d.get("sequential")  # absent in JSON written before it existed
+        return cls(
+            **{f.name: d[f.name] for f in fields(cls) if f.name != "sequential"},
+            sequential=None if seq is None else SequentialSummary.from_dict(seq),
+        )
 
 
 @dataclass(frozen=True)

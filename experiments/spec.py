@@ -54,6 +54,12 @@ class ExperimentSpec(_Strict):
     alpha: float = Field(0.05, gt=0, lt=0.5)
     power: float = Field(0.8, gt=0, lt=1)
     min_effect: float | None = Field(None, gt=0, description="in the primary metric's units")
+    planned_sessions: int | None = Field(
+        None,
+        ge=2,
+        description="sessions expected by the end (all variants); tunes the "
+        "sequential test (unit=session), e.g. the total of `experiment power`",
+    )
 
     @field_validator("variants")
     @classmethod
@@ -244,6 +250,10 @@ def render_experiment_yaml(spec: ExperimentSpec) -> str:
         f"power: {spec.power}",
         f"min_effect: {_flow(spec.min_effect)}             # in the primary metric's own units",
     ]
+    if spec.planned_sessions is not None:
+        lines.append(
+            f"planned_sessions: {spec.planned_sessions}   # all variants; tunes the sequential test"
+        )
     return "\n".join(lines) + "\n"
 
 

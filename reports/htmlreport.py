@@ -165,7 +165,15 @@ def _mean_cell(metric: MetricResult, v: VariantSummary | None) -> str:
     )
 
 
-def _row_html(r: sc.Row, single: bool, extent: float) -> str:
+def _sequential_cell(r: sc.Row) -> str:
+    """The always-valid reading beside the fixed one: sequential p (adjusted) and its CI."""
+    return (
+        f'<td class="sl-seq"><b>{sc.fmt_sequential_p(r.comparison)}</b>'
+        f'<span class="sl-ci">{sc.fmt_sequential_ci(r.metric, r.comparison)}</span></td>'
+    )
+
+
+def _row_html(r: sc.Row, single: bool, extent: float, sequential: bool = False) -> str:
     """One metric × comparison line of the scorecard table."""
     m, c, out = r.metric, r.comparison, r.outcome
     better = "higher is better" if m.higher_is_better else "lower is better"
@@ -196,6 +204,7 @@ def _row_html(r: sc.Row, single: bool, extent: float) -> str:
         + f'<td class="sl-bar">{svg}</td>'
         + f"<td><b>{sc.fmt_p(c.p_adjusted)}</b>"
         + f'<span class="sl-ci">raw {sc.fmt_p(c.p_value)}</span></td>'
+        + (_sequential_cell(r) if sequential else "")
         + f"<td>{sc.fmt_chance(c.chance_to_win)}</td>"
         + f'<td><span class="sl-pill {out}">{sc.OUTCOME_LABELS[out]}</span></td></tr>'
     )
@@ -221,21 +230,26 @@ def metrics_table_html(result: ExperimentResult) -> str:
         return f'<span class="sl-dot" style="background:{colours[name]}"></span>'
 
     level = sc.level(result)
+    sequential = sc.has_sequential(result)
     head = (
         "<tr><th>Metric</th>"
         f"<th>{dot(base_head) if single else ''}{escape(base_head)}</th>"
         f"<th>{dot(var_head) if single else ''}{escape(var_head)}</th>"
         f"<th>Abs. effect</th><th colspan=2>Rel. effect · {level}% CI</th>"
-        "<th>p adj.</th><th>Chance to win</th><th>Result</th></tr>"
+        "<th>p adj.</th>"
+        + ("<th>Sequential p · CI</th>" if sequential else "")
+        + "<th>Chance to win</th><th>Result</th></tr>"
     )
-    body = "".join(_row_html(r, single, extent) for r in rows)
+    body = "".join(_row_html(r, single, extent, sequential) for r in rows)
     guard = " Guardrails are not adjusted." if sc.guardrails_unadjusted(result) else ""
     legend = (
         '<p class="sl-legend">Effects are variant minus baseline; proportions in percentage points '
         f"(pp). Bars show the relative effect's {level}% CI on a shared scale, the line "
         f"is zero. {escape(sc.families_note(result))} Significant when p adj. &lt; "
         f"{result.alpha}.{guard} Chance to win accounts for each metric's "
-        f"direction. {escape(sc.no_relative_note(result))}</p>"
+        f"direction. {escape(sc.no_relative_note(result))}"
+        + (f" {escape(sc.SEQUENTIAL_NOTE)}" if sequential else "")
+        + "</p>"
     )
     return f'<table class="sl-table"><thead>{head}</thead><tbody>{body}</tbody></table>' + legend
 

