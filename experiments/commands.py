@@ -15,7 +15,7 @@ from clikit import JsonOption, LabOption, StorelabGroup, console, open_lab, prin
 from errors import InvalidInputError, StorelabError
 
 if TYPE_CHECKING:
-    from experiments.results import ExperimentResult
+    from experiments.results import Comparison, ExperimentResult
 
 app = typer.Typer(
     cls=StorelabGroup, no_args_is_help=True, help="Design, analyse and decide experiments."
@@ -195,6 +195,18 @@ def _num(x: float | None, fmt: str = ".3g") -> str:
     return "–" if x is None else format(x, fmt)
 
 
+def _sequential_cells(c: Comparison) -> tuple[str, str]:
+    """Sequential p (adjusted) and CI of a comparison, as the analyze table shows them."""
+    from rich.markup import escape
+
+    s = c.sequential
+    if s is None:
+        return "–", "–"
+    return _num(s.p_adjusted, ".2g"), escape(
+        f"[{_num(s.ci_low, '+.2g')}, {_num(s.ci_high, '+.2g')}]"
+    )
+
+
 def print_analysis(result: ExperimentResult) -> None:
     """A readable rich rendering of one ``analyze`` result."""
     from rich.markup import escape
@@ -211,8 +223,12 @@ def print_analysis(result: ExperimentResult) -> None:
     srm_state = "[green]ok[/]" if srm.ok else "[red]MISMATCH[/]"
     con.print(f"SRM {srm_state} p={_num(srm.p_value)} {srm.unit} counts {srm.counts}")
     con.print(f"n = {result.unit}s with a value; * = significant after {result.correction}")
+    seq = any(c.sequential for m in result.metrics for c in m.comparisons)  # unit=session
+    if seq:
+        con.print("seq = sequential test: valid at every look; only it may end the test early")
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for col in ("metric", "variant", "n", "mean", "effect [CI]", "rel", "p adj", "win"):
+    cols = ("metric", "variant", "n", "mean", "effect [CI]", "rel", "p adj")
+    for col in (*cols, *(("seq p", "seq CI") if seq else ()), "win"):
         left = col in ("metric", "variant")
         table.add_column(col, justify="left" if left else "right", no_wrap=col != "metric")
     for m in result.metrics:
@@ -222,7 +238,7 @@ def print_analysis(result: ExperimentResult) -> None:
             name = m.metric if i == 0 else f"[dim]{m.role}[/]" if i == 1 else ""
             row = [name, v.variant, str(v.units), _num(v.mean)]
             if c is None:
-                row += ["", "", "", ""]
+                row += [""] * (6 if seq else 4)
             else:
                 mark = "[bold green]*[/]" if c.significant else " "
                 row += [
@@ -233,6 +249,7 @@ def print_analysis(result: ExperimentResult) -> None:
                     + mark,
                     _num(c.rel_effect, "+.1%"),
                     _num(c.p_adjusted, ".2g"),
+                    *(_sequential_cells(c) if seq else ()),
                     _num(c.chance_to_win, ".0%"),
                 ]
             table.add_row(*row)

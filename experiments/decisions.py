@@ -68,23 +68,25 @@ def _good(c: Comparison, higher_is_better: bool) -> tuple[float, float, float]:
     return -c.abs_effect, -c.ci_high, -c.ci_low
 
 
+def _effect(metric: MetricResult, x: float | None) -> str:
+    """An effect as an analyst would say it: proportions in percentage points (no unit)."""
+    if x is None:
+        return "n/a"
+    return f"{x * 100:+.1f}" if metric.is_proportion else f"{x:+.3g}"
+
+
+def _p(x: float | None) -> str:
+    return "n/a" if x is None else ("< 0.001" if x < 0.001 else f"= {x:.2g}")
+
+
 def _describe(metric: MetricResult, c: Comparison) -> str:
     """One comparison as an analyst would say it: proportions in percentage points."""
-
-    def effect(x: float | None) -> str:
-        if x is None:
-            return "n/a"
-        return f"{x * 100:+.1f}" if metric.is_proportion else f"{x:+.3g}"
-
-    def p(x: float | None) -> str:
-        return "n/a" if x is None else ("< 0.001" if x < 0.001 else f"= {x:.2g}")
-
     unit = " pp" if metric.is_proportion else ""
     chance = "n/a" if c.chance_to_win is None else f"{c.chance_to_win:.0%}"
     return (
-        f"{c.variant} vs {c.baseline} on {metric.metric}: {effect(c.abs_effect)}{unit} "
-        f"(95% CI {effect(c.ci_low)} to {effect(c.ci_high)}{unit}; "
-        f"p {p(c.p_value)}, adjusted p {p(c.p_adjusted)}; chance to win {chance})"
+        f"{c.variant} vs {c.baseline} on {metric.metric}: {_effect(metric, c.abs_effect)}{unit} "
+        f"(95% CI {_effect(metric, c.ci_low)} to {_effect(metric, c.ci_high)}{unit}; "
+        f"p {_p(c.p_value)}, adjusted p {_p(c.p_adjusted)}; chance to win {chance})"
     )
 
 
@@ -93,20 +95,11 @@ def _describe_sequential(metric: MetricResult, c: Comparison) -> str:
     s = c.sequential
     if s is None:
         return f"{c.variant} vs {c.baseline} on {metric.metric}: no sequential test."
-
-    def effect(x: float | None) -> str:
-        if x is None:
-            return "n/a"
-        return f"{x * 100:+.1f}" if metric.is_proportion else f"{x:+.3g}"
-
-    def p(x: float | None) -> str:
-        return "n/a" if x is None else ("< 0.001" if x < 0.001 else f"= {x:.2g}")
-
     unit = " pp" if metric.is_proportion else ""
     return (
-        f"Sequential test (valid at any look): {c.variant} vs {c.baseline} on {metric.metric} "
-        f"CI {effect(s.ci_low)} to {effect(s.ci_high)}{unit}; p {p(s.p_value)}, "
-        f"adjusted p {p(s.p_adjusted)}"
+        f"Sequential test (valid at any look), {c.variant} vs {c.baseline} on {metric.metric}: "
+        f"sequential CI {_effect(metric, s.ci_low)} to {_effect(metric, s.ci_high)}{unit}; "
+        f"p {_p(s.p_value)}, adjusted p {_p(s.p_adjusted)}"
     )
 
 

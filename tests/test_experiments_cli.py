@@ -167,6 +167,10 @@ def test_analyze_decide_roundtrip(lab):
     result = run("analyze", "exp-b", "--lab", lab.root)
     assert result.exit_code == 0 and "Recommendation" in result.output
     assert "task_success_rate" in result.output
+    assert "seq p" not in result.output  # unit=store: read once, at the end
+    assert single["metrics"][0]["comparisons"][0]["sequential"]["method"] == "mixture_sprt"
+    wide = runner.invoke(app, ["analyze", "exp-a", "--lab", str(lab.root)], env={"COLUMNS": "200"})
+    assert "seq p" in wide.output and "seq CI" in wide.output
 
     assert user_error(run("analyze", "--lab", lab.root), "--all")  # neither id nor --all
     assert user_error(run("analyze", "nope", "--lab", lab.root), "No experiment 'nope'")

@@ -289,3 +289,14 @@ def test_bad_planned_sessions_names_the_key(bad):
 
     with pytest.raises(InvalidInputError, match="planned_sessions"):
         _spec(planned_sessions=bad)
+
+
+def test_json_without_the_sequential_key_still_reads():
+    """An `analyze --json` written before the key existed reads back with sequential None."""
+    from experiments.results import Comparison
+    from tests.fixtures import session_analysis_example
+
+    c = session_analysis_example().result.primary.comparisons[0]
+    old = {k: v for k, v in c.to_dict().items() if k != "sequential"}
+    assert Comparison.from_dict(old).sequential is None
+    assert Comparison.from_dict(c.to_dict()) == c
