@@ -12,13 +12,20 @@ Unit of inference
     unit=session  Welch's t-test on per-session values (equals scipy's ``ttest_ind(equal_var=
                   False)``), relative effect and CI by the delta method.
     unit=store    The store is the unit. Effect = difference of ratio-of-sums means (Σ values /
-                  Σ sessions over the variant's stores), CI from the delta-method variance with
-                  stores as units and Welch–Satterthwaite dof over store counts; the p-value is
-                  an exact permutation p-value over all store assignments (Monte-Carlo with a
+                  Σ sessions over the variant's stores: the session-weighted mean), CI from
+                  the CR3 (leave-one-store-out) cluster-robust variance with t on stores − 2
+                  dof (``experiments.store_inference``: keeps 95% coverage with 6 + 6 stores of
+                  very unequal size, where the delta method covered 85%); the p-value is an
+                  exact permutation p-value over all store assignments (Monte-Carlo with a
                   fixed seed above ~20 stores). A per-session test is never used here: sessions
                   in one store are correlated, and treating them as independent gives false
-                  positives far above alpha (see tests/test_experiments_stats.py). If the delta
-                  variance is degenerate, Welch across store means is the fallback for the CI.
+                  positives far above alpha (see tests/test_experiments_stats.py).
+
+Chance to win
+    From the comparison's own se and t dof (``bayesian.chance_to_win``), on the relative
+    effect when there is one, else on the absolute effect; so it leaves [2.5%, 97.5%] exactly
+    when the (relative) CI excludes zero. Risk (expected loss) is on the absolute effect, in
+    the metric's unit.
 
 Relative effects
     ``(μb − μa)/|μa|`` only for metrics whose scale cannot cross zero (the catalogue's
@@ -53,14 +60,12 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from errors import StorelabError
-from experiments.bayesian import gaussian_effect
+from experiments.bayesian import chance_to_win, gaussian_effect
 from experiments.decisions import recommend
 from experiments.frequentist import (
     TestResult,
     adjust_p_values,
     permutation_p_value,
-    ratio_test,
-    store_means_welch_test,
     welch_test,
 )
 from experiments.metrics import MetricData, sufficient_statistics
@@ -76,6 +81,7 @@ from experiments.results import (
 )
 from experiments.spec import ExperimentSpec, list_experiments, load_experiment
 from experiments.statistics import RatioStatistic, SampleMeanStatistic
+from experiments.store_inference import StoreValues, store_ratio_test
 from feedback.catalogue import CATALOGUE
 
 if TYPE_CHECKING:
@@ -232,19 +238,14 @@ def _store_statistics(spec: ExperimentSpec, data: MetricData, metric: str) -> di
 def _store_comparison(
     spec: ExperimentSpec, data: MetricData, metric: str, challenger: str
 ) -> TestResult:
-    sums_a, n_a = _store_values(spec, data, metric, spec.baseline)
-    sums_b, n_b = _store_values(spec, data, metric, challenger)
-    stat_a = RatioStatistic.from_clusters(sums_a, n_a)
-    stat_b = RatioStatistic.from_clusters(sums_b, n_b)
-    result = ratio_test(stat_a, stat_b, alpha=spec.alpha)
-    if result.se is None and stat_a.n >= 2 and stat_b.n >= 2:
-        means_a = [s / n for s, n in zip(sums_a, n_a, strict=True)]
-        means_b = [s / n for s, n in zip(sums_b, n_b, strict=True)]
-        result = store_means_welch_test(means_a, means_b, alpha=spec.alpha)
-    if stat_a.n < 1 or stat_b.n < 1:
+    """CI from ``store_inference`` (CR3, t on stores − 2), p from the exact permutation test."""
+    a = StoreValues.of(*_store_values(spec, data, metric, spec.baseline))
+    b = StoreValues.of(*_store_values(spec, data, metric, challenger))
+    result = store_ratio_test(a, b, alpha=spec.alpha)
+    if a.n < 1 or b.n < 1:
         return result
     p_value, how, _ = permutation_p_value(
-        sums_a + sums_b, n_a + n_b, [False] * len(sums_a) + [True] * len(sums_b)
+        a.numerators + b.numerators, a.denominators + b.denominators, [False] * a.n + [True] * b.n
     )
     if p_value is None:
         return result
@@ -261,11 +262,15 @@ def _comparison(
     result: TestResult, variant: str, baseline: str, higher_is_better: bool
 ) -> Comparison:
     """The comparison before adjustment (``p_adjusted`` None, not significant)."""
+    chance = risk = None
     if result.abs_effect is not None and result.se is not None:
-        bayes = gaussian_effect(result.abs_effect, result.se, higher_is_better=higher_is_better)
-        chance, risk = bayes.chance_to_win, bayes.risk
-    else:
-        chance = risk = None
+        risk = gaussian_effect(result.abs_effect, result.se, higher_is_better=higher_is_better).risk
+        # the same uncertainty as the CI: same se and t dof; relative when there is one
+        relative = result.rel_effect is not None and result.rel_se is not None
+        effect, se = (
+            (result.rel_effect, result.rel_se) if relative else (result.abs_effect, result.se)
+        )
+        chance = chance_to_win(effect, se, result.dof, higher_is_better=higher_is_better)
     return Comparison(
         variant=variant,
         baseline=baseline,

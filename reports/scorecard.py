@@ -337,12 +337,13 @@ def methods(result: ExperimentResult) -> list[str]:
             "would overstate the evidence and give false positives far above α."
         )
         paras.append(
-            "Each metric is a per-store ratio (sum of session values over sessions with a value); "
-            "its variance comes from the delta method with stores as independent units "
-            "(cluster-robust), and effects are tested with Welch's t on the store level with "
-            "Welch–Satterthwaite degrees of freedom, so few stores give honestly wide intervals. "
-            "Where stores are few, the p-value is an exact (or Monte-Carlo) permutation p-value "
-            "over all possible store assignments, which needs no distributional assumption."
+            "Each variant's value is the mean over its sessions (sum of session values over "
+            "sessions with a value, pooled over its stores). Its confidence interval uses a "
+            "small-sample cluster-robust variance with stores as the units (CR3, leave one store "
+            "out) and Student's t with stores − 2 degrees of freedom, which keeps 95% coverage "
+            "with a handful of stores of very different size. The p-value is an exact (or "
+            "Monte-Carlo) permutation p-value over all possible store assignments, which needs "
+            "no distributional assumption."
         )
     else:
         paras.append(
@@ -369,8 +370,11 @@ def methods(result: ExperimentResult) -> list[str]:
     )
     paras.append(
         "Chance to win is the Bayesian posterior probability that the variant is better than "
-        "the baseline (normal posterior, flat prior, direction-aware: for time on task and "
-        "misclicks, lower is better)."
+        "the baseline (flat prior, direction-aware: for time on task and misclicks, lower is "
+        "better), from the same standard error and t degrees of freedom as the confidence "
+        "interval, on the relative effect where there is one; it is below 2.5% or above "
+        "97.5% exactly when the 95% interval excludes zero. Risk is the expected loss of "
+        "choosing the variant, in the metric's own unit."
     )
     paras.append(
         "The sample ratio check is a χ² test of the observed unit counts against the planned "
