@@ -66,6 +66,7 @@ from experiments.frequentist import (
     TestResult,
     adjust_p_values,
     permutation_p_value,
+    ratio_test,
     welch_test,
 )
 from experiments.metrics import MetricData, sufficient_statistics
@@ -80,7 +81,7 @@ from experiments.results import (
     finite,
 )
 from experiments.spec import ExperimentSpec, list_experiments, load_experiment
-from experiments.statistics import RatioStatistic, SampleMeanStatistic
+from experiments.statistics import RatioStatistic, SampleMeanStatistic, Statistic
 from experiments.store_inference import StoreValues, store_ratio_test
 from feedback.catalogue import CATALOGUE
 
@@ -153,7 +154,16 @@ def analyze_data(
         srm=srm,
         metrics=tuple(metrics),
         decision=decision,
+        mislabelled_sessions=_mislabelled(data),
     )
+
+
+def _mislabelled(data: MetricData) -> dict[str, dict[str, int]]:
+    """``{store: {label: sessions}}`` sorted; a session without a label shows as "(none)"."""
+    return {
+        store: dict(sorted((label or "(none)", n) for label, n in labels.items()))
+        for store, labels in sorted(data.mislabelled_sessions.items())
+    }
 
 
 def _metric_result(spec: ExperimentSpec, data: MetricData, metric: str, role: str) -> MetricResult:
@@ -162,11 +172,7 @@ def _metric_result(spec: ExperimentSpec, data: MetricData, metric: str, role: st
     challengers = list(spec.variants)[1:]
     stores = None
     if spec.unit == "store":
-        stats = _store_statistics(spec, data, metric)
-        variants = [
-            _summary(v, stats[v].n, int(stats[v].d_statistic.sum), stats[v].mean)
-            for v in spec.variants
-        ]
+        variants = [_store_variant_summary(spec, data, metric, v) for v in spec.variants]
         results = [_store_comparison(spec, data, metric, v) for v in challengers]
         stores = _store_summaries(spec, data, metric)
     else:
@@ -176,7 +182,7 @@ def _metric_result(spec: ExperimentSpec, data: MetricData, metric: str, role: st
         }
         variants = [_summary(v, s.n, s.n, s.mean) for v, s in session_stats.items()]
         results = [
-            welch_test(session_stats[spec.baseline], session_stats[v], alpha=spec.alpha)
+            _session_test(session_stats[spec.baseline], session_stats[v], spec.alpha)
             for v in challengers
         ]
     return MetricResult(
@@ -215,32 +221,48 @@ def _store_summaries(
     return tuple(out)
 
 
-def _store_values(
+def _session_test(a: Statistic, b: Statistic, alpha: float) -> TestResult:
+    """Welch on per-session values; a ratio metric (Σm/Σd over sessions): the delta method."""
+    if isinstance(a, RatioStatistic) or isinstance(b, RatioStatistic):
+        return ratio_test(a, b, alpha=alpha)
+    return welch_test(a, b, alpha=alpha)
+
+
+def _store_stats(spec: ExperimentSpec, data: MetricData, metric: str, variant: str) -> list:
+    """The statistics of the variant's stores that have a value of ``metric``."""
+    stats = (data.by_store.get(store, {}).get(metric) for store in spec.stores[variant])
+    return [s for s in stats if s is not None and s.n > 0]
+
+
+def _store_parts(stat: Statistic) -> tuple[float, float]:
+    """A store's (numerator, denominator): (Σ values, sessions with a value), or (Σm, Σd) of
+    a ratio metric, so its value is Σm/Σd either way."""
+    if isinstance(stat, RatioStatistic):
+        return stat.m_statistic.sum, stat.d_statistic.sum
+    return stat.sum, float(stat.n)
+
+
+def _store_values(spec: ExperimentSpec, data: MetricData, metric: str, variant: str) -> StoreValues:
+    """Per-store numerators and denominators of the variant's stores that have data."""
+    parts = [_store_parts(s) for s in _store_stats(spec, data, metric, variant)]
+    return StoreValues.of([m for m, _ in parts], [d for _, d in parts])
+
+
+def _store_variant_summary(
     spec: ExperimentSpec, data: MetricData, metric: str, variant: str
-) -> tuple[list[float], list[float]]:
-    """Per-store (Σ values, sessions with a value) for the variant's stores that have data."""
-    sums, counts = [], []
-    for store in spec.stores[variant]:
-        stat = data.by_store.get(store, {}).get(metric)
-        if stat is not None and stat.n > 0:
-            sums.append(stat.sum)
-            counts.append(float(stat.n))
-    return sums, counts
-
-
-def _store_statistics(spec: ExperimentSpec, data: MetricData, metric: str) -> dict:
-    return {
-        v: RatioStatistic.from_clusters(*_store_values(spec, data, metric, v))
-        for v in spec.variants
-    }
+) -> VariantSummary:
+    """Stores with a value, their sessions with a value, and the ratio of sums."""
+    sessions = sum(s.n for s in _store_stats(spec, data, metric, variant))
+    values = _store_values(spec, data, metric, variant)
+    return _summary(variant, values.n, sessions, values.ratio)
 
 
 def _store_comparison(
     spec: ExperimentSpec, data: MetricData, metric: str, challenger: str
 ) -> TestResult:
     """CI from ``store_inference`` (CR3, t on stores − 2), p from the exact permutation test."""
-    a = StoreValues.of(*_store_values(spec, data, metric, spec.baseline))
-    b = StoreValues.of(*_store_values(spec, data, metric, challenger))
+    a = _store_values(spec, data, metric, spec.baseline)
+    b = _store_values(spec, data, metric, challenger)
     result = store_ratio_test(a, b, alpha=spec.alpha)
     if a.n < 1 or b.n < 1:
         return result

@@ -112,6 +112,25 @@ def no_relative_note(result: ExperimentResult) -> str:
     )
 
 
+def mislabelled_note(result: ExperimentResult) -> str:
+    """A warning naming the stores that sent sessions under another variant than theirs
+    ("" when there are none). Those sessions are in no metric and not in the SRM."""
+    total = result.mislabelled_total
+    if not total:
+        return ""
+    parts = [
+        f"{store} sent {n} labelled “{label}”"
+        for store, labels in result.mislabelled_sessions.items()
+        for label, n in labels.items()
+    ]
+    sessions = "session" if total == 1 else "sessions"
+    return (
+        f"{total} {sessions} left out of every metric: {'; '.join(parts)}, which is not the "
+        "variant this experiment assigns to that store. Check the variant set on the store's "
+        "devices."
+    )
+
+
 def level(result: ExperimentResult) -> str:
     """The confidence level of the intervals in percent: "95" for alpha 0.05."""
     return f"{100 * (1 - result.alpha):.0f}"
@@ -351,6 +370,19 @@ def methods(result: ExperimentResult) -> list[str]:
             "session is the unit. Effects are tested with Welch's two-sided t-test on per-session "
             "values (0/1 for proportions), which does not assume equal variances; confidence "
             "intervals use Welch–Satterthwaite degrees of freedom."
+        )
+    ratios = [
+        metric_label(m.metric)
+        for m in sorted_metrics(result)
+        if (spec := measure(m.metric)) is not None and spec.is_ratio
+    ]
+    if ratios:
+        paras.append(
+            f"{', '.join(ratios)}: a ratio of totals (the sum of the numerator over the sum of "
+            "the denominator across a variant's sessions, e.g. all misclicks over all taps and "
+            "misclicks), not an average of per-session ratios. With sessions as the unit its "
+            "variance comes from the delta method; with stores, each store's value is its own "
+            "ratio of totals and the store-level interval above applies."
         )
     if method_names:
         paras.append("Tests reported by the analysis: " + "; ".join(method_names) + ".")

@@ -83,6 +83,7 @@ ANALYSIS_JSON: dict = {
         "sessions": {"control": 812, "treatment": 790},
         "threshold": 0.001,
     },
+    "mislabelled_sessions": {},
     "metrics": [
         {
             "metric": "task_success_rate",

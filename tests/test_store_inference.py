@@ -120,3 +120,38 @@ def test_cr3_variance_by_hand():
     r = store_ratio_test(StoreValues.of(m, d), StoreValues.of(m + 1, d))
     assert r.dof == 6 and r.method == "store_cr3"
     assert r.ci_high - r.abs_effect == pytest.approx(stats.t.ppf(0.975, 6) * r.se)
+
+
+def test_session_chance_to_win_is_on_the_relative_effect_but_absolute_for_nps():
+    """gbstats: P(lift > 0) from the delta-method relative se; NPS has no relative effect."""
+    spec = ExperimentSpec.model_validate(
+        {
+            **store_spec("task_success_rate").model_dump(),
+            "unit": "session",
+            "stores": STORES,
+            "secondary_metrics": ["nps"],
+        }
+    )
+    data = MetricData()
+    data.by_variant = {
+        "control": {
+            "task_success_rate": ProportionStatistic(n=400, sum=40),
+            "nps": SampleMeanStatistic(400, 400 * 5.0, 400 * 4000.0),
+        },
+        "treatment": {
+            "task_success_rate": ProportionStatistic(n=400, sum=55),
+            "nps": SampleMeanStatistic(400, 400 * 12.0, 400 * 5000.0),
+        },
+    }
+    data.sessions_by_variant = {"control": 400, "treatment": 400}
+    result = analyze_data(spec, data, today=TODAY)
+    primary, nps = (m.comparisons[0] for m in result.metrics)
+    q = stats.norm.ppf(0.975)  # Welch dof ≈ 770: t is normal to 3 decimals
+    rel_se = (primary.rel_ci_high - primary.rel_ci_low) / 2 / q
+    absolute = stats.norm.cdf(primary.abs_effect / primary.se)
+    assert primary.chance_to_win == pytest.approx(
+        stats.norm.cdf(primary.rel_effect / rel_se), abs=2e-3
+    )
+    assert abs(primary.chance_to_win - absolute) > 0.01  # the relative one, not the absolute
+    assert nps.rel_effect is None
+    assert nps.chance_to_win == pytest.approx(stats.norm.cdf(nps.abs_effect / nps.se), abs=2e-3)
