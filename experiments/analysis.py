@@ -12,13 +12,20 @@ Unit of inference
     unit=session  Welch's t-test on per-session values (equals scipy's ``ttest_ind(equal_var=
                   False)``), relative effect and CI by the delta method.
     unit=store    The store is the unit. Effect = difference of ratio-of-sums means (Σ values /
-                  Σ sessions over the variant's stores), CI from the delta-method variance with
-                  stores as units and Welch–Satterthwaite dof over store counts; the p-value is
-                  an exact permutation p-value over all store assignments (Monte-Carlo with a
+                  Σ sessions over the variant's stores: the session-weighted mean), CI from
+                  the CR3 (leave-one-store-out) cluster-robust variance with t on stores − 2
+                  dof (``experiments.store_inference``: keeps 95% coverage with 6 + 6 stores of
+                  very unequal size, where the delta method covered 85%); the p-value is an
+                  exact permutation p-value over all store assignments (Monte-Carlo with a
                   fixed seed above ~20 stores). A per-session test is never used here: sessions
                   in one store are correlated, and treating them as independent gives false
-                  positives far above alpha (see tests/test_experiments_stats.py). If the delta
-                  variance is degenerate, Welch across store means is the fallback for the CI.
+                  positives far above alpha (see tests/test_experiments_stats.py).
+
+Chance to win
+    From the comparison's own se and t dof (``bayesian.chance_to_win``), on the relative
+    effect when there is one, else on the absolute effect; so it leaves [2.5%, 97.5%] exactly
+    when the (relative) CI excludes zero. Risk (expected loss) is on the absolute effect, in
+    the metric's unit.
 
 Relative effects
     ``(μb − μa)/|μa|`` only for metrics whose scale cannot cross zero (the catalogue's
@@ -54,14 +61,13 @@ from typing import TYPE_CHECKING
 
 from errors import StorelabError
 from experiments import sequential
-from experiments.bayesian import gaussian_effect
+from experiments.bayesian import chance_to_win, gaussian_effect
 from experiments.decisions import recommend
 from experiments.frequentist import (
     TestResult,
     adjust_p_values,
     permutation_p_value,
     ratio_test,
-    store_means_welch_test,
     welch_test,
 )
 from experiments.metrics import MetricData, sufficient_statistics
@@ -77,7 +83,8 @@ from experiments.results import (
     finite,
 )
 from experiments.spec import ExperimentSpec, list_experiments, load_experiment
-from experiments.statistics import RatioStatistic, SampleMeanStatistic
+from experiments.statistics import RatioStatistic, SampleMeanStatistic, Statistic
+from experiments.store_inference import StoreValues, store_ratio_test
 from feedback.catalogue import CATALOGUE
 
 if TYPE_CHECKING:
@@ -149,7 +156,16 @@ def analyze_data(
         srm=srm,
         metrics=tuple(metrics),
         decision=decision,
+        mislabelled_sessions=_mislabelled(data),
     )
+
+
+def _mislabelled(data: MetricData) -> dict[str, dict[str, int]]:
+    """``{store: {label: sessions}}`` sorted; a session without a label shows as "(none)"."""
+    return {
+        store: dict(sorted((label or "(none)", n) for label, n in labels.items()))
+        for store, labels in sorted(data.mislabelled_sessions.items())
+    }
 
 
 def _metric_result(spec: ExperimentSpec, data: MetricData, metric: str, role: str) -> MetricResult:
@@ -158,11 +174,7 @@ def _metric_result(spec: ExperimentSpec, data: MetricData, metric: str, role: st
     challengers = list(spec.variants)[1:]
     stores = None
     if spec.unit == "store":
-        stats = _store_statistics(spec, data, metric)
-        variants = [
-            _summary(v, stats[v].n, int(stats[v].d_statistic.sum), stats[v].mean)
-            for v in spec.variants
-        ]
+        variants = [_store_variant_summary(spec, data, metric, v) for v in spec.variants]
         results = [_store_comparison(spec, data, metric, v) for v in challengers]
         stores = _store_summaries(spec, data, metric)
         seq_results = [None] * len(challengers)  # read once, at the end: see Comparison
@@ -173,7 +185,7 @@ def _metric_result(spec: ExperimentSpec, data: MetricData, metric: str, role: st
         }
         variants = [_summary(v, s.n, s.n, s.mean) for v, s in session_stats.items()]
         results = [
-            welch_test(session_stats[spec.baseline], session_stats[v], alpha=spec.alpha)
+            _session_test(session_stats[spec.baseline], session_stats[v], spec.alpha)
             for v in challengers
         ]
         seq_results = [_sequential(spec, session_stats, v) for v in challengers]
@@ -228,42 +240,53 @@ def _store_summaries(
     return tuple(out)
 
 
-def _store_values(
+def _session_test(a: Statistic, b: Statistic, alpha: float) -> TestResult:
+    """Welch on per-session values; a ratio metric (Σm/Σd over sessions): the delta method."""
+    if isinstance(a, RatioStatistic) or isinstance(b, RatioStatistic):
+        return ratio_test(a, b, alpha=alpha)
+    return welch_test(a, b, alpha=alpha)
+
+
+def _store_stats(spec: ExperimentSpec, data: MetricData, metric: str, variant: str) -> list:
+    """The statistics of the variant's stores that have a value of ``metric``."""
+    stats = (data.by_store.get(store, {}).get(metric) for store in spec.stores[variant])
+    return [s for s in stats if s is not None and s.n > 0]
+
+
+def _store_parts(stat: Statistic) -> tuple[float, float]:
+    """A store's (numerator, denominator): (Σ values, sessions with a value), or (Σm, Σd) of
+    a ratio metric, so its value is Σm/Σd either way."""
+    if isinstance(stat, RatioStatistic):
+        return stat.m_statistic.sum, stat.d_statistic.sum
+    return stat.sum, float(stat.n)
+
+
+def _store_values(spec: ExperimentSpec, data: MetricData, metric: str, variant: str) -> StoreValues:
+    """Per-store numerators and denominators of the variant's stores that have data."""
+    parts = [_store_parts(s) for s in _store_stats(spec, data, metric, variant)]
+    return StoreValues.of([m for m, _ in parts], [d for _, d in parts])
+
+
+def _store_variant_summary(
     spec: ExperimentSpec, data: MetricData, metric: str, variant: str
-) -> tuple[list[float], list[float]]:
-    """Per-store (Σ values, sessions with a value) for the variant's stores that have data."""
-    sums, counts = [], []
-    for store in spec.stores[variant]:
-        stat = data.by_store.get(store, {}).get(metric)
-        if stat is not None and stat.n > 0:
-            sums.append(stat.sum)
-            counts.append(float(stat.n))
-    return sums, counts
-
-
-def _store_statistics(spec: ExperimentSpec, data: MetricData, metric: str) -> dict:
-    return {
-        v: RatioStatistic.from_clusters(*_store_values(spec, data, metric, v))
-        for v in spec.variants
-    }
+) -> VariantSummary:
+    """Stores with a value, their sessions with a value, and the ratio of sums."""
+    sessions = sum(s.n for s in _store_stats(spec, data, metric, variant))
+    values = _store_values(spec, data, metric, variant)
+    return _summary(variant, values.n, sessions, values.ratio)
 
 
 def _store_comparison(
     spec: ExperimentSpec, data: MetricData, metric: str, challenger: str
 ) -> TestResult:
-    sums_a, n_a = _store_values(spec, data, metric, spec.baseline)
-    sums_b, n_b = _store_values(spec, data, metric, challenger)
-    stat_a = RatioStatistic.from_clusters(sums_a, n_a)
-    stat_b = RatioStatistic.from_clusters(sums_b, n_b)
-    result = ratio_test(stat_a, stat_b, alpha=spec.alpha)
-    if result.se is None and stat_a.n >= 2 and stat_b.n >= 2:
-        means_a = [s / n for s, n in zip(sums_a, n_a, strict=True)]
-        means_b = [s / n for s, n in zip(sums_b, n_b, strict=True)]
-        result = store_means_welch_test(means_a, means_b, alpha=spec.alpha)
-    if stat_a.n < 1 or stat_b.n < 1:
+    """CI from ``store_inference`` (CR3, t on stores − 2), p from the exact permutation test."""
+    a = _store_values(spec, data, metric, spec.baseline)
+    b = _store_values(spec, data, metric, challenger)
+    result = store_ratio_test(a, b, alpha=spec.alpha)
+    if a.n < 1 or b.n < 1:
         return result
     p_value, how, _ = permutation_p_value(
-        sums_a + sums_b, n_a + n_b, [False] * len(sums_a) + [True] * len(sums_b)
+        a.numerators + b.numerators, a.denominators + b.denominators, [False] * a.n + [True] * b.n
     )
     if p_value is None:
         return result
@@ -280,11 +303,15 @@ def _comparison(
     result: TestResult, variant: str, baseline: str, higher_is_better: bool
 ) -> Comparison:
     """The comparison before adjustment (``p_adjusted`` None, not significant)."""
+    chance = risk = None
     if result.abs_effect is not None and result.se is not None:
-        bayes = gaussian_effect(result.abs_effect, result.se, higher_is_better=higher_is_better)
-        chance, risk = bayes.chance_to_win, bayes.risk
-    else:
-        chance = risk = None
+        risk = gaussian_effect(result.abs_effect, result.se, higher_is_better=higher_is_better).risk
+        # the same uncertainty as the CI: same se and t dof; relative when there is one
+        relative = result.rel_effect is not None and result.rel_se is not None
+        effect, se = (
+            (result.rel_effect, result.rel_se) if relative else (result.abs_effect, result.se)
+        )
+        chance = chance_to_win(effect, se, result.dof, higher_is_better=higher_is_better)
     return Comparison(
         variant=variant,
         baseline=baseline,

@@ -92,10 +92,12 @@ def power(
     pre_period_r: Annotated[
         float, typer.Option(help="unit=store: correlation with a pre-period store KPI.")
     ] = 0.0,
-    variants: Annotated[int, typer.Option(help="Number of variants incl. control.")] = 2,
     challengers: Annotated[
         int,
-        typer.Option(help="Variants other than the baseline: the decision family is primary × K."),
+        typer.Option(
+            help="Variants other than the baseline (K). Totals count K + 1 variants; each "
+            "primary comparison is planned at alpha / K, as the analysis adjusts them."
+        ),
     ] = 1,
     sessions: Annotated[
         int | None, typer.Option(help="Instead of --mde: sessions per variant → MDE.")
@@ -119,13 +121,11 @@ def power(
             if stores is not None:
                 out = pw.mde_for_stores(stores, inputs, design)
             else:
-                out = pw.stores_needed(
-                    _need_mde(mde), inputs, design, relative=relative, variants=variants
-                )
+                out = pw.stores_needed(_need_mde(mde), inputs, design, relative=relative)
         elif sessions is not None:
             out = pw.mde_for_sessions(sessions, inputs)
         else:
-            out = pw.sessions_needed(_need_mde(mde), inputs, relative=relative, variants=variants)
+            out = pw.sessions_needed(_need_mde(mde), inputs, relative=relative)
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from exc
     if json_:
@@ -222,6 +222,10 @@ def print_analysis(result: ExperimentResult) -> None:
     )
     srm_state = "[green]ok[/]" if srm.ok else "[red]MISMATCH[/]"
     con.print(f"SRM {srm_state} p={_num(srm.p_value)} {srm.unit} counts {srm.counts}")
+    if result.mislabelled_total:
+        from reports.scorecard import mislabelled_note
+
+        con.print(f"[bold red]⚠ {escape(mislabelled_note(result))}[/]")
     con.print(f"n = {result.unit}s with a value; * = significant after {result.correction}")
     seq = any(c.sequential for m in result.metrics for c in m.comparisons)  # unit=session
     if seq:

@@ -3,10 +3,13 @@
 - ``welch_test``: two-sided Welch t-test on per-unit values with the Welch–Satterthwaite degrees
   of freedom. Its p-value and CI equal ``scipy.stats.ttest_ind(equal_var=False)``; without
   any variance p is 0 for different means (as scipy) and None for equal ones (scipy: NaN).
-- ``ratio_test``: the same for cluster (store) level ratio metrics: effect = difference of the
-  ratios of sums, variance by the delta method with stores as units, Welch–Satterthwaite
-  degrees of freedom over the store counts (``nₐ−1``, ``n_b−1``) so that few stores give wide
-  intervals.
+- ``ratio_test``: the same for ratio metrics (gbstats' ``RatioStatistic``): effect =
+  difference of the ratios of sums ``Σm/Σd``, variance by the delta method with the units
+  (sessions) as independent, Welch–Satterthwaite degrees of freedom over the unit counts.
+  ``misclick_rate`` (misclicks / (taps + misclicks) over a variant's sessions) is one. The
+  store-level CI of unit=store experiments is ``experiments.store_inference`` (CR3, t on
+  stores − 2 dof): the delta method with stores as units covers too little when store sizes
+  differ.
 - ``permutation_p_value``: exact (all store assignments, ``itertools.combinations``) or, when
   there are too many, Monte-Carlo with a fixed seed. The sharp null "the variant changes nothing
   in any store" makes it exact whatever the distribution of the store values.
@@ -63,7 +66,7 @@ def welch_dof(var_mean_a: float, n_a: float, var_mean_b: float, n_b: float) -> f
     return num / den if den > 0 else math.inf
 
 
-def _t_result(
+def t_test_result(
     mean_a: float,
     var_mean_a: float,
     mean_b: float,
@@ -72,6 +75,8 @@ def _t_result(
     alpha: float,
     method: str,
 ) -> TestResult:
+    """``b − a`` with its t interval and p from the two means and the variances of the means;
+    the relative effect ``(μb − μa)/|μa|`` by the delta method with the same t quantile."""
     from scipy import stats
 
     effect = mean_b - mean_a
@@ -112,27 +117,18 @@ def welch_test(a: SampleMeanStatistic, b: SampleMeanStatistic, alpha: float = 0.
     if a.n < 2 or b.n < 2:
         return TestResult.empty("welch", b.mean - a.mean if a.n and b.n else None)
     dof = welch_dof(a.mean_variance, a.n, b.mean_variance, b.n)
-    return _t_result(a.mean, a.mean_variance, b.mean, b.mean_variance, dof, alpha, "welch")
+    return t_test_result(a.mean, a.mean_variance, b.mean, b.mean_variance, dof, alpha, "welch")
 
 
-def ratio_test(a: RatioStatistic, b: RatioStatistic, alpha: float = 0.05) -> TestResult:
-    """Store-level test of ratio-of-sums metrics: delta-method variance, Welch dof over stores."""
-    method = "store_delta"
+def ratio_test(
+    a: RatioStatistic, b: RatioStatistic, alpha: float = 0.05, method: str = "delta"
+) -> TestResult:
+    """Test of a ratio-of-sums metric: delta-method variance, Welch dof over the units."""
     if a.n < 2 or b.n < 2:
         effect = b.mean - a.mean if a.n and b.n else None
         return TestResult.empty(method, effect)
     dof = welch_dof(a.mean_variance, a.n, b.mean_variance, b.n)
-    return _t_result(a.mean, a.mean_variance, b.mean, b.mean_variance, dof, alpha, method)
-
-
-def store_means_welch_test(
-    means_a: Sequence[float], means_b: Sequence[float], alpha: float = 0.05
-) -> TestResult:
-    """Fallback: Welch's t-test on the (unweighted) per-store means."""
-    stat_a = SampleMeanStatistic(len(means_a), sum(means_a), sum(x * x for x in means_a))
-    stat_b = SampleMeanStatistic(len(means_b), sum(means_b), sum(x * x for x in means_b))
-    result = welch_test(stat_a, stat_b, alpha)
-    return TestResult(**{**result.__dict__, "method": "store_means_welch"})
+    return t_test_result(a.mean, a.mean_variance, b.mean, b.mean_variance, dof, alpha, method)
 
 
 def permutation_p_value(

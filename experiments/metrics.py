@@ -22,7 +22,8 @@ Per-session metrics (NULL = the session has no value and is left out of that met
     time_on_task_s     per started task: seconds from its first ``task_start`` to its end,
                        the first ``task_success``/``task_fail``/``task_abandon`` (give up,
                        idle timeout, exit); the mean over the session's ended tasks.
-    misclick_rate      misclicks / (taps + misclicks); NULL without any tap or misclick.
+    misclick_rate      a ratio metric: the session's misclicks (numerator) and taps +
+                       misclicks (denominator); no value without any tap or misclick.
     completion_rate    1 if the session ended with ``props.reason = 'completed'``, else 0.
     Instrument metrics are scored from the session's answers by the instrument's rule (linear:
     every item answered on its scale, ``factor · Σ(offset + weight · answer)``; buckets: the
@@ -32,11 +33,20 @@ Per-session metrics (NULL = the session has no value and is left out of that met
     task (its last valid answers after that task) and the session's value is the mean of its
     scored tasks; an answer without a task is one more such slot.
 
+Ratio metrics (``Metric.is_ratio``: ``numerator_sql`` / ``denominator_sql``)
+    Each session has a numerator m and a denominator d (``<id>__num``, ``<id>__den`` in
+    ``per_session``; its ``<id>`` column is the session's own m/d, for reading only). A session
+    with d = 0 has no value. The statistics are gbstats' ``RatioStatistic`` with sessions as
+    units: n, Σm, Σm², Σd, Σd², Σm·d, so the variant's value is Σm/Σd (a ratio of totals, not
+    a mean of ratios) with its delta-method variance. A new ratio metric needs only its two
+    aggregates in the catalogue.
+
 Per-unit statistics
     by variant: n (sessions with a value), Σ value, Σ value² for each metric; "sessions" = all
     counted sessions. By store: the same per store (the store-level test uses n and Σ value as
-    denominator and numerator of a ratio-of-sums metric; Σ value² is kept for later
-    within-store work such as CUPED).
+    denominator and numerator of a ratio-of-sums metric, Σd and Σm for a ratio metric; Σ value²
+    is kept for later within-store work such as CUPED). The query also returns Σd, Σd², Σm·d
+    for every metric (d = 1 for a mean or proportion); only ratio metrics read them.
 """
 
 from __future__ import annotations
@@ -45,7 +55,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from experiments.statistics import SampleMeanStatistic
+from experiments.statistics import RatioStatistic, SampleMeanStatistic, Statistic
 from feedback.catalogue import CATALOGUE, Catalogue, Instrument, Metric
 from feedback.events import team_event_sql
 
@@ -166,6 +176,60 @@ def instrument_score_sql(inst: Instrument) -> str:
     )
 
 
+def _behaviour_columns(metrics: list[Metric], source: str) -> str:
+    """The per-session aggregates of behavioural metrics: ``sql AS id``, or for a ratio
+    metric its numerator and denominator as ``id__num`` and ``id__den``."""
+    items = []
+    for m in metrics:
+        if m.is_ratio:
+            items += [f"{m.numerator_sql} AS {m.id}__num", f"{m.denominator_sql} AS {m.id}__den"]
+        else:
+            items.append(f"{m.sql} AS {m.id}")
+    return ",\n           ".join(items) or f"NULL AS _no_{source}_metric"
+
+
+def _per_session_columns(metrics: list[Metric]) -> str:
+    """One DOUBLE column per metric (a ratio metric's is the session's own m/d, for reading),
+    then each ratio metric's numerator and denominator."""
+    values = [
+        f"CAST(m.{m.id}__num AS DOUBLE) / nullif(CAST(m.{m.id}__den AS DOUBLE), 0) AS {m.id}"
+        if m.is_ratio
+        else f"CAST(m.{m.id} AS DOUBLE) AS {m.id}"
+        for m in metrics
+    ]
+    parts = [
+        f"CAST(m.{m.id}__{part} AS DOUBLE) AS {m.id}__{part}"
+        for m in metrics
+        if m.is_ratio
+        for part in ("num", "den")
+    ]
+    return ",\n           ".join(values + parts)
+
+
+def _long_sql(metrics: list[Metric]) -> str:
+    """(variant, store, metric, value, den) rows: den = 1 for a mean or proportion, the
+    session's denominator for a ratio metric (value is then its numerator)."""
+    plain = [m.id for m in metrics if not m.is_ratio]
+    parts = []
+    if plain:
+        parts.append(
+            'SELECT variant, store_id, metric, "value", 1.0 AS den\n    FROM (UNPIVOT per_session '
+            f'ON {", ".join(plain)} INTO NAME metric VALUE "value")'
+        )
+    parts += [
+        f"SELECT variant, store_id, '{m.id}' AS metric, {m.id}__num AS \"value\", "
+        f"{m.id}__den AS den\n    FROM per_session "
+        f"WHERE {m.id}__den > 0 AND {m.id}__num IS NOT NULL"
+        for m in metrics
+        if m.is_ratio
+    ]
+    parts.append(
+        f"SELECT variant, store_id, '{SESSIONS}' AS metric, 1.0 AS \"value\", 1.0 AS den "
+        "FROM per_session"
+    )
+    return "\n    UNION ALL\n    ".join(parts)
+
+
 def _columns(metrics: list[Metric], expression, source: str) -> str:
     columns = ",\n           ".join(f"{expression(m)} AS {m.id}" for m in metrics)
     return columns or f"NULL AS _no_{source}_metric"
@@ -183,17 +247,16 @@ def per_session_sql(catalogue: Catalogue = CATALOGUE) -> str:
     scored = [m for m in metrics if m.source == "instrument"]
     per_task = [m for m in scored if catalogue.instrument(m.id).per_task]
     whole = [m for m in scored if m not in per_task]
-    casts = ",\n           ".join(f"CAST(m.{m.id} AS DOUBLE) AS {m.id}" for m in metrics)
     return f"""{answers_sql(catalogue)},
 event_metrics AS (
     SELECT session_id,
-           {_columns(by_source["events"], lambda m: m.sql, "event")}
+           {_behaviour_columns(by_source["events"], "event")}
     FROM ev
     GROUP BY session_id
 ),
 task_metrics AS (
     SELECT session_id,
-           {_columns(by_source["tasks"], lambda m: m.sql, "task")}
+           {_behaviour_columns(by_source["tasks"], "task")}
     FROM task_runs
     GROUP BY session_id
 ),
@@ -223,15 +286,12 @@ m AS (
 ),
 per_session AS (
     SELECT s.session_id, s.variant, s.store_id,
-           {casts}
+           {_per_session_columns(metrics)}
     FROM sessions s
     JOIN m USING (session_id)
 ),
 long AS (
-    SELECT variant, store_id, metric, "value"
-    FROM (UNPIVOT per_session ON {", ".join(m.id for m in metrics)} INTO NAME metric VALUE "value")
-    UNION ALL
-    SELECT variant, store_id, '{SESSIONS}' AS metric, 1.0 AS "value" FROM per_session
+    {_long_sql(metrics)}
 )
 """
 
@@ -243,12 +303,13 @@ def sufficient_statistics_sql(catalogue: Catalogue = CATALOGUE) -> str:
         + """
 SELECT CASE WHEN grouping(variant) = 0 THEN 'variant' ELSE 'store' END AS level,
        variant, store_id, metric,
-       count(*) AS n, sum("value") AS sum, sum("value" * "value") AS sum_squares
+       count(*) AS n, sum("value") AS sum, sum("value" * "value") AS sum_squares,
+       sum(den) AS sum_den, sum(den * den) AS sum_den_squares, sum("value" * den) AS sum_products
 FROM long
 GROUP BY GROUPING SETS ((variant, metric), (store_id, metric))
 UNION ALL
 SELECT 'mislabelled' AS level, variant, store_id, '__sessions__' AS metric, n,
-       NULL AS sum, NULL AS sum_squares
+       NULL AS sum, NULL AS sum_squares, NULL, NULL, NULL
 FROM mislabelled
 ORDER BY level, variant, store_id, metric
 """
@@ -259,9 +320,11 @@ ORDER BY level, variant, store_id, metric
 class MetricData:
     """Sufficient statistics of one experiment, as the SQL returned them."""
 
-    by_variant: dict[str, dict[str, SampleMeanStatistic]] = field(default_factory=dict)
+    # a ratio metric's statistics are RatioStatistic (sessions as units), the others'
+    # SampleMeanStatistic
+    by_variant: dict[str, dict[str, Statistic]] = field(default_factory=dict)
     sessions_by_variant: dict[str, int] = field(default_factory=dict)
-    by_store: dict[str, dict[str, SampleMeanStatistic]] = field(default_factory=dict)
+    by_store: dict[str, dict[str, Statistic]] = field(default_factory=dict)
     sessions_by_store: dict[str, int] = field(default_factory=dict)
     # unit=store: store -> {variant label it sent: sessions}, for sessions whose label is not
     # the variant the spec assigns to that store; they count in no metric and not in the SRM
@@ -292,7 +355,7 @@ def sufficient_statistics(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) 
     """Run the reduction for ``spec`` on an open connection (read-only is enough)."""
     rows = con.execute(sufficient_statistics_sql(), query_parameters(spec)).fetchall()
     data = MetricData()
-    for level, variant, store_id, metric, n, total, squares in rows:
+    for level, variant, store_id, metric, n, total, squares, *den_sums in rows:
         if level == "mislabelled":
             data.add_mislabelled(store_id, variant, n)
             continue
@@ -300,7 +363,7 @@ def sufficient_statistics(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) 
             target = data.sessions_by_variant if level == "variant" else data.sessions_by_store
             target[variant if level == "variant" else store_id] = int(n)
             continue
-        stat = SampleMeanStatistic(n=int(n), sum=float(total), sum_squares=float(squares))
+        stat = _statistic(metric, int(n), float(total), float(squares), den_sums)
         if level == "variant":
             data.by_variant.setdefault(variant, {})[metric] = stat
         else:
@@ -308,10 +371,27 @@ def sufficient_statistics(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) 
     return data
 
 
+def _statistic(metric: str, n: int, total: float, squares: float, den_sums) -> Statistic:
+    """The sufficient statistic of one metric in one variant or store, from its SQL row."""
+    measure = CATALOGUE.metrics.get(metric)
+    if measure is None or not measure.is_ratio:
+        return SampleMeanStatistic(n=n, sum=total, sum_squares=squares)
+    den, den_squares, products = (float(x) for x in den_sums)
+    return RatioStatistic(
+        n=n,
+        m_statistic=SampleMeanStatistic(n, total, squares),
+        d_statistic=SampleMeanStatistic(n, den, den_squares),
+        m_d_sum_of_products=products,
+    )
+
+
 def per_session_values(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) -> list[tuple]:
-    """Per-session metric values (for tests and debugging; analysis never needs them)."""
+    """Per-session metric values (session_id, variant, store_id, one column per metric; a
+    ratio metric's is the session's own ratio), for tests and debugging."""
+    columns = ", ".join(["session_id", "variant", "store_id", *CATALOGUE.metrics])
     return con.execute(
-        per_session_sql() + "SELECT * FROM per_session ORDER BY session_id", query_parameters(spec)
+        per_session_sql() + f"SELECT {columns} FROM per_session ORDER BY session_id",
+        query_parameters(spec),
     ).fetchall()
 
 

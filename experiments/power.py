@@ -69,6 +69,11 @@ class PowerInputs:
             raise ValueError("challengers must be >= 1")
 
     @property
+    def variants(self) -> int:
+        """Arms in the experiment: the baseline and its challengers."""
+        return self.challengers + 1
+
+    @property
     def alpha_per_comparison(self) -> float:
         """The alpha each primary comparison is planned at: alpha / challengers."""
         return self.alpha / self.challengers
@@ -178,18 +183,16 @@ def _about(inputs: PowerInputs, delta: float) -> dict:
     }
 
 
-def sessions_needed(
-    mde: float, inputs: PowerInputs, *, relative: bool = False, variants: int = 2
-) -> dict:
-    """Sessions per variant (and in total) for a session-randomised test."""
+def sessions_needed(mde: float, inputs: PowerInputs, *, relative: bool = False) -> dict:
+    """Sessions per variant (and in total, over baseline + challengers) for a session test."""
     delta, var1, var2 = _variances(mde, inputs.baseline, inputs.sd, relative)
     exact = inputs.z**2 * (var1 + var2) / delta**2
     per_variant = math.ceil(exact - 1e-9)
     return {
         "per_variant": per_variant,
-        "total": per_variant * variants,
+        "total": per_variant * inputs.variants,
         "unit": "session",
-        "variants": variants,
+        "variants": inputs.variants,
         **_about(inputs, delta),
         "formula": FORMULA_SESSIONS,
     }
@@ -208,7 +211,6 @@ def stores_needed(
     design: StoreDesign,
     *,
     relative: bool = False,
-    variants: int = 2,
 ) -> dict:
     """Stores per variant for a store-randomised test (design effect, optional pre-period r)."""
     delta, var1, var2 = _variances(mde, inputs.baseline, inputs.sd, relative)
@@ -225,7 +227,7 @@ def stores_needed(
     per_variant = max(math.ceil(k - 1e-9), floor)
     return {
         "stores_per_variant": per_variant,
-        "total_stores": per_variant * variants,
+        "total_stores": per_variant * inputs.variants,
         "sessions_per_store": m,
         "sessions_per_variant": math.ceil(per_variant * m),
         "icc": design.icc,
@@ -233,7 +235,7 @@ def stores_needed(
         "pre_period_r": design.pre_period_r,
         "min_stores_for_permutation": floor,
         "unit": "store",
-        "variants": variants,
+        "variants": inputs.variants,
         **_about(inputs, delta),
         "formula": FORMULA_STORES,
     }

@@ -10,7 +10,7 @@ and ints; a number that cannot be computed (or is not finite) is ``None``, as in
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -97,7 +97,7 @@ class Comparison:
     ``p_adjusted`` is adjusted within its family (``ExperimentResult.families``: primary ×
     challengers, secondaries; guardrails unadjusted);
     ``significant`` means ``p_adjusted < alpha``; ``risk`` is the expected loss of choosing
-    the variant; ``method`` names the test (e.g. ``welch``, ``store_delta+permutation_exact``).
+    the variant; ``method`` names the test (e.g. ``welch``, ``store_cr3+permutation_exact``).
 
     ``sequential`` is the always-valid reading beside the fixed-horizon one (unit=session). It
     is ``None`` for unit=store: there the p-value is a permutation test over the one fixed store
@@ -231,7 +231,12 @@ class Decision:
 
 @dataclass(frozen=True)
 class ExperimentResult:
-    """The full read-out of one experiment (``storelab experiment analyze --json``)."""
+    """The full read-out of one experiment (``storelab experiment analyze --json``).
+
+    ``mislabelled_sessions`` (unit=store): ``{store: {label: sessions}}`` for sessions whose
+    variant label is not the variant the spec assigns to their store (a misconfigured
+    device). They are left out of every metric and the SRM; the reports warn about them.
+    """
 
     experiment: str
     unit: str  # session | store
@@ -240,6 +245,12 @@ class ExperimentResult:
     srm: SrmCheck
     metrics: tuple[MetricResult, ...]
     decision: Decision
+    mislabelled_sessions: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def mislabelled_total(self) -> int:
+        """Sessions left out because their label is not their store's variant."""
+        return sum(n for labels in self.mislabelled_sessions.values() for n in labels.values())
 
     @property
     def variant_names(self) -> tuple[str, ...]:
@@ -272,6 +283,9 @@ class ExperimentResult:
             "correction": self.correction,
             "families": self.families,
             "srm": self.srm.to_dict(),
+            "mislabelled_sessions": {
+                store: dict(labels) for store, labels in self.mislabelled_sessions.items()
+            },
             "metrics": [m.to_dict() for m in self.metrics],
             "decision": self.decision.to_dict(),
         }
@@ -286,6 +300,9 @@ class ExperimentResult:
             srm=SrmCheck.from_dict(d["srm"]),
             metrics=tuple(MetricResult.from_dict(m) for m in d["metrics"]),
             decision=Decision.from_dict(d["decision"]),
+            mislabelled_sessions={
+                store: dict(labels) for store, labels in d.get("mislabelled_sessions", {}).items()
+            },
         )
 
 

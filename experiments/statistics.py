@@ -8,11 +8,12 @@ One deliberate difference from gbstats: ``ProportionStatistic.variance`` is the 
 variance of the 0/1 values (``p(1-p)·n/(n-1)``), not ``p(1-p)``, so that a Welch test on it equals
 ``scipy.stats.ttest_ind(equal_var=False)`` on the per-session 0/1 values, as DESIGN.md requires.
 
-``RatioStatistic`` is the cluster (store) level statistic: with stores as units, numerator
-``m`` = sum of per-session metric values in a store, denominator ``d`` = sessions with a value in
-that store. Its mean is the ratio of sums ``Σm/Σd`` (the per-session mean over all sessions of the
-variant) and its variance is the delta-method variance of that ratio with stores as the
-independent units (the cluster-robust variance; see ``variance_of_ratio``).
+``RatioStatistic`` is gbstats' ratio statistic: per unit a numerator ``m`` and a denominator
+``d``; its mean is the ratio of sums ``Σm/Σd`` and its variance the delta-method variance of that
+ratio with the units as independent (see ``variance_of_ratio``). With sessions as units it is a
+ratio metric such as the misclick rate (m = misclicks, d = taps + misclicks of a session); with
+stores as units (m = Σ values, d = sessions with a value) it is the store-level mean, whose
+small-sample CI is ``experiments.store_inference`` (CR3) rather than this delta variance.
 """
 
 from __future__ import annotations

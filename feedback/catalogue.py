@@ -23,6 +23,14 @@ A metric that is not an instrument names an aggregate SQL expression over one se
 ``source="tasks"`` aggregates its task runs (``task``, ``started_at``, ``ended_at``: the first
 ``task_success``/``task_fail``/``task_abandon``, so an abandoned task has an end too, and
 ``succeeded``). NULL means "no value for this session" and leaves it out of the metric.
+
+A **ratio metric** names two aggregates instead, ``numerator_sql`` and ``denominator_sql``
+(misclick rate: misclicks and taps + misclicks). Its value for a variant is the ratio of
+totals ``Σ numerator / Σ denominator`` over the variant's sessions, not the mean of per-session
+ratios (a session with 40 taps weighs 40 times one with a single tap), and its variance is
+the delta method with sessions as the units (gbstats' ``RatioStatistic``). A session whose
+denominator is 0 has no value. ``kind`` still says how values read: a proportion (shown in %)
+or a mean in ``unit``.
 """
 
 from __future__ import annotations
@@ -148,7 +156,8 @@ class Metric:
 
     ``crosses_zero``: the scale can reach zero or below (NPS), so a relative effect against
     the baseline means nothing. ``sql`` is an aggregate over one session's rows of ``source``
-    (see the module docstring); instrument metrics are scored from their answers instead.
+    (see the module docstring); instrument metrics are scored from their answers instead. A
+    ratio metric gives ``numerator_sql`` and ``denominator_sql`` instead of ``sql``.
     """
 
     id: str
@@ -161,6 +170,13 @@ class Metric:
     crosses_zero: bool = False
     sql: str | None = None
     instrument: str | None = None
+    numerator_sql: str | None = None
+    denominator_sql: str | None = None
+
+    @property
+    def is_ratio(self) -> bool:
+        """Σ numerator / Σ denominator over sessions (delta-method variance), not a mean."""
+        return self.denominator_sql is not None
 
     def label_in(self, locale: str = "en") -> str:
         """The label in ``locale`` (English when there is none)."""
@@ -269,7 +285,12 @@ def _check_metric(metric: Metric, cat: Catalogue) -> None:
         raise ValueError(f"metric id {metric.id!r} must match {ID_RE.pattern}")
     if metric.source == "instrument":
         raise ValueError("instrument metrics come with their instrument: add the Instrument")
-    if not metric.sql:
+    ratio = (metric.numerator_sql, metric.denominator_sql)
+    if any(ratio) and (not all(ratio) or metric.sql):
+        raise ValueError(
+            f"ratio metric {metric.id!r} needs numerator_sql and denominator_sql (and no sql)"
+        )
+    if not metric.sql and not all(ratio):
         raise ValueError(f"metric {metric.id!r} needs the SQL of its per-session value")
     if metric.id in cat.instruments:
         raise ValueError(f"{metric.id!r} is already an instrument")
@@ -494,11 +515,11 @@ BUILTIN_METRICS: tuple[Metric, ...] = (
         kind="proportion",
         higher_is_better=False,
         label={"de": "Fehlklickrate", "en": "Misclick rate"},
-        description="misclicks / (taps + misclicks)",
+        description="misclicks / (taps + misclicks), totals over the variant's sessions",
         source="events",
-        sql="CASE WHEN count(*) FILTER (WHERE type IN ('tap', 'misclick')) > 0 "
-        "THEN CAST(count(*) FILTER (WHERE type = 'misclick') AS DOUBLE) "
-        "/ count(*) FILTER (WHERE type IN ('tap', 'misclick')) END",
+        # a ratio of totals: Σ misclicks / Σ (taps + misclicks), not a mean of session ratios
+        numerator_sql="count(*) FILTER (WHERE type = 'misclick')",
+        denominator_sql="count(*) FILTER (WHERE type IN ('tap', 'misclick'))",
     ),
     Metric(
         id="completion_rate",

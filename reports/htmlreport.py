@@ -134,6 +134,12 @@ def srm_html(result: ExperimentResult) -> str:
     return f'<div class="sl-note {cls}"><b>{icon}</b> {escape(text)}</div>'
 
 
+def mislabelled_html(result: ExperimentResult) -> str:
+    """The warning about sessions with the wrong variant label ("" when there are none)."""
+    text = sc.mislabelled_note(result)
+    return f'<div class="sl-note bad"><b>⚠</b> {escape(text)}</div>' if text else ""
+
+
 def _ci_svg(low, high, point, extent: float, colour: str, width: int = 150) -> str:
     """A tiny inline forest bar on a shared relative scale [−extent, +extent]."""
     if low is None or high is None or point is None or extent <= 0:
@@ -411,6 +417,7 @@ def render_html(
 {meta_html(report)}
 {decision_html(result)}
 {srm_html(result)}
+{mislabelled_html(result)}
 <h2>Scorecard</h2>
 {metrics_table_html(result)}
 <h2>Metrics in detail</h2>

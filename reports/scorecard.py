@@ -112,6 +112,25 @@ def no_relative_note(result: ExperimentResult) -> str:
     )
 
 
+def mislabelled_note(result: ExperimentResult) -> str:
+    """A warning naming the stores that sent sessions under another variant than theirs
+    ("" when there are none). Those sessions are in no metric and not in the SRM."""
+    total = result.mislabelled_total
+    if not total:
+        return ""
+    parts = [
+        f"{store} sent {n} labelled “{label}”"
+        for store, labels in result.mislabelled_sessions.items()
+        for label, n in labels.items()
+    ]
+    sessions = "session" if total == 1 else "sessions"
+    return (
+        f"{total} {sessions} left out of every metric: {'; '.join(parts)}, which is not the "
+        "variant this experiment assigns to that store. Check the variant set on the store's "
+        "devices."
+    )
+
+
 def level(result: ExperimentResult) -> str:
     """The confidence level of the intervals in percent: "95" for alpha 0.05."""
     return f"{100 * (1 - result.alpha):.0f}"
@@ -364,12 +383,13 @@ def methods(result: ExperimentResult) -> list[str]:
             "would overstate the evidence and give false positives far above α."
         )
         paras.append(
-            "Each metric is a per-store ratio (sum of session values over sessions with a value); "
-            "its variance comes from the delta method with stores as independent units "
-            "(cluster-robust), and effects are tested with Welch's t on the store level with "
-            "Welch–Satterthwaite degrees of freedom, so few stores give honestly wide intervals. "
-            "Where stores are few, the p-value is an exact (or Monte-Carlo) permutation p-value "
-            "over all possible store assignments, which needs no distributional assumption."
+            "Each variant's value is the mean over its sessions (sum of session values over "
+            "sessions with a value, pooled over its stores). Its confidence interval uses a "
+            "small-sample cluster-robust variance with stores as the units (CR3, leave one store "
+            "out) and Student's t with stores − 2 degrees of freedom, which keeps 95% coverage "
+            "with a handful of stores of very different size. The p-value is an exact (or "
+            "Monte-Carlo) permutation p-value over all possible store assignments, which needs "
+            "no distributional assumption."
         )
     else:
         paras.append(
@@ -377,6 +397,19 @@ def methods(result: ExperimentResult) -> list[str]:
             "session is the unit. Effects are tested with Welch's two-sided t-test on per-session "
             "values (0/1 for proportions), which does not assume equal variances; confidence "
             "intervals use Welch–Satterthwaite degrees of freedom."
+        )
+    ratios = [
+        metric_label(m.metric)
+        for m in sorted_metrics(result)
+        if (spec := measure(m.metric)) is not None and spec.is_ratio
+    ]
+    if ratios:
+        paras.append(
+            f"{', '.join(ratios)}: a ratio of totals (the sum of the numerator over the sum of "
+            "the denominator across a variant's sessions, e.g. all misclicks over all taps and "
+            "misclicks), not an average of per-session ratios. With sessions as the unit its "
+            "variance comes from the delta method; with stores, each store's value is its own "
+            "ratio of totals and the store-level interval above applies."
         )
     if method_names:
         paras.append("Tests reported by the analysis: " + "; ".join(method_names) + ".")
@@ -408,8 +441,11 @@ def methods(result: ExperimentResult) -> list[str]:
     )
     paras.append(
         "Chance to win is the Bayesian posterior probability that the variant is better than "
-        "the baseline (normal posterior, flat prior, direction-aware: for time on task and "
-        "misclicks, lower is better)."
+        "the baseline (flat prior, direction-aware: for time on task and misclicks, lower is "
+        "better), from the same standard error and t degrees of freedom as the confidence "
+        "interval, on the relative effect where there is one; it is below 2.5% or above "
+        "97.5% exactly when the 95% interval excludes zero. Risk is the expected loss of "
+        "choosing the variant, in the metric's own unit."
     )
     paras.append(
         "The sample ratio check is a χ² test of the observed unit counts against the planned "

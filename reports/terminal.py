@@ -102,6 +102,9 @@ def scorecard(report: ExperimentReport) -> RenderableType:
     srm = Text(("✓ " if ok is not False else "⚠ ") + srm_text, style="green" if ok else "bold red")
     if ok is None:
         srm.stylize("dim")
+    parts = [_headline(report), srm]
+    if sc.mislabelled_note(result):
+        parts.append(Text(f"⚠ {sc.mislabelled_note(result)}", style="bold red"))
     note = Text(
         f"p adj.: {sc.correction_label(result)}. "
         + (
@@ -114,7 +117,7 @@ def scorecard(report: ExperimentReport) -> RenderableType:
         + (f" {sc.SEQUENTIAL_NOTE}" if sc.has_sequential(result) else ""),
         style="dim",
     )
-    return Group(_headline(report), srm, _table(result), note)
+    return Group(*parts, _table(result), note)
 
 
 def show(report: ExperimentReport, console: Console | None = None) -> None:

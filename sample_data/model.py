@@ -351,7 +351,10 @@ def outcomes(
 
 
 def session_metrics(out: Outcomes) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per-session metric values and validity, as ``experiments.metrics`` defines them."""
+    """Per-session metric values and validity, as ``experiments.metrics`` defines them.
+
+    A ratio metric's value is the session's own ratio; ``session_weights`` gives its
+    denominator, so the weighted mean is the ratio of totals the analysis measures."""
     started = out.reached.sum(1)
     outcome = out.outcome
     res: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -367,11 +370,24 @@ def session_metrics(out: Outcomes) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return res
 
 
+def session_weights(out: Outcomes) -> dict[str, np.ndarray]:
+    """Per-session denominators of the ratio metrics (misclick rate: taps + misclicks)."""
+    taps = out.steps.sum(1) + 2 * out.detour.sum((1, 2))
+    return {"misclick_rate": (out.mis.sum((1, 2)) + taps).astype(float)}
+
+
 def means(out: Outcomes) -> dict[str, float]:
-    """The mean of every metric over the sessions that have a value."""
+    """Every metric over the sessions that have a value: the mean, and for a ratio metric the
+    ratio of totals (the mean weighted by the denominators)."""
     result = {}
+    weights = session_weights(out)
     for name, (value, ok) in session_metrics(out).items():
-        result[name] = float(np.mean(value[ok])) if ok.any() else float("nan")
+        if not ok.any():
+            result[name] = float("nan")
+        elif name in weights:
+            result[name] = float(np.average(value[ok], weights=weights[name][ok]))
+        else:
+            result[name] = float(np.mean(value[ok]))
     return result
 
 

@@ -56,7 +56,7 @@ def _per_store(control: list[float], treatment: list[float], sessions: list[int]
 
 
 _SESSIONS = [142, 128, 151, 119, 137, 135, 131, 126, 140, 122, 138, 133]
-_METHOD = "store_delta+permutation_exact"
+_METHOD = "store_cr3+permutation_exact"
 
 ANALYSIS_JSON: dict = {
     "experiment": "scan-pos-v2",
@@ -83,6 +83,7 @@ ANALYSIS_JSON: dict = {
         "sessions": {"control": 812, "treatment": 790},
         "threshold": 0.001,
     },
+    "mislabelled_sessions": {},
     "metrics": [
         {
             "metric": "task_success_rate",

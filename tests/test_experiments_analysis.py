@@ -154,6 +154,8 @@ def make_events(
         "task_success_rate": success.astype(float),
         "time_on_task_s": duration,
         "misclick_rate": misclick / (3 + misclick),
+        "misclicks": misclick.astype(float),  # the ratio metric's numerator …
+        "taps_and_misclicks": 3.0 + misclick,  # … and denominator
         "completion_rate": success.astype(float),
         "seq": seq.astype(float),
         "nps": np.where(nps >= 9, 100.0, np.where(nps >= 7, 0.0, -100.0)),
@@ -200,8 +202,8 @@ def test_per_variant_statistics_match_numpy_truth(lab):
     for v in ("control", "treatment"):
         mask = truth["variant"] == v
         assert data.sessions_by_variant[v] == mask.sum()
-        for metric in ("task_success_rate", "time_on_task_s", "misclick_rate", "seq", "nps",
-                       "sus", "completion_rate"):  # fmt: skip
+        for metric in ("task_success_rate", "time_on_task_s", "seq", "nps", "sus",
+                       "completion_rate"):  # fmt: skip
             values = truth[metric][mask]
             values = values[~np.isnan(values)]
             stat = data.by_variant[v][metric]
@@ -209,6 +211,18 @@ def test_per_variant_statistics_match_numpy_truth(lab):
             assert stat.sum == pytest.approx(values.sum(), abs=1e-6), metric
             assert stat.sum_squares == pytest.approx((values**2).sum(), rel=1e-9), metric
         assert "csat" not in data.by_variant[v]  # nobody answered it: no value, not zero
+        # the ratio metric: Σm, Σm², Σd, Σd², Σm·d over sessions (gbstats' RatioStatistic)
+        m, d = truth["misclicks"][mask], truth["taps_and_misclicks"][mask]
+        ratio = data.by_variant[v]["misclick_rate"]
+        assert ratio.n == mask.sum()
+        assert ratio.m_statistic.sum == m.sum() and ratio.m_statistic.sum_squares == (m**2).sum()
+        assert ratio.d_statistic.sum == d.sum() and ratio.d_statistic.sum_squares == (d**2).sum()
+        assert ratio.m_d_sum_of_products == (m * d).sum()
+        assert ratio.mean == pytest.approx(m.sum() / d.sum())
+    # per session, the misclick rate column is the session's own ratio (for reading)
+    by_id = {str(r[0]): r[3 + list(CATALOGUE.metrics).index("misclick_rate")] for r in rows}
+    expected = dict(zip(truth["session_id"], truth["misclick_rate"], strict=True))
+    assert by_id == pytest.approx(expected)
     assert sum(data.sessions_by_store.values()) == 400
 
 
@@ -291,7 +305,10 @@ def test_instrument_scoring_edge_cases(lab):
 
 # --- analyze(): shape and numbers ---------------------------------------------------------------
 
-TOP_KEYS = {"experiment", "unit", "alpha", "correction", "families", "srm", "metrics", "decision"}
+TOP_KEYS = {
+    "experiment", "unit", "alpha", "correction", "families", "srm", "mislabelled_sessions",
+    "metrics", "decision",
+}  # fmt: skip
 SRM_KEYS = {"p_value", "ok", "counts", "unit", "planned", "expected", "sessions", "threshold"}
 METRIC_KEYS = {"metric", "role", "kind", "higher_is_better", "variants", "comparisons"}
 VARIANT_KEYS = {"variant", "units", "sessions", "mean"}
@@ -411,7 +428,7 @@ def test_analyze_store_unit_uses_stores_and_permutation(lab):
     assert [v["units"] for v in primary["variants"]] == [4, 4]
     assert sum(v["sessions"] for v in primary["variants"]) == 800
     c = primary["comparisons"][0]
-    assert c["method"] == "store_delta+permutation_exact"
+    assert c["method"] == "store_cr3+permutation_exact"
     # 4 + 4 stores: p is a multiple of 1/70
     assert round(c["p_value"] * 70, 6) == pytest.approx(round(c["p_value"] * 70))
     # ratio of sums = mean over the variant's sessions

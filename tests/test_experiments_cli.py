@@ -141,6 +141,23 @@ def test_power_plans_for_the_decision_family():
     assert user_error(run("power", "--sd", "10", "--mde", "2", "--challengers", "0"), "challengers")
 
 
+def test_power_counts_the_challengers_once():
+    """One option says how many arms there are: --challengers K means K + 1 variants in the
+    totals and alpha / K per comparison. (``--variants N`` counted arms for the totals only, so
+    ``--variants 3`` planned at the full alpha and ``--challengers 2`` counted two arms.)"""
+    two = json.loads(
+        run("power", "--sd", "10", "--mde", "2", "--challengers", "2", "--json").output
+    )
+    assert two["variants"] == 3 and two["total"] == 3 * two["per_variant"]
+    assert two["alpha_per_comparison"] == 0.025
+    stores = run("power", "--unit", "store", "--sessions-per-store", "100", "--sd", "10",
+                 "--mde", "2", "--challengers", "2", "--json")  # fmt: skip
+    out = json.loads(stores.output)
+    assert out["variants"] == 3 and out["total_stores"] == 3 * out["stores_per_variant"]
+    gone = run("power", "--sd", "10", "--mde", "2", "--variants", "3")
+    assert gone.exit_code == 2 and "--variants" in gone.output
+
+
 def test_power_user_errors():
     assert user_error(run("power", "--mde", "0.05"), "--baseline")
     result = run("power", "--baseline", "0.4", "--mde", "0.05", "--unit", "store")

@@ -47,8 +47,11 @@ def test_two_challengers_plan_at_half_alpha(sd, baseline):
     two = PowerInputs(sd=sd, baseline=baseline, challengers=2)
     mde = 2.0 if sd else 0.05
     assert sessions_needed(mde, two)["per_variant"] > sessions_needed(mde, one)["per_variant"]
+    half = sessions_needed(mde, PowerInputs(sd=sd, baseline=baseline, alpha=0.025))
     assert sessions_needed(mde, two) == {
-        **sessions_needed(mde, PowerInputs(sd=sd, baseline=baseline, alpha=0.025)),
+        **half,
+        "total": 3 * half["per_variant"],  # baseline + 2 challengers
+        "variants": 3,
         "alpha": 0.05,
         "family": "primary × 2 challengers",
         "challengers": 2,
@@ -66,9 +69,11 @@ def test_two_challengers_plan_at_half_alpha(sd, baseline):
 
 
 def test_relative_mde_and_variants():
-    rel = sessions_needed(0.125, PowerInputs(baseline=0.40), relative=True, variants=3)
+    rel = sessions_needed(0.125, PowerInputs(baseline=0.40), relative=True)
     assert rel["per_variant"] == sessions_needed(0.05, PowerInputs(baseline=0.40))["per_variant"]
-    assert rel["total"] == 3 * rel["per_variant"]
+    assert rel["total"] == 2 * rel["per_variant"] and rel["variants"] == 2
+    three = sessions_needed(0.05, PowerInputs(baseline=0.40, challengers=2))
+    assert three["total"] == 3 * three["per_variant"] and three["variants"] == 3
     with pytest.raises(ValueError, match="baseline"):
         sessions_needed(0.1, PowerInputs(sd=2.0), relative=True)
     with pytest.raises(ValueError):

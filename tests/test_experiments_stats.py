@@ -21,7 +21,6 @@ from experiments.frequentist import (
     min_permutation_p_value,
     permutation_p_value,
     ratio_test,
-    store_means_welch_test,
     welch_test,
 )
 from experiments.statistics import (
@@ -30,6 +29,7 @@ from experiments.statistics import (
     SampleMeanStatistic,
     variance_of_ratio,
 )
+from experiments.store_inference import StoreValues, store_ratio_test
 
 
 def stat_of(values) -> SampleMeanStatistic:
@@ -158,11 +158,11 @@ def test_ratio_test_equals_welch_on_store_means_when_stores_are_equal_size():
     ra = RatioStatistic.from_clusters(means_a * size, [size] * 6)
     rb = RatioStatistic.from_clusters(means_b * size, [size] * 5)
     delta = ratio_test(ra, rb)
-    plain = store_means_welch_test(list(means_a), list(means_b))
-    assert delta.abs_effect == pytest.approx(plain.abs_effect)
-    assert delta.se == pytest.approx(plain.se)
-    assert delta.p_value == pytest.approx(plain.p_value)
-    assert delta.dof == pytest.approx(plain.dof)
+    plain = stats.ttest_ind(means_b, means_a, equal_var=False)
+    assert delta.abs_effect == pytest.approx(means_b.mean() - means_a.mean())
+    assert delta.se == pytest.approx(delta.abs_effect / plain.statistic)
+    assert delta.p_value == pytest.approx(plain.pvalue)
+    assert delta.dof == pytest.approx(plain.df)
 
 
 def brute_force_permutation(m, d, treated) -> float:
@@ -271,28 +271,28 @@ def simulate_stores(rng, k_per_arm, sessions_mean, base, store_sd, effect=0.0):
 def test_aa_store_level_keeps_alpha_but_per_session_test_does_not():
     """A/A on store-clustered data (ICC ≈ 0.04, 150 sessions per store, 6 + 6 stores).
 
-    The store-level permutation test and the delta-method t-test stay near alpha. Welch on the
+    The store-level permutation test and the CR3 t-test stay near alpha. Welch on the
     sessions treats 1800 correlated sessions as independent: its standard error ignores the
     design effect 1 + (m − 1)·ICC ≈ 7, so it rejects a true null far more often than 5%. That
     is why a per-session test is never the default for unit=store.
     """
     rng = np.random.default_rng(2026)
     sims, alpha = 500, 0.05
-    rejections = {"permutation": 0, "delta": 0, "session": 0}
+    rejections = {"permutation": 0, "cr3": 0, "session": 0}
     for _ in range(sims):
         m, d, treated = simulate_stores(rng, 6, 150, base=0.5, store_sd=0.1)
         p_perm, _, _ = permutation_p_value(m, d, treated)
         rejections["permutation"] += p_perm < alpha
-        ra = RatioStatistic.from_clusters(m[~treated], d[~treated])
-        rb = RatioStatistic.from_clusters(m[treated], d[treated])
-        rejections["delta"] += ratio_test(ra, rb).p_value < alpha
+        ra = StoreValues.of(m[~treated], d[~treated])
+        rb = StoreValues.of(m[treated], d[treated])
+        rejections["cr3"] += store_ratio_test(ra, rb).p_value < alpha
         sa = ProportionStatistic(n=int(d[~treated].sum()), sum=m[~treated].sum())
         sb = ProportionStatistic(n=int(d[treated].sum()), sum=m[treated].sum())
         rejections["session"] += welch_test(sa, sb).p_value < alpha
     rates = {k: v / sims for k, v in rejections.items()}
     print("A/A false-positive rates:", rates)
     assert rates["permutation"] < 0.1
-    assert rates["delta"] < 0.1
+    assert rates["cr3"] < 0.1
     assert rates["session"] > 0.25
 
 
@@ -302,9 +302,8 @@ def test_store_level_ci_coverage_with_known_effect():
     effect = 0.08
     for _ in range(sims):
         m, d, treated = simulate_stores(rng, 8, 120, base=0.45, store_sd=0.06, effect=effect)
-        r = ratio_test(
-            RatioStatistic.from_clusters(m[~treated], d[~treated]),
-            RatioStatistic.from_clusters(m[treated], d[treated]),
+        r = store_ratio_test(
+            StoreValues.of(m[~treated], d[~treated]), StoreValues.of(m[treated], d[treated])
         )
         # the true difference of session-weighted means is ≈ effect (no clipping at 0.45 ± …)
         covered += r.ci_low <= effect <= r.ci_high

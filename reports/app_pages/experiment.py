@@ -52,7 +52,8 @@ if report.hypothesis:
 st.markdown(report_html.meta_html(report), unsafe_allow_html=True)
 
 st.markdown(
-    f'<div class="sl">{report_html.decision_html(result)}{report_html.srm_html(result)}</div>',
+    f'<div class="sl">{report_html.decision_html(result)}{report_html.srm_html(result)}'
+    f"{report_html.mislabelled_html(result)}</div>",
     unsafe_allow_html=True,
 )
 
