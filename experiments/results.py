@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
+from experiments.slice_results import Breakdowns, Timeline
+
 
 def finite(x: Any) -> float | None:
     """``x`` as a float, or ``None`` when it is missing, NaN or infinite (JSON has no NaN)."""
@@ -203,6 +205,10 @@ class ExperimentResult:
     srm: SrmCheck
     metrics: tuple[MetricResult, ...]
     decision: Decision
+    # results over time and by segment (``experiments.readout``); None when not computed.
+    # Made after the decision and never read by it.
+    timeline: Timeline | None = None
+    breakdowns: Breakdowns | None = None
 
     @property
     def variant_names(self) -> tuple[str, ...]:
@@ -237,10 +243,20 @@ class ExperimentResult:
             "srm": self.srm.to_dict(),
             "metrics": [m.to_dict() for m in self.metrics],
             "decision": self.decision.to_dict(),
-        }
+        } | self._slices_dict()
+
+    def _slices_dict(self) -> dict:
+        """``timeline`` and ``breakdowns``, each only when computed."""
+        out = {}
+        if self.timeline is not None:
+            out["timeline"] = self.timeline.to_dict()
+        if self.breakdowns is not None:
+            out["breakdowns"] = self.breakdowns.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> ExperimentResult:
+        timeline, breakdowns = d.get("timeline"), d.get("breakdowns")
         return cls(
             experiment=d["experiment"],
             unit=d["unit"],
@@ -249,6 +265,8 @@ class ExperimentResult:
             srm=SrmCheck.from_dict(d["srm"]),
             metrics=tuple(MetricResult.from_dict(m) for m in d["metrics"]),
             decision=Decision.from_dict(d["decision"]),
+            timeline=None if timeline is None else Timeline.from_dict(timeline),
+            breakdowns=None if breakdowns is None else Breakdowns.from_dict(breakdowns),
         )
 
 

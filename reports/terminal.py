@@ -107,7 +107,10 @@ def scorecard(report: ExperimentReport) -> RenderableType:
         + (f" {sc.no_relative_note(result)}" if sc.no_relative_note(result) else ""),
         style="dim",
     )
-    return Group(_headline(report), srm, _table(result), note)
+    from reports.slices import breakdown_table, timeline_table
+
+    extras = [t for t in (timeline_table(result), breakdown_table(result)) if t is not None]
+    return Group(_headline(report), srm, _table(result), note, *extras)
 
 
 def show(report: ExperimentReport, console: Console | None = None) -> None:
