@@ -82,7 +82,7 @@ def multiple_testing_caveat(
         return "No segment has enough data in both arms to compare them yet."
     chance = comparisons * alpha
     return (
-        f"{comparisons} segment comparisons ({segments} segments × {metrics} metrics × "
+        f"{comparisons} segment comparisons ({segments} segments, {metrics} metrics, "
         f"{challengers} challenger{'s' if challengers != 1 else ''}), not adjusted for "
         f"multiple testing: at p < {alpha:g} about 1 in {round(1 / alpha)} looks significant "
         f"by chance alone (here about {chance:.0f}), even when the variant changes nothing. "

@@ -385,7 +385,8 @@ facts AS (
     GROUP BY session_id
 ),
 sliced AS (
-    SELECT * FROM per_session JOIN facts USING (session_id)
+    SELECT variant, store_id, day, device, locale{"".join(", " + m for m in ids)}
+    FROM per_session JOIN facts USING (session_id)
 ),
 sliced_long AS (
     {values}SELECT variant, store_id, day, device, locale, '{SESSIONS}' AS metric, 1.0 AS "value"

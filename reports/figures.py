@@ -296,10 +296,19 @@ def timeline_figure(
                 hovertemplate="<b>%{x|%d %b}</b><br>%{customdata}<extra></extra>",
             )
         )
-    fig.add_hline(y=0, line_color=INK, line_width=1.5)
+    fig.add_hline(y=0, line_color=INK, line_width=1.5, opacity=1)  # the template fades shapes
     if mde:
         for sign in (1, -1):
-            fig.add_hline(y=sign * mde * scale, line_color="#1d4ed8", line_width=1, line_dash="dot")
+            fig.add_hline(
+                y=sign * mde * scale,
+                line_color="#1d4ed8",
+                line_width=1,
+                line_dash="dot",
+                opacity=0.8,
+                annotation_text=f"MDE {'+' if sign > 0 else '−'}{mde * scale:g} {unit}".strip(),
+                annotation_position="top left" if sign > 0 else "bottom left",
+                annotation_font={"size": 11, "color": "#1d4ed8"},
+            )
     fig.update_yaxes(
         showgrid=True, gridcolor=GRID, zeroline=False, ticksuffix=f" {unit}" if unit else ""
     )

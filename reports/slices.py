@@ -32,7 +32,7 @@ WEEK = 7
 def _n(result: ExperimentResult, units: int, sessions: int) -> str:
     """Sessions; for unit=store also the stores behind them."""
     if result.unit == "store":
-        return f"{sc.fmt_int(units)} st. · {sc.fmt_int(sessions)}"
+        return f"{sc.fmt_int(units)} stores · {sc.fmt_int(sessions)}"
     return sc.fmt_int(sessions)
 
 
