@@ -178,16 +178,16 @@ def breakdown_table(result: ExperimentResult) -> RenderableType | None:
     ]
     several = len(result.variant_names) > 2
     n_is = "stores" if result.unit == "store" else "sessions"
+    # with several challengers the variant's name takes the baseline mean's place
     table = _terminal_table(
         f"Breakdowns: {sc.metric_label(metric.metric)} (n = {n_is}; p not adjusted)",
-        ["Segment"] + (["Variant"] if several else []) + ["n", "Base", "Var.", "Effect", "CI", "p"],
+        ["Segment", "n", "Variant" if several else "Base", "Var.", "Effect", "CI", "p"],
     )
     for r in rows:
         table.add_row(
             f"{r.dimension} {r.segment}",
-            *([r.variant] if several else []),
             f"{sc.fmt_int(r.baseline_units)}/{sc.fmt_int(r.variant_units)}",
-            sc.fmt_value(metric, r.baseline_mean),
+            r.variant if several else sc.fmt_value(metric, r.baseline_mean),
             sc.fmt_value(metric, r.variant_mean),
             *_terminal_cells(metric, r),
         )

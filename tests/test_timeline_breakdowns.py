@@ -70,10 +70,10 @@ def plan(unit: str, n: int = 96, seed: int = 3) -> list[dict]:
     return out
 
 
-def write_lab(lab: Lab, unit: str, sessions: list[dict]) -> None:
+def write_lab(lab: Lab, unit: str, sessions: list[dict], spec: str = SPEC) -> None:
     """The experiment spec, and the sessions as events (ingested)."""
     stores = STORE_SPLIT if unit == "store" else "[]"
-    spec = textwrap.dedent(SPEC.format(unit=unit, stores=stores))
+    spec = textwrap.dedent(spec.format(unit=unit, stores=stores))
     (lab.experiments_dir / f"{EXP}.yaml").write_text(spec, encoding="utf-8")
     rows = []
     for s in sessions:
@@ -355,3 +355,40 @@ def test_events_as_the_runtime_writes_them_are_cut_by_device_and_locale(
     (series,) = result.timeline.series
     last = series.points[-1]  # both played today (in Berlin; two days just at midnight)
     assert len(series.points) <= 2 and last.baseline_units + last.variant_units == 2
+
+
+def test_every_challenger_has_its_own_series_and_rows(lab: Lab) -> None:
+    three_arms = SPEC.replace(
+        "treatment: {{version: 2}}", "treatment: {{version: 2}}\n      big: {{version: 3}}"
+    ).replace("{{control: 0.5, treatment: 0.5}}", "{{control: 0.4, treatment: 0.3, big: 0.3}}")
+    sessions = plan("session")
+    rng = random.Random(11)
+    for s in sessions:
+        if rng.random() < 0.3:
+            s["variant"] = "big"
+    write_lab(lab, "session", sessions, spec=three_arms)
+    result = read_out(lab, EXP)
+    assert [(s.metric, s.variant) for s in result.timeline.series][:2] == [
+        ("task_success_rate", "treatment"),
+        ("task_success_rate", "big"),
+    ]
+    for series in result.timeline.series:
+        final = next(
+            c
+            for m in result.metrics
+            if m.metric == series.metric
+            for c in m.comparisons
+            if c.variant == series.variant
+        )
+        assert (series.points[-1].abs_effect, series.points[-1].p_value) == (
+            final.abs_effect,
+            final.p_value,
+        )
+    phone = [
+        r
+        for r in result.breakdowns.rows
+        if r.segment == "phone" and r.metric == "task_success_rate"
+    ]
+    assert [r.variant for r in phone] == ["treatment", "big"]
+    big = [s for s in sessions if s["device"] == "phone" and s["variant"] == "big"]
+    assert phone[1].variant_sessions == len(big)
