@@ -44,8 +44,8 @@ def build_timeline(spec: ExperimentSpec, slices: SliceData) -> Timeline:
     metrics = session_metrics(spec)
     points: dict[tuple[str, str], list[DayPoint]] = {}
     running = MetricData()
-    day = min(by_day, default=None)
-    while day is not None and day <= max(by_day):
+    day, last = min(by_day, default=None), max(by_day, default=None)
+    while day is not None and day <= last:
         for variant, store, stats in by_day.get(day, ()):
             add_cell(running, variant, store, stats)
         for metric, role in metrics:
