@@ -168,6 +168,15 @@ def _mislabelled(data: MetricData) -> dict[str, dict[str, int]]:
     }
 
 
+def unadjusted_metric_result(
+    spec: ExperimentSpec, data: MetricData, metric: str, role: str = "primary"
+) -> MetricResult:
+    """One metric exactly as ``analyze_data`` tests it (same test for the spec's unit), before
+    any family adjustment (``p_adjusted`` None). The timeline and the breakdowns call it on a
+    part of the data (the days so far, one segment) so they always run the final test."""
+    return _metric_result(spec, data, metric, role)
+
+
 def _metric_result(spec: ExperimentSpec, data: MetricData, metric: str, role: str) -> MetricResult:
     measure = CATALOGUE.metric(metric)
     higher_is_better = measure.higher_is_better

@@ -153,14 +153,26 @@ def analyze(
     correction: Annotated[
         str, typer.Option(help="Multiple-comparison correction: holm, bh or none.")
     ] = "holm",
+    timeline: Annotated[
+        bool,
+        typer.Option(
+            "--timeline/--no-timeline", help="With --json: the cumulative effect day by day."
+        ),
+    ] = True,
+    breakdowns: Annotated[
+        bool,
+        typer.Option(
+            "--breakdowns/--no-breakdowns",
+            help="With --json: effects by device, store, region, format and locale.",
+        ),
+    ] = True,
     lab: LabOption = None,
     json_: JsonOption = False,
 ) -> None:
     """Compare variants: effects, CIs, p-values, chance to win, SRM and a recommendation."""
     from rich.markup import escape
 
-    from experiments.analysis import analyze as run_analysis
-    from experiments.analysis import analyze_all
+    from experiments.readout import ReadOut, read_out, read_out_all
     from experiments.results import AnalysisFailure
 
     if correction not in ("holm", "bh", "none"):
@@ -168,8 +180,10 @@ def analyze(
     if all_ == (experiment_id is not None):
         raise InvalidInputError("give an experiment id or --all (not both)")
     the_lab = open_lab(lab)
+    # over time and by segment: in the JSON; the text read-out points to `report show`
+    options = ReadOut(timeline and json_, breakdowns and json_, correction=correction)
     if all_:
-        results = analyze_all(the_lab, correction=correction)
+        results = read_out_all(the_lab, options)
         if json_:
             print_json([r.to_dict() for r in results])
             return
@@ -184,11 +198,14 @@ def analyze(
             else:
                 print_analysis(result)
         return
-    result = run_analysis(the_lab, experiment_id, correction=correction)
+    result = read_out(the_lab, experiment_id, options)
     if json_:
         print_json(result.to_dict())
         return
     print_analysis(result)
+    console().print(
+        f"[dim]Over time and by segment: storelab report show {escape(experiment_id)}[/]"
+    )
 
 
 def _num(x: float | None, fmt: str = ".3g") -> str:

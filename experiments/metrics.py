@@ -207,25 +207,26 @@ def _per_session_columns(metrics: list[Metric]) -> str:
 
 
 def _long_sql(metrics: list[Metric]) -> str:
-    """(variant, store, metric, value, den) rows: den = 1 for a mean or proportion, the
+    """(session, variant, store, metric, value, den) rows: den = 1 for a mean or proportion, the
     session's denominator for a ratio metric (value is then its numerator)."""
     plain = [m.id for m in metrics if not m.is_ratio]
     parts = []
     if plain:
         parts.append(
-            'SELECT variant, store_id, metric, "value", 1.0 AS den\n    FROM (UNPIVOT per_session '
+            'SELECT session_id, variant, store_id, metric, "value", 1.0 AS den\n'
+            "    FROM (UNPIVOT per_session "
             f'ON {", ".join(plain)} INTO NAME metric VALUE "value")'
         )
     parts += [
-        f"SELECT variant, store_id, '{m.id}' AS metric, {m.id}__num AS \"value\", "
+        f"SELECT session_id, variant, store_id, '{m.id}' AS metric, {m.id}__num AS \"value\", "
         f"{m.id}__den AS den\n    FROM per_session "
         f"WHERE {m.id}__den > 0 AND {m.id}__num IS NOT NULL"
         for m in metrics
         if m.is_ratio
     ]
     parts.append(
-        f"SELECT variant, store_id, '{SESSIONS}' AS metric, 1.0 AS \"value\", 1.0 AS den "
-        "FROM per_session"
+        f"SELECT session_id, variant, store_id, '{SESSIONS}' AS metric, 1.0 AS \"value\", "
+        "1.0 AS den FROM per_session"
     )
     return "\n    UNION ALL\n    ".join(parts)
 
@@ -426,4 +427,101 @@ SELECT 'mislabelled' AS level, variant, store_id, n FROM mislabelled
             data.sessions_by_variant[variant] = int(n)
         else:
             data.sessions_by_store[store_id] = int(n)
+    return data
+
+
+# --- slices: by day, device and locale (results over time, breakdowns) -------------------------
+
+SLICE_DIMENSIONS = ("day", "device", "locale")
+
+
+def slice_statistics_sql(metric_ids: list[str], catalogue: Catalogue = CATALOGUE) -> str:
+    """(n, Σ, Σ²) of ``metric_ids`` per variant and store, cut three ways in one GROUP BY: by the
+    local day of the session's first event, by its device and by its locale.
+
+    The same counted sessions and per-session values as ``sufficient_statistics``. A session's
+    device is the one of its first event; its locale is ``props.locale`` of its first
+    ``session_start`` (the runtime and the simulator write it there; NULL when it has none).
+    """
+    ids = [m for m in metric_ids if m in catalogue.metrics]
+    return (
+        per_session_sql(catalogue)
+        + f""",
+facts AS (
+    SELECT session_id,
+           CAST(timezone($time_zone, min(ts)) AS DATE) AS day,
+           arg_min(device, ts) AS device,
+           arg_min(json_extract_string(props, '$.locale'), ts)
+               FILTER (WHERE type = 'session_start') AS locale
+    FROM events
+    WHERE experiment_id = $experiment_id
+    GROUP BY session_id
+),
+sliced_long AS (
+    SELECT variant, store_id, day, device, locale, metric, "value", den
+    FROM long JOIN facts USING (session_id)
+    WHERE metric IN ({_in_list([*ids, SESSIONS])})
+)
+SELECT CASE WHEN grouping(day) = 0 THEN 'day' WHEN grouping(device) = 0 THEN 'device'
+            ELSE 'locale' END AS dimension,
+       variant, store_id, day, device, locale, metric,
+       count(*) AS n, sum("value") AS sum, sum("value" * "value") AS sum_squares,
+       sum(den) AS sum_den, sum(den * den) AS sum_den_squares, sum("value" * den) AS sum_products
+FROM sliced_long
+GROUP BY GROUPING SETS ((variant, store_id, day, metric), (variant, store_id, device, metric),
+                        (variant, store_id, locale, metric))
+"""
+    )
+
+
+SliceKey = tuple[str, str, object]  # (variant, store, day | device | locale)
+
+
+@dataclass
+class SliceData:
+    """Sufficient statistics per (variant, store, segment value) for each slice dimension.
+
+    ``cells[dimension][(variant, store, value)][metric]``; the pseudo-metric ``SESSIONS`` holds
+    the counted sessions. ``value`` is a ``date`` for ``day`` and a string or None otherwise.
+    """
+
+    time_zone: str
+    cells: dict[str, dict[SliceKey, dict[str, SampleMeanStatistic]]] = field(
+        default_factory=lambda: {d: {} for d in SLICE_DIMENSIONS}
+    )
+
+    def metric_data(self, dimension: str, keep) -> MetricData:
+        """The ``MetricData`` of the cells of ``dimension`` whose key ``keep(key)`` accepts:
+        per variant and per store, summed over the kept cells (what ``analysis`` reads)."""
+        data = MetricData()
+        for key, stats in self.cells[dimension].items():
+            if keep(key):
+                add_cell(data, key[0], key[1], stats)
+        return data
+
+
+def add_cell(data: MetricData, variant: str, store: str, stats: dict) -> None:
+    """Add one cell's statistics of ``variant`` in ``store`` to ``data`` (in place)."""
+    for metric, stat in stats.items():
+        if metric == SESSIONS:
+            data.sessions_by_variant[variant] = data.sessions_by_variant.get(variant, 0) + stat.n
+            data.sessions_by_store[store] = data.sessions_by_store.get(store, 0) + stat.n
+            continue
+        for target, name in ((data.by_variant, variant), (data.by_store, store)):
+            row = target.setdefault(name, {})
+            row[metric] = row[metric] + stat if metric in row else stat
+
+
+def slice_statistics(
+    con: duckdb.DuckDBPyConnection, spec: ExperimentSpec, time_zone: str = "UTC"
+) -> SliceData:
+    """Run the slice query for ``spec``: days are local days in ``time_zone`` (an IANA name)."""
+    metric_ids = [m for m, _role in spec.metric_roles()]
+    params = {**query_parameters(spec), "time_zone": time_zone}
+    rows = con.execute(slice_statistics_sql(metric_ids), params).fetchall()
+    data = SliceData(time_zone)
+    for dimension, variant, store, day, device, locale, metric, n, total, squares, *den in rows:
+        value = {"day": day, "device": device, "locale": locale}[dimension]
+        stat = _statistic(metric, int(n), float(total), float(squares), den)
+        data.cells[dimension].setdefault((variant, store, value), {})[metric] = stat
     return data

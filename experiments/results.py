@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from experiments.slice_results import Breakdowns, Timeline
+
 
 def finite(x: Any) -> float | None:
     """``x`` as a float, or ``None`` when it is missing, NaN or infinite (JSON has no NaN)."""
@@ -246,6 +248,10 @@ class ExperimentResult:
     metrics: tuple[MetricResult, ...]
     decision: Decision
     mislabelled_sessions: dict[str, dict[str, int]] = field(default_factory=dict)
+    # results over time and by segment (``experiments.readout``); None when not computed.
+    # Made after the decision and never read by it.
+    timeline: Timeline | None = None
+    breakdowns: Breakdowns | None = None
 
     @property
     def mislabelled_total(self) -> int:
@@ -288,10 +294,20 @@ class ExperimentResult:
             },
             "metrics": [m.to_dict() for m in self.metrics],
             "decision": self.decision.to_dict(),
-        }
+        } | self._slices_dict()
+
+    def _slices_dict(self) -> dict:
+        """``timeline`` and ``breakdowns``, each only when computed."""
+        out = {}
+        if self.timeline is not None:
+            out["timeline"] = self.timeline.to_dict()
+        if self.breakdowns is not None:
+            out["breakdowns"] = self.breakdowns.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> ExperimentResult:
+        timeline, breakdowns = d.get("timeline"), d.get("breakdowns")
         return cls(
             experiment=d["experiment"],
             unit=d["unit"],
@@ -303,6 +319,8 @@ class ExperimentResult:
             mislabelled_sessions={
                 store: dict(labels) for store, labels in d.get("mislabelled_sessions", {}).items()
             },
+            timeline=None if timeline is None else Timeline.from_dict(timeline),
+            breakdowns=None if breakdowns is None else Breakdowns.from_dict(breakdowns),
         )
 
 

@@ -75,13 +75,12 @@ class ExperimentReport:
 
 
 def analyze(lab: Lab, experiment_id: str) -> ExperimentReport:
-    """``experiments.analysis.analyze`` with the spec's context (hypothesis, dates, min effect)."""
-    from experiments.analysis import analyze as run_analysis
+    """``experiments.readout.read_out`` (the analysis with its timeline and breakdowns) with the
+    spec's context (hypothesis, dates, min effect)."""
+    from experiments.readout import read_out
     from experiments.spec import load_experiment
 
-    return ExperimentReport.of(
-        load_experiment(lab, experiment_id), run_analysis(lab, experiment_id)
-    )
+    return ExperimentReport.of(load_experiment(lab, experiment_id), read_out(lab, experiment_id))
 
 
 def list_experiments(lab: Lab) -> list[str]:

@@ -249,8 +249,89 @@ def stores_figure(result: ExperimentResult, metric: MetricResult) -> go.Figure |
     return _layout(fig, height=300, title="Per store (dashed: variant mean)")
 
 
+def _rgba(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def timeline_figure(
+    result: ExperimentResult, metric: MetricResult, mde: float | None = None
+) -> go.Figure | None:
+    """The cumulative effect day by day with its CI as a band, one line per challenger; zero
+    is a solid line, ±MDE dotted. ``None`` without a timeline (or no day with an effect)."""
+    import plotly.graph_objects as go
+
+    series = result.timeline.for_metric(metric.metric) if result.timeline else ()
+    if not any(p.abs_effect is not None for s in series for p in s.points):
+        return None
+    colours = sc.variant_colors(result)
+    scale, unit = _scale(metric), _unit(metric)
+    fig = go.Figure()
+    for s in series:
+        points = [p for p in s.points if p.abs_effect is not None]
+        banded = [p for p in points if p.ci_low is not None and p.ci_high is not None]
+        colour = colours.get(s.variant, sc.VARIANT_COLORS[0])
+        if banded:
+            fig.add_trace(
+                go.Scatter(
+                    x=[p.day for p in banded] + [p.day for p in reversed(banded)],
+                    y=[p.ci_high * scale for p in banded]
+                    + [p.ci_low * scale for p in reversed(banded)],
+                    fill="toself",
+                    fillcolor=_rgba(colour, 0.16),
+                    line={"width": 0},
+                    hoverinfo="skip",
+                    name=f"{s.variant} {sc.level(result)}% CI",
+                )
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=[p.day for p in points],
+                y=[p.abs_effect * scale for p in points],
+                mode="lines+markers",
+                line={"color": colour, "width": 2.5},
+                marker={"size": 5, "color": colour},
+                name=f"{s.variant} vs {s.baseline}",
+                customdata=[_timeline_hover(metric, p) for p in points],
+                hovertemplate="<b>%{x|%d %b}</b><br>%{customdata}<extra></extra>",
+            )
+        )
+    fig.add_hline(y=0, line_color=INK, line_width=1.5, opacity=1)  # the template fades shapes
+    if mde:
+        for sign in (1, -1):
+            fig.add_hline(
+                y=sign * mde * scale,
+                line_color="#1d4ed8",
+                line_width=1,
+                line_dash="dot",
+                opacity=0.8,
+                annotation_text=f"MDE {'+' if sign > 0 else '−'}{mde * scale:g} {unit}".strip(),
+                annotation_position="top left" if sign > 0 else "bottom left",
+                annotation_font={"size": 11, "color": "#1d4ed8"},
+            )
+    fig.update_yaxes(
+        showgrid=True, gridcolor=GRID, zeroline=False, ticksuffix=f" {unit}" if unit else ""
+    )
+    fig.update_xaxes(showgrid=False, tickformat="%d %b", title=None)
+    title = f"Cumulative effect by day, with its {sc.level(result)}% CI"
+    _layout(fig, height=300, title=title)
+    if len(series) > 1:  # which line is which challenger
+        fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.15})
+    return fig
+
+
+def _timeline_hover(metric: MetricResult, p) -> str:
+    effect = sc.fmt_abs_effect(metric, p.abs_effect)
+    ci = sc.fmt_ci(p.ci_low, p.ci_high, lambda v: sc.fmt_abs_effect(metric, v))
+    return (
+        f"effect {effect}<br>CI {ci}<br>p {sc.fmt_p(p.p_value)}"
+        f"<br>n {sc.fmt_int(p.baseline_units)} / {sc.fmt_int(p.variant_units)}"
+    )
+
+
 def metric_figures(report: ExperimentReport, metric: MetricResult) -> dict[str, go.Figure]:
-    """The figures for one metric, by name: ``effect``, ``means`` and (unit=store) ``stores``."""
+    """The figures for one metric, by name: ``effect``, ``means``, (unit=store) ``stores`` and
+    (with a timeline) ``timeline``."""
     result = report.result
     figs = {
         "effect": effect_figure(metric, report.mde_for(metric)),
@@ -259,4 +340,7 @@ def metric_figures(report: ExperimentReport, metric: MetricResult) -> dict[str, 
     per_store = stores_figure(result, metric)
     if per_store is not None:
         figs["stores"] = per_store
+    over_time = timeline_figure(result, metric, report.mde_for(metric))
+    if over_time is not None:
+        figs["timeline"] = over_time
     return figs

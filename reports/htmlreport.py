@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from experiments.results import VariantSummary
 from reports import scorecard as sc
+from reports.slices import breakdowns_html
 
 if TYPE_CHECKING:
     from experiments.results import ExperimentResult, MetricResult
@@ -78,6 +79,9 @@ CSS = """
 .sl-meta { display: flex; flex-wrap: wrap; gap: 6px 18px; color: var(--muted); font-size: 13px;
   margin-bottom: 14px; }
 .sl-meta b { color: var(--ink); font-weight: 600; }
+.sl-note.caveat { background: #fffbeb; border-color: #fde68a; color: #78350f; }
+.sl-table tr.sl-dim td { text-align: left; background: var(--soft); padding: 6px 10px; }
+.sl details summary { cursor: pointer; font-weight: 600; margin: 10px 0 4px; }
 """
 
 PAGE_CSS = """
@@ -336,16 +340,19 @@ def plotly_js() -> str:
 
 
 def _figure_grid(figs: dict, fig_html) -> str:
-    """Effect on top and means | stores below; without stores, effect | means side by side."""
+    """Effect on top and means | stores below; without stores, effect | means side by side;
+    the cumulative effect over time (when there is a timeline) across the bottom."""
+    over_time = fig_html(figs["timeline"]) if "timeline" in figs else ""
     if "stores" in figs:
         return (
             fig_html(figs["effect"])
             + f'<div class="grid2"><div>{fig_html(figs["means"])}</div>'
             + f"<div>{fig_html(figs['stores'])}</div></div>"
+            + over_time
         )
     return (
         f'<div class="grid2 wide"><div>{fig_html(figs["means"])}</div>'
-        f"<div>{fig_html(figs['effect'])}</div></div>"
+        f"<div>{fig_html(figs['effect'])}</div></div>" + over_time
     )
 
 
@@ -363,6 +370,11 @@ def _metric_card(report: ExperimentReport, metric: MetricResult, fig_html) -> st
         + _figure_grid(metric_figures(report, metric), fig_html)
         + "</section>"
     )
+
+
+def _breakdowns_section(result: ExperimentResult) -> str:
+    body = breakdowns_html(result)
+    return f'<h2 id="breakdowns">Breakdowns</h2>{body}' if body else ""
 
 
 def render_html(
@@ -422,6 +434,7 @@ def render_html(
 {metrics_table_html(result)}
 <h2>Metrics in detail</h2>
 {cards}
+{_breakdowns_section(result)}
 {_lab_html(lab_summary)}
 <h2>Methods</h2>
 {methods_html(result)}

@@ -117,7 +117,10 @@ def scorecard(report: ExperimentReport) -> RenderableType:
         + (f" {sc.SEQUENTIAL_NOTE}" if sc.has_sequential(result) else ""),
         style="dim",
     )
-    return Group(*parts, _table(result), note)
+    from reports.slices import breakdown_table, timeline_table
+
+    extras = [t for t in (timeline_table(result), breakdown_table(result)) if t is not None]
+    return Group(*parts, _table(result), note, *extras)
 
 
 def show(report: ExperimentReport, console: Console | None = None) -> None:

@@ -282,3 +282,21 @@ def test_customer_link_on_the_dashboard_needs_no_token_but_the_preview_does(
     at.query_params.update({"prototype": "nope", "store": "S01"})
     at = open_page(at, "play")
     assert "scan-and-discover" not in page_text(at) and "nope" not in page_text(at)
+
+
+def test_experiment_page_shows_the_cumulative_effect_and_the_breakdowns_with_the_caveat(
+    lab_with_events,
+) -> None:
+    at = app(lab_with_events.config.dashboard.token)
+    at.switch_page("app_pages/experiment.py").run()
+    assert not at.exception
+    specs = [chart.proto.spec for chart in at.get("plotly_chart")]
+    # one per metric with data: the lab's sessions answered no question, so UMUX-Lite has none
+    assert sum("Cumulative effect by day" in spec for spec in specs) == 3
+    text = all_text(at)
+    assert "not adjusted for multiple testing" in text
+    assert "Use breakdowns to explore, not to decide" in text
+    assert 'sl-breakdown" data-metric="task_success_rate"' in text  # the primary first
+    assert 'data-dimension="region" data-segment="Nord"' in text
+    at.selectbox(key="breakdown_metric").select("time_on_task_s").run()
+    assert 'sl-breakdown" data-metric="time_on_task_s"' in all_text(at)

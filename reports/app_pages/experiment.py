@@ -11,6 +11,7 @@ from reports import scorecard as sc
 from reports.app_pages import _shared
 from reports.data import ExperimentReport
 from reports.figures import PLOTLY_CONFIG, metric_figures
+from reports.slices import breakdown_table_html, caveat_html
 
 lab = _shared.current_lab()
 _shared.style()
@@ -82,6 +83,25 @@ for metric in sc.sorted_metrics(result):
             right.plotly_chart(
                 figs["stores"], key=f"fig_stores_{name}", theme=None, config=PLOTLY_CONFIG
             )
+        if "timeline" in figs:
+            st.plotly_chart(
+                figs["timeline"], key=f"fig_timeline_{name}", theme=None, config=PLOTLY_CONFIG
+            )
+
+if result.breakdowns is not None:
+    st.subheader("Breakdowns")
+    st.markdown(f'<div class="sl">{caveat_html(result.breakdowns)}</div>', unsafe_allow_html=True)
+    by_name = {m.metric: m for m in sc.sorted_metrics(result)}
+    shown = st.selectbox(
+        "Metric",
+        list(by_name),
+        format_func=sc.metric_label,
+        key="breakdown_metric",
+    )
+    st.markdown(
+        f'<div class="sl">{breakdown_table_html(result, by_name[shown])}</div>',
+        unsafe_allow_html=True,
+    )
 
 with st.expander("Methods: which tests, and why", expanded=False):
     st.markdown(report_html.methods_html(result), unsafe_allow_html=True)
