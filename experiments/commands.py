@@ -200,7 +200,8 @@ def print_analysis(result: ExperimentResult) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from feedback.catalogue import CATALOGUE
+    from feedback.kpi_measures import measure
+    from reports.kpi_notes import design_note, kpi_lines
 
     con = console()
     srm = result.srm
@@ -237,7 +238,12 @@ def print_analysis(result: ExperimentResult) -> None:
                 ]
             table.add_row(*row)
     con.print(table)
-    no_rel = [m.metric for m in result.metrics if CATALOGUE.metric(m.metric).crosses_zero]
+    for m in result.metrics:
+        for line in kpi_lines(m):
+            con.print(f"[dim]{escape(m.metric)}: {escape(line)}[/]")
+    if design_note(result):
+        con.print(f"[dim]{design_note(result)}[/]")
+    no_rel = [m.metric for m in result.metrics if measure(m.metric).crosses_zero]
     if no_rel:
         con.print(f"[dim]rel –: {', '.join(no_rel)} can cross zero; read the absolute effect.[/]")
     con.print(f"Recommendation: [bold]{result.decision.recommendation}[/]")

@@ -66,13 +66,67 @@ class StoreSummary:
 
 
 @dataclass(frozen=True)
+class KpiEstimate:
+    """One estimator of a store-KPI effect (``ancova``, ``did`` or ``unadjusted``): the effect
+    (pilot-period store means, variant − baseline), its HC2 standard error and t interval with
+    ``dof`` degrees of freedom, and the randomisation p-value of that estimator."""
+
+    estimator: str
+    abs_effect: float | None
+    se: float | None
+    dof: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+
+    def to_dict(self) -> dict:
+        return _flat(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> KpiEstimate:
+        return cls(**{f.name: d[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class Placebo:
+    """The same KPI analysis on the pre-period alone: its first half plays the pre-period,
+    its second half the pilot. No variant ran yet, so it should find nothing; ``ok`` is
+    ``p_value >= alpha`` (None without a p-value)."""
+
+    pre: tuple[str, str]  # first and last day of the stand-in pre-period
+    pilot: tuple[str, str]  # first and last day of the stand-in pilot
+    method: str
+    abs_effect: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    ok: bool | None
+
+    def to_dict(self) -> dict:
+        out = _flat(self)
+        out["pre"], out["pilot"] = list(self.pre), list(self.pilot)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Placebo:
+        values = {f.name: d[f.name] for f in fields(cls)}
+        values["pre"], values["pilot"] = tuple(d["pre"]), tuple(d["pilot"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class Comparison:
     """A challenger against the baseline on one metric; effects are variant − baseline.
 
     ``p_adjusted`` is adjusted within its family (``ExperimentResult.families``: primary ×
     challengers, secondaries; guardrails unadjusted);
     ``significant`` means ``p_adjusted < alpha``; ``risk`` is the expected loss of choosing
-    the variant; ``method`` names the test (e.g. ``welch``, ``store_delta+permutation_exact``).
+    the variant; ``method`` names the test (e.g. ``welch``, ``store_delta+permutation_exact``,
+    ``ancova+randomisation_exact``).
+
+    Store KPIs (``kpi:<name>``) also have ``variance_reduction`` (1 − Var(adjusted) /
+    Var(unadjusted): what the pre-period removed), ``estimates`` (every estimator that ran:
+    ancova, did, unadjusted) and ``placebo``; these keys are in the JSON only for KPIs.
     """
 
     variant: str
@@ -90,13 +144,34 @@ class Comparison:
     risk: float | None
     se: float | None
     method: str
+    variance_reduction: float | None = None
+    estimates: tuple[KpiEstimate, ...] | None = None
+    placebo: Placebo | None = None
 
     def to_dict(self) -> dict:
-        return _flat(self)
+        out = _flat(self)
+        for key in ("variance_reduction", "estimates", "placebo"):
+            del out[key]
+        if self.estimates is not None:
+            out["variance_reduction"] = self.variance_reduction
+            out["estimates"] = {e.estimator: e.to_dict() for e in self.estimates}
+            out["placebo"] = None if self.placebo is None else self.placebo.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> Comparison:
-        return cls(**{f.name: d[f.name] for f in fields(cls)})
+        extra = ("variance_reduction", "estimates", "placebo")
+        values = {f.name: d[f.name] for f in fields(cls) if f.name not in extra}
+        estimates = d.get("estimates")
+        placebo = d.get("placebo")
+        return cls(
+            **values,
+            variance_reduction=d.get("variance_reduction"),
+            estimates=None
+            if estimates is None
+            else tuple(KpiEstimate.from_dict(e) for e in estimates.values()),
+            placebo=None if placebo is None else Placebo.from_dict(placebo),
+        )
 
 
 @dataclass(frozen=True)
@@ -105,6 +180,8 @@ class MetricResult:
 
     ``stores`` is the per-store breakdown of a store-randomised experiment (``None`` for
     unit=session, where every store runs every variant); it is in the JSON only when present.
+    A store KPI (``kpi:<name>``) counts stores as units and store-days as ``sessions``, and
+    says its ``pre_period``.
     """
 
     metric: str
@@ -114,6 +191,7 @@ class MetricResult:
     variants: tuple[VariantSummary, ...]
     comparisons: tuple[Comparison, ...]
     stores: tuple[StoreSummary, ...] | None = None
+    pre_period: tuple[str, str] | None = None  # store KPIs: first and last pre-period day
 
     @property
     def is_proportion(self) -> bool:
@@ -134,6 +212,8 @@ class MetricResult:
         }
         if self.stores is not None:
             out["stores"] = [s.to_dict() for s in self.stores]
+        if self.pre_period is not None:
+            out["pre_period"] = list(self.pre_period)
         return out
 
     @classmethod
@@ -147,6 +227,7 @@ class MetricResult:
             variants=tuple(VariantSummary.from_dict(v) for v in d["variants"]),
             comparisons=tuple(Comparison.from_dict(c) for c in d["comparisons"]),
             stores=None if stores is None else tuple(StoreSummary.from_dict(s) for s in stores),
+            pre_period=tuple(d["pre_period"]) if d.get("pre_period") else None,
         )
 
 
@@ -203,6 +284,7 @@ class ExperimentResult:
     srm: SrmCheck
     metrics: tuple[MetricResult, ...]
     decision: Decision
+    design: str = "random"  # unit=store: random | stratified | matched (the spec's design)
 
     @property
     def variant_names(self) -> tuple[str, ...]:
@@ -228,7 +310,7 @@ class ExperimentResult:
         }
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "experiment": self.experiment,
             "unit": self.unit,
             "alpha": self.alpha,
@@ -238,6 +320,9 @@ class ExperimentResult:
             "metrics": [m.to_dict() for m in self.metrics],
             "decision": self.decision.to_dict(),
         }
+        if self.design != "random":  # stratified | matched; absent: completely randomised
+            out["design"] = self.design
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> ExperimentResult:
@@ -249,6 +334,7 @@ class ExperimentResult:
             srm=SrmCheck.from_dict(d["srm"]),
             metrics=tuple(MetricResult.from_dict(m) for m in d["metrics"]),
             decision=Decision.from_dict(d["decision"]),
+            design=d.get("design", "random"),
         )
 
 

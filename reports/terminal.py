@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reports import scorecard as sc
+from reports.kpi_notes import design_note, kpi_lines
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -107,7 +108,13 @@ def scorecard(report: ExperimentReport) -> RenderableType:
         + (f" {sc.no_relative_note(result)}" if sc.no_relative_note(result) else ""),
         style="dim",
     )
-    return Group(_headline(report), srm, _table(result), note)
+    kpis = [
+        Text(f"{sc.metric_label(m.metric)} — {line}", style="dim")
+        for m in sc.sorted_metrics(result)
+        for line in kpi_lines(m)
+    ]
+    design = [Text(design_note(result), style="dim")] if design_note(result) else []
+    return Group(_headline(report), srm, _table(result), *kpis, *design, note)
 
 
 def show(report: ExperimentReport, console: Console | None = None) -> None:
