@@ -90,8 +90,25 @@ def power(
         float, typer.Option(help="unit=store: intra-store correlation of the metric.")
     ] = 0.05,
     pre_period_r: Annotated[
-        float, typer.Option(help="unit=store: correlation with a pre-period store KPI.")
+        float,
+        typer.Option(
+            help="unit=store, store KPI: correlation of a store's pre-period and pilot means; "
+            "the analysis adjusts kpi:<name> metrics by ANCOVA (variance x (1 - r^2), one dof "
+            "less). Session metrics have no pre-period."
+        ),
     ] = 0.0,
+    store_size_cv: Annotated[
+        float,
+        typer.Option(help="unit=store: coefficient of variation of sessions per store (0: equal)."),
+    ] = 0.0,
+    kpi: Annotated[
+        str | None,
+        typer.Option(
+            "--kpi",
+            help="unit=store: plan for store KPI NAME; sd, pre/pilot r and mean come from the "
+            "lab's stores and their imported KPI (needs a lab).",
+        ),
+    ] = None,
     variants: Annotated[int, typer.Option(help="Number of variants incl. control.")] = 2,
     challengers: Annotated[
         int,
@@ -103,29 +120,38 @@ def power(
     stores: Annotated[
         int | None, typer.Option(help="Instead of --mde: stores per variant → MDE.")
     ] = None,
+    lab: LabOption = None,
     json_: JsonOption = False,
 ) -> None:
-    """Sample size for a minimum effect, or the MDE for a given size (sessions or stores)."""
+    """Sample size for a minimum effect, or the MDE for a given size (sessions, stores, KPIs)."""
     from experiments import power as pw
 
     try:
-        if unit is Unit.store and sessions_per_store is None:
-            raise ValueError("--unit store needs --sessions-per-store")
-        inputs = pw.PowerInputs(
-            baseline=baseline, sd=sd, alpha=alpha, power=power_, challengers=challengers
-        )
-        if unit is Unit.store:
-            design = pw.StoreDesign(sessions_per_store, icc, pre_period_r)
-            if stores is not None:
-                out = pw.mde_for_stores(stores, inputs, design)
-            else:
-                out = pw.stores_needed(
-                    _need_mde(mde), inputs, design, relative=relative, variants=variants
-                )
-        elif sessions is not None:
-            out = pw.mde_for_sessions(sessions, inputs)
+        if kpi is not None:
+            out = _kpi_power(kpi, open_lab(lab), mde, relative, alpha, power_, challengers, stores)
+        elif unit is Unit.store and sessions_per_store is None and sd is not None:
+            inputs = pw.PowerInputs(baseline=baseline, sd=sd, alpha=alpha, power=power_,
+                                    challengers=challengers)  # fmt: skip
+            design = pw.KpiDesign(sd, pre_period_r)
+            out = (
+                pw.kpi_mde(stores, inputs, design)
+                if stores is not None
+                else pw.kpi_stores_needed(_need_mde(mde), inputs, design, relative=relative)
+            )
         else:
-            out = pw.sessions_needed(_need_mde(mde), inputs, relative=relative, variants=variants)
+            inputs = pw.PowerInputs(
+                baseline=baseline, sd=sd, alpha=alpha, power=power_, challengers=challengers
+            )
+            if unit is Unit.store:
+                out = _store_power(inputs, mde, relative, variants, stores,
+                                   pw.StoreDesign(_need_spm(sessions_per_store, pre_period_r),
+                                                  icc, store_size_cv))  # fmt: skip
+            elif sessions is not None:
+                out = pw.mde_for_sessions(sessions, inputs)
+            else:
+                out = pw.sessions_needed(
+                    _need_mde(mde), inputs, relative=relative, variants=variants
+                )
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from exc
     if json_:
@@ -136,6 +162,46 @@ def power(
         if value is not None:
             shown = f"{value:.4g}" if isinstance(value, float) else str(value)
             con.print(f"{key:>28}: {shown}")
+
+
+def _need_spm(sessions_per_store: float | None, pre_period_r: float) -> float:
+    if pre_period_r:
+        raise ValueError(
+            "--pre-period-r applies to store KPIs: the analysis adjusts kpi:<name> metrics for "
+            "their pre-period (ANCOVA); session metrics have no pre-period, so nothing would "
+            "deliver that reduction. Plan a KPI with --kpi NAME, or --sd S --pre-period-r R "
+            "without --sessions-per-store."
+        )
+    if sessions_per_store is None:
+        raise ValueError(
+            "--unit store needs --sessions-per-store (a session metric), or --kpi NAME / --sd "
+            "(a store KPI)"
+        )
+    return sessions_per_store
+
+
+def _store_power(inputs, mde, relative, variants, stores, design) -> dict:
+    from experiments import power as pw
+
+    if stores is not None:
+        return pw.mde_for_stores(stores, inputs, design)
+    return pw.stores_needed(_need_mde(mde), inputs, design, relative=relative, variants=variants)
+
+
+def _kpi_power(name, the_lab, mde, relative, alpha, power_, challengers, stores) -> dict:
+    """Store power for ``kpi:<name>`` from the lab's own stores and their KPI history."""
+    from experiments import power as pw
+    from experiments.kpis import lab_kpi_history
+
+    history = lab_kpi_history(the_lab, name.removeprefix("kpi:"))
+    inputs = pw.PowerInputs(baseline=history.mean, sd=history.sd_between, alpha=alpha,
+                            power=power_, challengers=challengers)  # fmt: skip
+    design = pw.KpiDesign(history.sd_between, history.r or 0.0)
+    if stores is not None:
+        out = pw.kpi_mde(stores, inputs, design)
+    else:
+        out = pw.kpi_stores_needed(_need_mde(mde), inputs, design, relative=relative)
+    return {**out, "from_lab": history.to_dict()}
 
 
 def _need_mde(mde: float | None) -> float:

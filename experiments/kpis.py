@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from experiments.spec import ExperimentSpec
+    from lab import Lab
 
 _NAMES_SQL = "SELECT DISTINCT metric FROM store_kpis ORDER BY metric"
 
@@ -175,3 +176,21 @@ def kpi_history(
         sd,
         r if r is None or math.isfinite(r) else None,
     )
+
+
+def lab_kpi_history(lab: Lab, name: str, days: int = 28) -> KpiHistory:
+    """``kpi_history`` for the lab's own stores (stores.csv; every store if it lists none).
+
+    Needs at least 3 stores with data in both windows and some spread between them."""
+    from feedback.store import connect
+    from lab import lab_stores
+
+    stores = list(lab_stores(lab)) if lab.stores_csv.is_file() else []
+    with connect(lab, read_only=True) as con:
+        history = kpi_history(con, name, stores, days)
+    if history.sd_between is None or not history.sd_between > 0:
+        raise InvalidInputError(
+            f"store KPI {name!r}: {history.stores} store(s) have data in both of the last two "
+            f"{days}-day windows; power planning needs at least 3 that differ"
+        )
+    return history

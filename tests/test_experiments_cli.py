@@ -145,6 +145,28 @@ def test_power_user_errors():
     assert user_error(run("power", "--mde", "0.05"), "--baseline")
     result = run("power", "--baseline", "0.4", "--mde", "0.05", "--unit", "store")
     assert user_error(result, "--sessions-per-store")
+    # a pre-period reduction for a session metric: nothing in the analysis delivers it
+    result = run("power", "--baseline", "0.4", "--mde", "0.05", "--unit", "store",
+                 "--sessions-per-store", "50", "--pre-period-r", "0.8")  # fmt: skip
+    assert user_error(result, "--pre-period-r applies to store KPIs", "--kpi NAME")
+
+
+def test_power_for_a_store_kpi_reads_the_lab(lab):
+    from sample_data.generate import generate_sample
+
+    generate_sample(lab, stores=12, sessions=200, seed=3)
+    result = run("power", "--unit", "store", "--kpi", "conversion_rate", "--mde", "0.02",
+                 "--lab", lab.root, "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["from_lab"]["stores"] == 12 and 0.5 < out["from_lab"]["pre_pilot_r"] < 0.97
+    assert out["sd_between_stores"] == out["from_lab"]["sd_between_stores"] > 0
+    assert out["variance_factor"] == pytest.approx(1 - out["pre_period_r"] ** 2)
+    by_hand = run("power", "--unit", "store", "--sd", str(out["sd_between_stores"]), "--mde",
+                  "0.02", "--pre-period-r", str(out["pre_period_r"]), "--json")  # fmt: skip
+    assert json.loads(by_hand.output)["stores_per_variant"] == out["stores_per_variant"]
+    missing = run("power", "--unit", "store", "--kpi", "footfall", "--mde", "1", "--lab", lab.root)
+    assert user_error(missing, "no store KPI 'footfall'")
     assert user_error(run("power", "--baseline", "1.4", "--mde", "0.05"), "between 0 and 1")
 
 
