@@ -27,6 +27,12 @@ class Unit(StrEnum):
     session = "session"
 
 
+class Design(StrEnum):
+    random = "random"
+    stratified = "stratified"
+    matched = "matched"
+
+
 class Decision(StrEnum):
     roll_out = "roll_out"
     extend = "extend"
@@ -41,16 +47,37 @@ def new(
     unit: Annotated[
         Unit, typer.Option("--unit", help="store: each store runs one variant; session: all.")
     ],
+    design: Annotated[
+        Design,
+        typer.Option(
+            help="unit=store: random; stratified (within --strata); matched (pairs of stores "
+            "alike in --match-on's pre-period, needs imported KPIs)."
+        ),
+    ] = "random",
+    strata: Annotated[
+        str | None, typer.Option(help="--design stratified: the stores.csv column, region|format.")
+    ] = None,
+    match_on: Annotated[
+        str, typer.Option(help="--design matched: the store KPI whose pre-period makes pairs.")
+    ] = "conversion_rate",
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the store assignment (default: a fresh one).")
+    ] = None,
     lab: LabOption = None,
     json_: JsonOption = False,
 ) -> None:
-    """Write a first experiment spec (stores from stores.csv split alternately for unit=store)."""
+    """Write a first experiment spec; unit=store draws which store runs which variant."""
     from experiments.spec import ensure_new_experiment, new_experiment
     from prototypes.library import comparison_for
 
     the_lab = open_lab(lab)
     ensure_new_experiment(the_lab, experiment_id)
     compared = comparison_for(the_lab, prototype)
+    if unit is Unit.session and design != "random":
+        raise InvalidInputError(f"--design {design} assigns stores; it needs --unit store")
+    assignment = None
+    if unit is Unit.store:
+        assignment = _draw_stores(the_lab, list(compared.arms), str(design), strata, match_on, seed)
     path = new_experiment(
         the_lab,
         experiment_id,
@@ -59,14 +86,58 @@ def new(
         arms=compared.arms,
         what=compared.what,
         instruments=compared.instruments,
+        assignment=assignment,
     )
     if json_:
-        print_json({"experiment": experiment_id, "path": str(path)})
+        out = {"experiment": experiment_id, "path": str(path)}
+        if assignment is not None:
+            out |= {"design": assignment.design, "seed": assignment.seed,
+                    "stores": assignment.stores, "left_out": assignment.left_out}  # fmt: skip
+        print_json(out)
         return
-    console().print(
-        f"Wrote [bold]{path}[/]\n  edit hypothesis, variants, dates and metrics, then run\n"
-        f"  storelab experiment power --baseline 0.6 --mde 0.05"
+    con = console()
+    con.print(f"Wrote [bold]{path}[/]")
+    if assignment is not None:
+        con.print(f"  stores ({assignment.design}, seed {assignment.seed}): " + "; ".join(
+            f"{v}: {', '.join(s)}" for v, s in assignment.stores.items()))  # fmt: skip
+        if assignment.left_out:
+            con.print(f"  left out (no partner): {', '.join(assignment.left_out)}")
+    con.print(
+        "  edit hypothesis, variants, dates and metrics, then run\n"
+        "  storelab experiment power --baseline 0.6 --mde 0.05"
     )
+
+
+def _draw_stores(the_lab, variants, design, strata, match_on, seed):
+    """The store assignment of a new unit=store experiment (``experiments.designs``)."""
+    import secrets
+    from datetime import date, timedelta
+
+    from experiments import designs
+    from experiments.spec import PRE_PERIOD_DAYS
+    from lab import lab_stores
+
+    fleet = lab_stores(the_lab)
+    ids = list(fleet)
+    if len(ids) < 2:
+        raise InvalidInputError(
+            f"{the_lab.stores_csv} lists {len(ids)} store(s); unit=store needs 2+"
+        )
+    seed = secrets.randbelow(1_000_000) if seed is None else seed
+    pre_means = None
+    if design == "matched":
+        from experiments.kpis import pre_period_means
+
+        today = date.today()  # new_experiment starts the pilot today
+        first = today - timedelta(days=PRE_PERIOD_DAYS)
+        pre_means = pre_period_means(the_lab, match_on, ids, first, today - timedelta(days=1))
+    designs.check_design_inputs(design, ids, variants, strata_by=strata, pre_means=pre_means)
+    if design == "stratified":
+        by = {s: str(getattr(fleet[s], strata)) for s in ids}
+        return designs.stratified_design(by, variants, seed, strata)
+    if design == "matched":
+        return designs.matched_design(pre_means, variants, seed, match_on)
+    return designs.random_design(ids, variants, seed)
 
 
 @app.command("power")

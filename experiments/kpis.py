@@ -40,6 +40,12 @@ WHERE list_contains($metrics, metric) AND list_contains($stores, store_id)
 GROUP BY metric, store_id
 """
 
+_STORE_MEANS_SQL = """
+SELECT store_id, avg("value") FROM store_kpis
+WHERE metric = $metric AND date BETWEEN $first AND $last AND list_contains($stores, store_id)
+GROUP BY store_id
+"""
+
 _HISTORY_SQL = """
 WITH last AS (SELECT max(date) AS d FROM store_kpis WHERE metric = $metric)
 SELECT store_id,
@@ -194,3 +200,23 @@ def lab_kpi_history(lab: Lab, name: str, days: int = 28) -> KpiHistory:
             f"{days}-day windows; power planning needs at least 3 that differ"
         )
     return history
+
+
+def pre_period_means(
+    lab: Lab, name: str, stores: list[str], first: date, last: date
+) -> dict[str, float]:
+    """Each store's mean of KPI ``name`` from ``first`` to ``last`` (stores without data are
+    missing); for matching stores before a pilot (``experiments.designs``)."""
+    from feedback.store import connect
+
+    with connect(lab, read_only=True) as con:
+        if name not in lab_kpi_names(con):
+            known = ", ".join(lab_kpi_names(con)) or "none yet"
+            raise InvalidInputError(
+                f"--design matched: the lab has no store KPI {name!r} to match on (imported: "
+                f"{known}). Import it with `storelab feedback import-kpis FILE.csv`."
+            )
+        rows = con.execute(
+            _STORE_MEANS_SQL, {"metric": name, "first": first, "last": last, "stores": stores}
+        ).fetchall()
+    return {store: float(mean) for store, mean in rows}

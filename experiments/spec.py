@@ -22,6 +22,7 @@ from feedback.catalogue import CATALOGUE
 from feedback.kpi_measures import is_kpi, kpi_name_problem
 
 if TYPE_CHECKING:
+    from experiments.designs import Assignment
     from lab import Lab
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -403,13 +404,16 @@ def new_experiment(
     instruments: Sequence[str] = (),
     start: date | None = None,
     weeks: int = 4,
+    assignment: Assignment | None = None,
 ) -> Path:
-    """A sensible first spec comparing ``arms`` of ``prototype``, stores alternated.
+    """A sensible first spec comparing ``arms`` of ``prototype``.
 
     ``arms`` maps each variant to ``{"version": n}`` (plus ``"variant"``), baseline first;
     ``what`` says in words what is compared; the first scored instrument the prototype asks
     becomes a secondary metric. ``prototypes.library.comparison_for`` gives all three, and the
-    ``experiment new`` command composes the two.
+    ``experiment new`` command composes the two. unit=store: ``assignment`` (drawn by
+    ``experiments.designs``) says which store runs which variant and how that was drawn;
+    without one the stores of stores.csv are alternated.
     """
     ensure_new_experiment(lab, experiment_id)
     stores = read_store_ids(lab)
@@ -439,5 +443,7 @@ def new_experiment(
         "power": 0.8,
         "min_effect": 0.05,
     }
+    if unit == "store" and assignment is not None:
+        raw.update(assignment.spec_fields())
     spec = parse_experiment(raw, str(experiment_path(lab, experiment_id)))
     return write_experiment(lab, spec)

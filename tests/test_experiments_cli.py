@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from errors import StorelabError
 from experiments.commands import app
 from experiments.decisions import read_decisions
+from experiments.designs import random_design
 from experiments.spec import load_experiment, read_store_ids
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +58,10 @@ def test_new_writes_specs_and_refuses_to_overwrite(lab):
     spec = load_experiment(lab, "scan-pos")
     stores = read_store_ids(lab)
     assert spec.unit == "store" and spec.baseline == "control"
-    assert spec.stores == {"control": stores[0::2], "treatment": stores[1::2]}
+    # drawn at random with a recorded seed: the same seed draws the same split
+    assert spec.design == "random" and spec.seed is not None
+    assert sorted(spec.store_list) == sorted(stores) and len(spec.stores["control"]) == 6
+    assert spec.stores == random_design(stores, ["control", "treatment"], spec.seed).stores
     text = (lab.experiments_dir / "scan-pos.yaml").read_text()
     assert text.startswith("id: scan-pos\n") and "# " in text  # commented for people
     again = run("new", "scan-pos", "--prototype", "x", "--unit", "store", "--lab", lab.root)
