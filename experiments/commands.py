@@ -195,21 +195,15 @@ def power(
     json_: JsonOption = False,
 ) -> None:
     """Sample size for a minimum effect, or the MDE for a given size (sessions, stores, KPIs)."""
-    from experiments import power as pw
-
     try:
         if kpi is not None:
             out = _kpi_power(kpi, open_lab(lab), mde, relative, alpha, power_, challengers, stores)
         elif unit is Unit.store and sessions_per_store is None and sd is not None:
-            inputs = pw.PowerInputs(baseline=baseline, sd=sd, alpha=alpha, power=power_,
-                                    challengers=challengers)  # fmt: skip
-            design = pw.KpiDesign(sd, pre_period_r)
-            out = (
-                pw.kpi_mde(stores, inputs, design)
-                if stores is not None
-                else pw.kpi_stores_needed(_need_mde(mde), inputs, design, relative=relative)
-            )
+            out = _kpi_numbers_power(baseline, sd, pre_period_r, mde, relative, alpha, power_,
+                                     challengers, stores)  # fmt: skip
         else:
+            from experiments import power as pw
+
             inputs = pw.PowerInputs(
                 baseline=baseline, sd=sd, alpha=alpha, power=power_, challengers=challengers
             )
@@ -225,6 +219,10 @@ def power(
                 )
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from exc
+    _print_plan(out, json_)
+
+
+def _print_plan(out: dict, json_: bool) -> None:
     if json_:
         print_json(out)
         return
@@ -233,6 +231,18 @@ def power(
         if value is not None:
             shown = f"{value:.4g}" if isinstance(value, float) else str(value)
             con.print(f"{key:>28}: {shown}")
+
+
+def _kpi_numbers_power(baseline, sd, r, mde, relative, alpha, power_, challengers, stores):
+    """Store power for a KPI from given numbers: --sd (between stores) and --pre-period-r."""
+    from experiments import power as pw
+
+    inputs = pw.PowerInputs(baseline=baseline, sd=sd, alpha=alpha, power=power_,
+                            challengers=challengers)  # fmt: skip
+    design = pw.KpiDesign(sd, r)
+    if stores is not None:
+        return pw.kpi_mde(stores, inputs, design)
+    return pw.kpi_stores_needed(_need_mde(mde), inputs, design, relative=relative)
 
 
 def _need_spm(sessions_per_store: float | None, pre_period_r: float) -> float:

@@ -241,3 +241,50 @@ def test_kpi_json_has_method_variance_reduction_estimates_and_placebo():
 def test_analyze_data_without_kpis_says_what_is_missing():
     with pytest.raises(InvalidInputError, match="needs the lab's store KPIs"):
         analyze_data(_spec(), MetricData(), today=END)
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+
+def _kpi_report():
+    from reports.data import ExperimentReport
+
+    spec = _spec(design="matched", pairs=[["S01", "S02"], ["S03", "S04"], ["S05", "S06"],
+                                          ["S07", "S08"]])  # fmt: skip
+    result = analyze_data(spec, MetricData(), kpis=_simulated(spec, 1, 0.02), today=END)
+    return ExperimentReport.of(spec, result)
+
+
+def test_reports_show_the_kpi_method_variance_reduction_and_placebo():
+    from rich.console import Console
+
+    from reports.htmlreport import render_html
+    from reports.terminal import show
+
+    report = _kpi_report()
+    page = render_html(report)
+    assert 'data-metric="kpi:conversion_rate"' in page and "Conversion rate (store)" in page
+    for text in (page,):
+        assert "ANCOVA (CUPED) on the pre-period mean" in text
+        assert "of the variance" in text and "Placebo (same analysis" in text
+        assert "matched pairs" in text  # the design, in the methods
+    console = Console(record=True, width=200)
+    show(report, console)
+    out = console.export_text()
+    assert "Conversion rate (store) — Method: ANCOVA" in out and "Placebo" in out
+    assert "within matched pairs" in out
+
+
+def test_dashboard_experiment_page_shows_the_kpi_lines(lab_with_events, monkeypatch):
+    from reports import data
+    from tests.test_reports_app import all_text, app
+
+    report = _kpi_report()
+    monkeypatch.setattr(data, "analyze", lambda _lab, _exp: report)
+    monkeypatch.setattr(data, "db_version", lambda _lab: -7)  # a cache key of its own
+    at = app(lab_with_events.config.dashboard.token)
+    at.switch_page("app_pages/experiment.py").run()
+    assert not at.exception
+    text = all_text(at)
+    assert "Method: ANCOVA (CUPED)" in text and "the pre-period removed" in text
+    assert "Placebo (same analysis" in text
