@@ -43,6 +43,17 @@ Sample ratio mismatch (SRM), threshold p < 0.001
                   dropped out or never ran their variant. ``counts`` are stores; the session
                   counts are reported under ``sessions``.
 
+Store KPIs (``kpi:<name>``, unit=store)
+    Daily store KPIs from ``store_kpis`` (``experiments.kpis`` reads them in ``analyze``;
+    ``analyze_data`` gets them as ``kpis``). Per store the pilot mean is compared, adjusted for
+    the pre-period mean by ANCOVA (CUPED); DiD and the unadjusted difference are reported too,
+    the p-value is randomisation inference over the store assignment, and a placebo runs the
+    same analysis on the pre-period alone (``experiments.kpi_results``, ``experiments.prepost``).
+
+Designs
+    A stratified or matched spec (``design``) randomised within strata or pairs; every
+    permutation p-value permutes only within them (``design_blocks``).
+
 Multiple comparisons
     Each comparison is adjusted within its own family, as Eppo and Statsig do (``families`` in
     the JSON). The decision family is the primary metric × challengers (the variants other than
@@ -70,6 +81,8 @@ from experiments.frequentist import (
     ratio_test,
     welch_test,
 )
+from experiments.kpi_results import kpi_metric_result
+from experiments.kpis import KpiData, load_kpis
 from experiments.metrics import MetricData, sufficient_statistics
 from experiments.results import (
     AnalysisFailure,
@@ -86,6 +99,7 @@ from experiments.spec import ExperimentSpec, list_experiments, load_experiment
 from experiments.statistics import RatioStatistic, SampleMeanStatistic, Statistic
 from experiments.store_inference import StoreValues, store_ratio_test
 from feedback.catalogue import CATALOGUE
+from feedback.kpi_measures import is_kpi
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -104,7 +118,8 @@ def analyze(
     spec = load_experiment(lab, experiment_id)
     with connect(lab, read_only=True) as con:
         data = sufficient_statistics(con, spec)
-    return analyze_data(spec, data, today=today, correction=correction)
+        kpis = load_kpis(con, spec)
+    return analyze_data(spec, data, today=today, correction=correction, kpis=kpis)
 
 
 def analyze_all(
@@ -126,7 +141,8 @@ def analyze_all(
             try:
                 spec = load_experiment(lab, exp_id)
                 data = sufficient_statistics(con, spec)
-                out.append(analyze_data(spec, data, today=today, correction=correction))
+                kpis = load_kpis(con, spec)
+                out.append(analyze_data(spec, data, today=today, correction=correction, kpis=kpis))
             except Exception as exc:  # noqa: BLE001 - one experiment must not stop the others
                 why = str(exc) if isinstance(exc, StorelabError) else f"{type(exc).__name__}: {exc}"
                 out.append(AnalysisFailure(exp_id, why))
@@ -142,9 +158,16 @@ def analyze_data(
     *,
     today: date | None = None,
     correction: str = "holm",
+    kpis: KpiData | None = None,
 ) -> ExperimentResult:
-    """Tests, adjustment, SRM and recommendation from already-reduced statistics."""
-    metrics = [_metric_result(spec, data, metric, role) for metric, role in spec.metric_roles()]
+    """Tests, adjustment, SRM and recommendation from already-reduced statistics (``kpis``:
+    the store-KPI period means a spec with ``kpi:<name>`` metrics needs)."""
+    metrics = [
+        kpi_metric_result(spec, kpis, metric, role)
+        if is_kpi(metric)
+        else _metric_result(spec, data, metric, role)
+        for metric, role in spec.metric_roles()
+    ]
     metrics = sequential.adjust(_adjust(metrics, spec.alpha, correction), correction)
     srm = srm_check(spec, data)
     decision = recommend(spec, metrics, srm, today=today or date.today(), correction=correction)
@@ -157,6 +180,7 @@ def analyze_data(
         metrics=tuple(metrics),
         decision=decision,
         mislabelled_sessions=_mislabelled(data),
+        design=spec.design,
     )
 
 
@@ -295,11 +319,30 @@ def _store_comparison(
     if a.n < 1 or b.n < 1:
         return result
     p_value, how, _ = permutation_p_value(
-        a.numerators + b.numerators, a.denominators + b.denominators, [False] * a.n + [True] * b.n
+        a.numerators + b.numerators,
+        a.denominators + b.denominators,
+        [False] * a.n + [True] * b.n,
+        blocks=design_blocks(spec, data, metric, (spec.baseline, challenger)),
     )
     if p_value is None:
         return result
     return replace(result, p_value=p_value, method=f"{result.method}+permutation_{how}")
+
+
+def design_blocks(
+    spec: ExperimentSpec, data: MetricData, metric: str, variants: tuple[str, str]
+) -> list[str] | None:
+    """The stratum or pair of each store with data, in ``_store_values`` order (baseline's
+    stores, then the challenger's); None for a completely randomised design."""
+    blocks = spec.blocks
+    if blocks is None:
+        return None
+    return [
+        blocks[store]
+        for variant in variants
+        for store in spec.stores[variant]
+        if (stat := data.by_store.get(store, {}).get(metric)) is not None and stat.n > 0
+    ]
 
 
 def _without_relative(result: TestResult) -> TestResult:

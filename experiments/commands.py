@@ -27,6 +27,12 @@ class Unit(StrEnum):
     session = "session"
 
 
+class Design(StrEnum):
+    random = "random"
+    stratified = "stratified"
+    matched = "matched"
+
+
 class Decision(StrEnum):
     roll_out = "roll_out"
     extend = "extend"
@@ -41,16 +47,37 @@ def new(
     unit: Annotated[
         Unit, typer.Option("--unit", help="store: each store runs one variant; session: all.")
     ],
+    design: Annotated[
+        Design,
+        typer.Option(
+            help="unit=store: random; stratified (within --strata); matched (pairs of stores "
+            "alike in --match-on's pre-period, needs imported KPIs)."
+        ),
+    ] = "random",
+    strata: Annotated[
+        str | None, typer.Option(help="--design stratified: the stores.csv column, region|format.")
+    ] = None,
+    match_on: Annotated[
+        str, typer.Option(help="--design matched: the store KPI whose pre-period makes pairs.")
+    ] = "conversion_rate",
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the store assignment (default: a fresh one).")
+    ] = None,
     lab: LabOption = None,
     json_: JsonOption = False,
 ) -> None:
-    """Write a first experiment spec (stores from stores.csv split alternately for unit=store)."""
+    """Write a first experiment spec; unit=store draws which store runs which variant."""
     from experiments.spec import ensure_new_experiment, new_experiment
     from prototypes.library import comparison_for
 
     the_lab = open_lab(lab)
     ensure_new_experiment(the_lab, experiment_id)
     compared = comparison_for(the_lab, prototype)
+    if unit is Unit.session and design != "random":
+        raise InvalidInputError(f"--design {design} assigns stores; it needs --unit store")
+    assignment = None
+    if unit is Unit.store:
+        assignment = _draw_stores(the_lab, list(compared.arms), str(design), strata, match_on, seed)
     path = new_experiment(
         the_lab,
         experiment_id,
@@ -59,14 +86,58 @@ def new(
         arms=compared.arms,
         what=compared.what,
         instruments=compared.instruments,
+        assignment=assignment,
     )
     if json_:
-        print_json({"experiment": experiment_id, "path": str(path)})
+        out = {"experiment": experiment_id, "path": str(path)}
+        if assignment is not None:
+            out |= {"design": assignment.design, "seed": assignment.seed,
+                    "stores": assignment.stores, "left_out": assignment.left_out}  # fmt: skip
+        print_json(out)
         return
-    console().print(
-        f"Wrote [bold]{path}[/]\n  edit hypothesis, variants, dates and metrics, then run\n"
-        f"  storelab experiment power --baseline 0.6 --mde 0.05"
+    con = console()
+    con.print(f"Wrote [bold]{path}[/]")
+    if assignment is not None:
+        con.print(f"  stores ({assignment.design}, seed {assignment.seed}): " + "; ".join(
+            f"{v}: {', '.join(s)}" for v, s in assignment.stores.items()))  # fmt: skip
+        if assignment.left_out:
+            con.print(f"  left out (no partner): {', '.join(assignment.left_out)}")
+    con.print(
+        "  edit hypothesis, variants, dates and metrics, then run\n"
+        "  storelab experiment power --baseline 0.6 --mde 0.05"
     )
+
+
+def _draw_stores(the_lab, variants, design, strata, match_on, seed):
+    """The store assignment of a new unit=store experiment (``experiments.designs``)."""
+    import secrets
+    from datetime import date, timedelta
+
+    from experiments import designs
+    from experiments.spec import PRE_PERIOD_DAYS
+    from lab import lab_stores
+
+    fleet = lab_stores(the_lab)
+    ids = list(fleet)
+    if len(ids) < 2:
+        raise InvalidInputError(
+            f"{the_lab.stores_csv} lists {len(ids)} store(s); unit=store needs 2+"
+        )
+    seed = secrets.randbelow(1_000_000) if seed is None else seed
+    pre_means = None
+    if design == "matched":
+        from experiments.kpis import pre_period_means
+
+        today = date.today()  # new_experiment starts the pilot today
+        first = today - timedelta(days=PRE_PERIOD_DAYS)
+        pre_means = pre_period_means(the_lab, match_on, ids, first, today - timedelta(days=1))
+    designs.check_design_inputs(design, ids, variants, strata_by=strata, pre_means=pre_means)
+    if design == "stratified":
+        by = {s: str(getattr(fleet[s], strata)) for s in ids}
+        return designs.stratified_design(by, variants, seed, strata)
+    if design == "matched":
+        return designs.matched_design(pre_means, variants, seed, match_on)
+    return designs.random_design(ids, variants, seed)
 
 
 @app.command("power")
@@ -90,8 +161,25 @@ def power(
         float, typer.Option(help="unit=store: intra-store correlation of the metric.")
     ] = 0.05,
     pre_period_r: Annotated[
-        float, typer.Option(help="unit=store: correlation with a pre-period store KPI.")
+        float,
+        typer.Option(
+            help="unit=store, store KPI: correlation of a store's pre-period and pilot means; "
+            "the analysis adjusts kpi:<name> metrics by ANCOVA (variance x (1 - r^2), one dof "
+            "less). Session metrics have no pre-period."
+        ),
     ] = 0.0,
+    store_size_cv: Annotated[
+        float,
+        typer.Option(help="unit=store: coefficient of variation of sessions per store (0: equal)."),
+    ] = 0.0,
+    kpi: Annotated[
+        str | None,
+        typer.Option(
+            "--kpi",
+            help="unit=store: plan for store KPI NAME; sd, pre/pilot r and mean come from the "
+            "lab's stores and their imported KPI (needs a lab).",
+        ),
+    ] = None,
     challengers: Annotated[
         int,
         typer.Option(
@@ -105,29 +193,36 @@ def power(
     stores: Annotated[
         int | None, typer.Option(help="Instead of --mde: stores per variant → MDE.")
     ] = None,
+    lab: LabOption = None,
     json_: JsonOption = False,
 ) -> None:
-    """Sample size for a minimum effect, or the MDE for a given size (sessions or stores)."""
-    from experiments import power as pw
-
+    """Sample size for a minimum effect, or the MDE for a given size (sessions, stores, KPIs)."""
     try:
-        if unit is Unit.store and sessions_per_store is None:
-            raise ValueError("--unit store needs --sessions-per-store")
-        inputs = pw.PowerInputs(
-            baseline=baseline, sd=sd, alpha=alpha, power=power_, challengers=challengers
-        )
-        if unit is Unit.store:
-            design = pw.StoreDesign(sessions_per_store, icc, pre_period_r)
-            if stores is not None:
-                out = pw.mde_for_stores(stores, inputs, design)
-            else:
-                out = pw.stores_needed(_need_mde(mde), inputs, design, relative=relative)
-        elif sessions is not None:
-            out = pw.mde_for_sessions(sessions, inputs)
+        if kpi is not None:
+            out = _kpi_power(kpi, open_lab(lab), mde, relative, alpha, power_, challengers, stores)
+        elif unit is Unit.store and sessions_per_store is None and sd is not None:
+            out = _kpi_numbers_power(baseline, sd, pre_period_r, mde, relative, alpha, power_,
+                                     challengers, stores)  # fmt: skip
         else:
-            out = pw.sessions_needed(_need_mde(mde), inputs, relative=relative)
+            from experiments import power as pw
+
+            inputs = pw.PowerInputs(
+                baseline=baseline, sd=sd, alpha=alpha, power=power_, challengers=challengers
+            )
+            if unit is Unit.store:
+                out = _store_power(inputs, mde, relative, stores,
+                                   pw.StoreDesign(_need_spm(sessions_per_store, pre_period_r),
+                                                  icc, store_size_cv))  # fmt: skip
+            elif sessions is not None:
+                out = pw.mde_for_sessions(sessions, inputs)
+            else:
+                out = pw.sessions_needed(_need_mde(mde), inputs, relative=relative)
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from exc
+    _print_plan(out, json_)
+
+
+def _print_plan(out: dict, json_: bool) -> None:
     if json_:
         print_json(out)
         return
@@ -136,6 +231,58 @@ def power(
         if value is not None:
             shown = f"{value:.4g}" if isinstance(value, float) else str(value)
             con.print(f"{key:>28}: {shown}")
+
+
+def _kpi_numbers_power(baseline, sd, r, mde, relative, alpha, power_, challengers, stores):
+    """Store power for a KPI from given numbers: --sd (between stores) and --pre-period-r."""
+    from experiments import power as pw
+
+    inputs = pw.PowerInputs(baseline=baseline, sd=sd, alpha=alpha, power=power_,
+                            challengers=challengers)  # fmt: skip
+    design = pw.KpiDesign(sd, r)
+    if stores is not None:
+        return pw.kpi_mde(stores, inputs, design)
+    return pw.kpi_stores_needed(_need_mde(mde), inputs, design, relative=relative)
+
+
+def _need_spm(sessions_per_store: float | None, pre_period_r: float) -> float:
+    if pre_period_r:
+        raise ValueError(
+            "--pre-period-r applies to store KPIs: the analysis adjusts kpi:<name> metrics for "
+            "their pre-period (ANCOVA); session metrics have no pre-period, so nothing would "
+            "deliver that reduction. Plan a KPI with --kpi NAME, or --sd S --pre-period-r R "
+            "without --sessions-per-store."
+        )
+    if sessions_per_store is None:
+        raise ValueError(
+            "--unit store needs --sessions-per-store (a session metric), or --kpi NAME / --sd "
+            "(a store KPI)"
+        )
+    return sessions_per_store
+
+
+def _store_power(inputs, mde, relative, stores, design) -> dict:
+    from experiments import power as pw
+
+    if stores is not None:
+        return pw.mde_for_stores(stores, inputs, design)
+    return pw.stores_needed(_need_mde(mde), inputs, design, relative=relative)
+
+
+def _kpi_power(name, the_lab, mde, relative, alpha, power_, challengers, stores) -> dict:
+    """Store power for ``kpi:<name>`` from the lab's own stores and their KPI history."""
+    from experiments import power as pw
+    from experiments.kpis import lab_kpi_history
+
+    history = lab_kpi_history(the_lab, name.removeprefix("kpi:"))
+    inputs = pw.PowerInputs(baseline=history.mean, sd=history.sd_between, alpha=alpha,
+                            power=power_, challengers=challengers)  # fmt: skip
+    design = pw.KpiDesign(history.sd_between, history.r or 0.0)
+    if stores is not None:
+        out = pw.kpi_mde(stores, inputs, design)
+    else:
+        out = pw.kpi_stores_needed(_need_mde(mde), inputs, design, relative=relative)
+    return {**out, "from_lab": history.to_dict()}
 
 
 def _need_mde(mde: float | None) -> float:
@@ -229,7 +376,8 @@ def print_analysis(result: ExperimentResult) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from feedback.catalogue import CATALOGUE
+    from feedback.kpi_measures import measure
+    from reports.kpi_notes import design_note, kpi_lines
 
     con = console()
     srm = result.srm
@@ -275,7 +423,12 @@ def print_analysis(result: ExperimentResult) -> None:
                 ]
             table.add_row(*row)
     con.print(table)
-    no_rel = [m.metric for m in result.metrics if CATALOGUE.metric(m.metric).crosses_zero]
+    for m in result.metrics:
+        for line in kpi_lines(m):
+            con.print(f"[dim]{escape(m.metric)}: {escape(line)}[/]")
+    if design_note(result):
+        con.print(f"[dim]{design_note(result)}[/]")
+    no_rel = [m.metric for m in result.metrics if measure(m.metric).crosses_zero]
     if no_rel:
         con.print(f"[dim]rel –: {', '.join(no_rel)} can cross zero; read the absolute effect.[/]")
     con.print(f"Recommendation: [bold]{result.decision.recommendation}[/]")

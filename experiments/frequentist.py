@@ -12,7 +12,10 @@
   differ.
 - ``permutation_p_value``: exact (all store assignments, ``itertools.combinations``) or, when
   there are too many, Monte-Carlo with a fixed seed. The sharp null "the variant changes nothing
-  in any store" makes it exact whatever the distribution of the store values.
+  in any store" makes it exact whatever the distribution of the store values. With ``blocks``
+  (strata or matched pairs of a stratified or matched design) treatment is permuted only
+  within blocks, as it was randomised. ``randomisation_p_value`` does the same for any
+  estimator (the store-KPI analysis re-runs ANCOVA on every assignment).
 - Relative effects ``(μb − μa)/|μa|`` and their CI by the delta method, as gbstats does:
   ``Var(μb/μa) ≈ Var(μb)/μa² + μb²·Var(μa)/μa⁴`` (independent arms), same t quantile.
 - ``holm`` / ``benjamini_hochberg`` / ``adjust_p_values`` for many metrics × variants.
@@ -131,11 +134,86 @@ def ratio_test(
     return t_test_result(a.mean, a.mean_variance, b.mean, b.mean_variance, dof, alpha, method)
 
 
+def assignment_masks(
+    treated: Sequence[bool],
+    blocks: Sequence[object] | None = None,
+    *,
+    max_exact: int = MAX_EXACT_PERMUTATIONS,
+    resamples: int = MONTE_CARLO_RESAMPLES,
+    seed: int = PERMUTATION_SEED,
+):
+    """Every assignment the design could have drawn (or ``resamples`` random ones): a 0/1
+    matrix, one row an assignment, one column a store, and ``"exact"``/``"monte_carlo"``.
+
+    Without ``blocks`` every way of choosing as many treated stores as ``treated`` has; with
+    ``blocks`` (a block label per store: stratum or pair) only those that keep the number of
+    treated stores in every block, i.e. treatment permuted within blocks. Exact when there are
+    at most ``max_exact`` assignments, else Monte-Carlo with a fixed ``seed`` (the observed
+    assignment is then not among the rows).
+    """
+    import numpy as np
+
+    t = np.asarray(treated, dtype=bool)
+    labels = [0] * len(t) if blocks is None else list(blocks)
+    groups: dict[object, list[int]] = {}
+    for i, label in enumerate(labels):
+        groups.setdefault(label, []).append(i)
+    parts = [(np.array(idx), int(t[idx].sum())) for idx in groups.values()]
+    total = math.prod(math.comb(len(idx), k) for idx, k in parts)
+    if total <= max_exact:
+        masks = np.zeros((total, len(t)))
+        choices = [list(itertools.combinations(idx.tolist(), k)) for idx, k in parts]
+        for row, combo in enumerate(itertools.product(*choices)):
+            masks[row, [i for chosen in combo for i in chosen]] = 1.0
+        return masks, "exact"
+    rng = np.random.default_rng(seed)
+    masks = np.zeros((resamples, len(t)))
+    for idx, k in parts:
+        if k == 0:
+            continue
+        order = rng.random((resamples, len(idx))).argsort(axis=1)[:, :k]
+        np.put_along_axis(masks, idx[order], 1.0, axis=1)
+    return masks, "monte_carlo"
+
+
+def randomisation_p_value(
+    statistic,
+    treated: Sequence[bool],
+    blocks: Sequence[object] | None = None,
+    *,
+    max_exact: int = MAX_EXACT_PERMUTATIONS,
+    resamples: int = MONTE_CARLO_RESAMPLES,
+    seed: int = PERMUTATION_SEED,
+) -> tuple[float | None, str, int]:
+    """Two-sided randomisation p-value of any estimator under the sharp null.
+
+    ``statistic(masks)`` returns the estimate for each row of a 0/1 assignment matrix (see
+    ``assignment_masks``, which also says how ``blocks`` restrict the assignments). Returns
+    ``(p, "exact"|"monte_carlo", assignments)``; exact: hits / all, Monte-Carlo:
+    (1 + hits) / (1 + resamples).
+    """
+    import numpy as np
+
+    t = np.asarray(treated, dtype=bool)
+    if not 1 <= int(t.sum()) < len(t):
+        return None, "none", 0
+    observed = float(statistic(t[None, :].astype(float))[0])
+    if not math.isfinite(observed):
+        return None, "none", 0
+    masks, how = assignment_masks(t, blocks, max_exact=max_exact, resamples=resamples, seed=seed)
+    tol = 1e-9 * max(1.0, abs(observed))
+    hits = int(np.sum(np.abs(statistic(masks)) >= abs(observed) - tol))
+    if how == "exact":
+        return hits / len(masks), how, len(masks)
+    return (1 + hits) / (1 + len(masks)), how, len(masks)
+
+
 def permutation_p_value(
     numerators: Sequence[float],
     denominators: Sequence[float],
     treated: Sequence[bool],
     *,
+    blocks: Sequence[object] | None = None,
     max_exact: int = MAX_EXACT_PERMUTATIONS,
     resamples: int = MONTE_CARLO_RESAMPLES,
     seed: int = PERMUTATION_SEED,
@@ -144,39 +222,27 @@ def permutation_p_value(
 
     Each store contributes numerator ``mᵢ`` (sum of its session values) and denominator ``dᵢ``
     (its sessions); the statistic is the difference of ratios of sums. Every way of choosing
-    which stores are "treated" (keeping the group sizes) is enumerated when there are at most
-    ``max_exact`` ways (about 20 stores), else ``resamples`` random ones with a fixed ``seed``
+    which stores are "treated" (keeping the group sizes, and with ``blocks`` the number treated
+    in every stratum or pair) is enumerated when there are at most ``max_exact`` ways (about
+    20 stores), else ``resamples`` random ones with a fixed ``seed``
     (p = (1 + hits)/(1 + resamples)). Returns ``(p, "exact"|"monte_carlo", permutations)``.
     """
     import numpy as np
 
     m = np.asarray(numerators, dtype=float)
     d = np.asarray(denominators, dtype=float)
-    t = np.asarray(treated, dtype=bool)
-    k, k_b = len(m), int(t.sum())
-    if k_b < 1 or k_b >= k or np.any(d <= 0):
+    if np.any(d <= 0):
         return None, "none", 0
 
     def stat(masks: np.ndarray) -> np.ndarray:
         mb, db = masks @ m, masks @ d
         ma, da = m.sum() - mb, d.sum() - db
-        return mb / db - ma / da
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return mb / db - ma / da
 
-    observed = float(stat(t[None, :].astype(float))[0])
-    tol = 1e-9 * max(1.0, abs(observed))
-    total = math.comb(k, k_b)
-    if total <= max_exact:
-        idx = np.array(list(itertools.combinations(range(k), k_b)), dtype=np.int64)
-        masks = np.zeros((total, k))
-        np.put_along_axis(masks, idx, 1.0, axis=1)
-        hits = int(np.sum(np.abs(stat(masks)) >= abs(observed) - tol))
-        return hits / total, "exact", total
-    rng = np.random.default_rng(seed)
-    masks = np.zeros((resamples, k))
-    order = rng.random((resamples, k)).argsort(axis=1)[:, :k_b]
-    np.put_along_axis(masks, order, 1.0, axis=1)
-    hits = int(np.sum(np.abs(stat(masks)) >= abs(observed) - tol))
-    return (1 + hits) / (1 + resamples), "monte_carlo", resamples
+    return randomisation_p_value(
+        stat, treated, blocks, max_exact=max_exact, resamples=resamples, seed=seed
+    )
 
 
 def min_permutation_p_value(n_a: int, n_b: int) -> float:

@@ -10,16 +10,29 @@ mean metric. For a mean metric this is exactly statsmodels' ``NormalIndPower`` w
 δ/sd (minus its negligible second tail); for a proportion it is within about 1% of statsmodels'
 arcsine ``proportion_effectsize`` approach (tests/test_experiments_power.py checks both).
 
-Stores: sessions in a store are alike, so m sessions per store carry the information of
-m / DE independent ones, with the design effect DE = 1 + (m − 1)·ICC. A pre-period covariate
-(e.g. last month's KPI per store, used by CUPED / difference-in-differences) with correlation r
-multiplies the variance by (1 − r²). The stores needed per variant solve
+Stores, session metrics: sessions in a store are alike, so m sessions per store carry the
+information of m / DE independent ones. Stores differ in size, and the analysis weighs each by
+its sessions (ratio of sums), so the design effect uses the coefficient of variation CV of the
+store sizes (Eldridge, Ashby & Kerry 2006): DE = 1 + ((1 + CV²)·m − 1)·ICC, m the mean sessions
+per store (CV = 0: equal sizes, DE = 1 + (m − 1)·ICC). The stores needed per variant solve
 
-    k = (t₁₋α/₂,ν + t_power,ν)² · (σ₁² + σ₂²) · DE · (1 − r²) / (m · δ²),  ν = 2k − 2
+    k = (t₁₋α/₂,ν + t_power,ν)² · (σ₁² + σ₂²) · DE / (m · δ²),  ν = 2k − 2
 
 by fixed-point iteration (t quantiles instead of z: with a handful of stores the normal
 approximation promises too much), and never fewer than the smallest k for which an exact
-permutation test over the stores can reach p < alpha at all.
+permutation test over the stores can reach p < alpha at all. Session metrics have no
+pre-period (the prototype did not run before the pilot), so nothing adjusts them.
+
+Stores, store KPIs (``kpi:<name>``): the analysis compares each store's pilot mean, adjusted by
+ANCOVA (CUPED) for its pre-period mean (``experiments.prepost``). With σ the between-store sd
+of a period mean and r the correlation of a store's pre-period and pilot means, the variance
+of the adjusted effect is σ²·(1 − r²)·(2/k)·(1 + 1/(2k − 4)) (the last factor: the slope is
+estimated, and the arms' pre-period means differ by chance), tested with t on 2k − 3 dof:
+
+    k = (t₁₋α/₂,ν + t_power,ν)² · 2σ²·(1 − r²)·(1 + 1/(2k − 4)) / δ²,  ν = 2k − 3
+
+``experiment power --kpi NAME`` reads σ and r from the lab's own stores (``experiments.kpis.
+kpi_history``: the two most recent 28-day windows of the imported KPI).
 
 Alpha is the decision family's: the analysis Holm-adjusts the primary metric × challengers, so
 with K challengers every formula above uses α' = alpha / K (Bonferroni, the conservative plan
@@ -37,8 +50,16 @@ FORMULA_SESSIONS = (
     "normal approximation, unpooled variances: n = (z_a/2 + z_b)^2 (s1^2 + s2^2) / d^2"
 )
 FORMULA_STORES = (
-    "stores k = (t_a/2 + t_b)^2 (s1^2 + s2^2) DE (1 - r^2) / (m d^2), DE = 1 + (m - 1) ICC, "
-    "t with 2k - 2 dof"
+    "stores k = (t_a/2 + t_b)^2 (s1^2 + s2^2) DE / (m d^2), DE = 1 + ((1 + CV^2) m - 1) ICC "
+    "(Eldridge 2006; CV of store sizes), t with 2k - 2 dof"
+)
+FORMULA_KPI = (
+    "stores k = (t_a/2 + t_b)^2 2 sd^2 (1 - r^2) (1 + 1/(2k - 4)) / d^2, t with 2k - 3 dof "
+    "(ANCOVA on the pre-period store mean)"
+)
+ANALYSIS_KPI = (
+    "ANCOVA (CUPED) on each store's pre-period mean: variance x (1 - r^2), one degree of "
+    "freedom less than the unadjusted comparison (2k - 3); randomisation p over store assignments"
 )
 
 
@@ -115,30 +136,50 @@ class PowerInputs:
 
 @dataclass(frozen=True)
 class StoreDesign:
-    """A store-randomised design: sessions per store, their intra-store correlation (ICC) and
-    the correlation ``pre_period_r`` with a pre-period store KPI (CUPED / diff-in-diff)."""
+    """A store-randomised design for a session metric: mean sessions per store, their
+    intra-store correlation (ICC) and the coefficient of variation of the store sizes."""
 
     sessions_per_store: float
     icc: float
-    pre_period_r: float = 0.0
+    store_size_cv: float = 0.0
 
     def __post_init__(self) -> None:
         if self.sessions_per_store < 1:
             raise ValueError("sessions per store must be >= 1")
         if not 0 <= self.icc <= 1:
             raise ValueError("ICC must be between 0 and 1")
+        if not 0 <= self.store_size_cv < 10:
+            raise ValueError("the CV of store sizes must be between 0 and 10")
+
+    @property
+    def design_effect(self) -> float:
+        """DE = 1 + ((1 + CV²)·m − 1)·ICC (Eldridge 2006; CV = 0: 1 + (m − 1)·ICC)."""
+        m = self.sessions_per_store
+        return 1 + ((1 + self.store_size_cv**2) * m - 1) * self.icc
+
+
+@dataclass(frozen=True)
+class KpiDesign:
+    """A store KPI analysed by ANCOVA on its pre-period: ``sd`` = between-store sd of a
+    period mean, ``pre_period_r`` = correlation of a store's pre-period and pilot means."""
+
+    sd: float
+    pre_period_r: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.sd > 0:
+            raise ValueError("the between-store sd of the KPI must be > 0")
         if not -1 < self.pre_period_r < 1:
             raise ValueError("pre-period correlation r must be between -1 and 1")
 
     @property
-    def design_effect(self) -> float:
-        """DE = 1 + (m − 1)·ICC."""
-        return 1 + (self.sessions_per_store - 1) * self.icc
-
-    @property
     def shrink(self) -> float:
-        """Variance left after the pre-period covariate: 1 − r²."""
+        """Variance ANCOVA leaves: 1 − r²."""
         return 1 - self.pre_period_r**2
+
+    def variance(self, k: float) -> float:
+        """Variance of the adjusted effect with ``k`` stores per arm (k > 2)."""
+        return 2 * self.sd**2 * self.shrink * (1 + 1 / max(2 * k - 4, 1e-9)) / k
 
 
 def _variances(
@@ -215,7 +256,7 @@ def stores_needed(
     """Stores per variant for a store-randomised test (design effect, optional pre-period r)."""
     delta, var1, var2 = _variances(mde, inputs.baseline, inputs.sd, relative)
     m = design.sessions_per_store
-    base = (var1 + var2) * design.design_effect * design.shrink / (m * delta**2)
+    base = (var1 + var2) * design.design_effect / (m * delta**2)
     k = max(2.0, inputs.z**2 * base)
     for _ in range(100):
         dof = max(2 * math.ceil(k) - 2, 1)
@@ -231,8 +272,9 @@ def stores_needed(
         "sessions_per_store": m,
         "sessions_per_variant": math.ceil(per_variant * m),
         "icc": design.icc,
+        "store_size_cv": design.store_size_cv,
         "design_effect": design.design_effect,
-        "pre_period_r": design.pre_period_r,
+        "pre_period_r": 0.0,  # session metrics have no pre-period: nothing adjusts them
         "min_stores_for_permutation": floor,
         "unit": "store",
         "variants": inputs.variants,
@@ -274,7 +316,7 @@ def mde_for_stores(stores_per_variant: int, inputs: PowerInputs, design: StoreDe
     if stores_per_variant < 2:
         raise ValueError("need at least 2 stores per variant")
     m = design.sessions_per_store
-    factor = design.design_effect * design.shrink / (m * stores_per_variant)
+    factor = design.design_effect / (m * stores_per_variant)
     q = inputs.t(2 * stores_per_variant - 2)
     if inputs.sd is not None:
         mde = q * math.sqrt(2 * inputs.sd**2 * factor)
@@ -289,9 +331,73 @@ def mde_for_stores(stores_per_variant: int, inputs: PowerInputs, design: StoreDe
         "stores_per_variant": stores_per_variant,
         "sessions_per_store": m,
         "icc": design.icc,
+        "store_size_cv": design.store_size_cv,
+        "design_effect": design.design_effect,
         "unit": "store",
         **inputs.family(),
         "power": inputs.power,
         "min_p_value": floor,
         "reachable": floor < inputs.alpha_per_comparison,
     }
+
+
+def kpi_stores_needed(
+    mde: float, inputs: PowerInputs, design: KpiDesign, *, relative: bool = False
+) -> dict:
+    """Stores per variant for a store KPI analysed by ANCOVA on its pre-period."""
+    delta = _kpi_delta(mde, inputs, relative)
+    k = 3.0
+    for _ in range(200):
+        new_k = max(3.0, inputs.t(max(2 * math.ceil(k) - 3, 1)) ** 2 * design.variance(k) * k
+                    / delta**2)  # fmt: skip
+        if abs(new_k - k) < 1e-9:
+            break
+        k = new_k
+    floor = max(_min_stores_for_alpha(inputs.alpha_per_comparison), 3)
+    per_variant = max(math.ceil(k - 1e-9), floor)
+    return {
+        "stores_per_variant": per_variant,
+        "total_stores": per_variant * inputs.variants,
+        "sd_between_stores": design.sd,
+        "pre_period_r": design.pre_period_r,
+        "variance_factor": design.shrink,
+        "analysis": ANALYSIS_KPI,
+        "min_stores_for_permutation": floor,
+        "unit": "store",
+        "variants": inputs.variants,
+        **_about(inputs, delta),
+        "formula": FORMULA_KPI,
+    }
+
+
+def kpi_mde(stores_per_variant: int, inputs: PowerInputs, design: KpiDesign) -> dict:
+    """Smallest absolute KPI effect ANCOVA with ``stores_per_variant`` stores detects."""
+    if stores_per_variant < 3:
+        raise ValueError("need at least 3 stores per variant for ANCOVA")
+    k = stores_per_variant
+    mde = inputs.t(2 * k - 3) * math.sqrt(design.variance(k))
+    floor = min_permutation_p_value(k, k)
+    return {
+        "mde_abs": mde,
+        "mde_rel": inputs.relative(mde),
+        "stores_per_variant": k,
+        "sd_between_stores": design.sd,
+        "pre_period_r": design.pre_period_r,
+        "variance_factor": design.shrink,
+        "analysis": ANALYSIS_KPI,
+        "unit": "store",
+        **inputs.family(),
+        "power": inputs.power,
+        "min_p_value": floor,
+        "reachable": floor < inputs.alpha_per_comparison,
+    }
+
+
+def _kpi_delta(mde: float, inputs: PowerInputs, relative: bool) -> float:
+    if mde <= 0:
+        raise ValueError("mde must be > 0")
+    if relative:
+        if not inputs.baseline:
+            raise ValueError("--relative needs a non-zero --baseline (the KPI's mean)")
+        return mde * abs(inputs.baseline)
+    return mde

@@ -93,18 +93,72 @@ class SequentialSummary:
 
 
 @dataclass(frozen=True)
+class KpiEstimate:
+    """One estimator of a store-KPI effect (``ancova``, ``did`` or ``unadjusted``): the effect
+    (pilot-period store means, variant − baseline), its HC2 standard error and t interval with
+    ``dof`` degrees of freedom, and the randomisation p-value of that estimator."""
+
+    estimator: str
+    abs_effect: float | None
+    se: float | None
+    dof: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+
+    def to_dict(self) -> dict:
+        return _flat(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> KpiEstimate:
+        return cls(**{f.name: d[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class Placebo:
+    """The same KPI analysis on the pre-period alone: its first half plays the pre-period,
+    its second half the pilot. No variant ran yet, so it should find nothing; ``ok`` is
+    ``p_value >= alpha`` (None without a p-value)."""
+
+    pre: tuple[str, str]  # first and last day of the stand-in pre-period
+    pilot: tuple[str, str]  # first and last day of the stand-in pilot
+    method: str
+    abs_effect: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    ok: bool | None
+
+    def to_dict(self) -> dict:
+        out = _flat(self)
+        out["pre"], out["pilot"] = list(self.pre), list(self.pilot)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Placebo:
+        values = {f.name: d[f.name] for f in fields(cls)}
+        values["pre"], values["pilot"] = tuple(d["pre"]), tuple(d["pilot"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class Comparison:
     """A challenger against the baseline on one metric; effects are variant − baseline.
 
     ``p_adjusted`` is adjusted within its family (``ExperimentResult.families``: primary ×
     challengers, secondaries; guardrails unadjusted);
     ``significant`` means ``p_adjusted < alpha``; ``risk`` is the expected loss of choosing
-    the variant; ``method`` names the test (e.g. ``welch``, ``store_cr3+permutation_exact``).
+    the variant; ``method`` names the test (e.g. ``welch``, ``store_cr3+permutation_exact``,
+    ``ancova+randomisation_exact``).
 
     ``sequential`` is the always-valid reading beside the fixed-horizon one (unit=session). It
     is ``None`` for unit=store: there the p-value is a permutation test over the one fixed store
     assignment, with a handful of stores, and a store experiment is read once, at its planned
     end (a confidence sequence needs many independent units arriving over time).
+
+    Store KPIs (``kpi:<name>``) also have ``variance_reduction`` (1 − Var(adjusted) /
+    Var(unadjusted): what the pre-period removed), ``estimates`` (every estimator that ran:
+    ancova, did, unadjusted) and ``placebo``; these keys are in the JSON only for KPIs.
     """
 
     variant: str
@@ -123,18 +177,36 @@ class Comparison:
     se: float | None
     method: str
     sequential: SequentialSummary | None = None
+    variance_reduction: float | None = None
+    estimates: tuple[KpiEstimate, ...] | None = None
+    placebo: Placebo | None = None
 
     def to_dict(self) -> dict:
         out = _flat(self)
+        for key in ("variance_reduction", "estimates", "placebo"):
+            del out[key]
         out["sequential"] = None if self.sequential is None else self.sequential.to_dict()
+        if self.estimates is not None:
+            out["variance_reduction"] = self.variance_reduction
+            out["estimates"] = {e.estimator: e.to_dict() for e in self.estimates}
+            out["placebo"] = None if self.placebo is None else self.placebo.to_dict()
         return out
 
     @classmethod
     def from_dict(cls, d: dict) -> Comparison:
+        extra = ("sequential", "variance_reduction", "estimates", "placebo")
+        values = {f.name: d[f.name] for f in fields(cls) if f.name not in extra}
         seq = d.get("sequential")  # absent in JSON written before it existed
+        estimates = d.get("estimates")
+        placebo = d.get("placebo")
         return cls(
-            **{f.name: d[f.name] for f in fields(cls) if f.name != "sequential"},
+            **values,
             sequential=None if seq is None else SequentialSummary.from_dict(seq),
+            variance_reduction=d.get("variance_reduction"),
+            estimates=None
+            if estimates is None
+            else tuple(KpiEstimate.from_dict(e) for e in estimates.values()),
+            placebo=None if placebo is None else Placebo.from_dict(placebo),
         )
 
 
@@ -144,6 +216,8 @@ class MetricResult:
 
     ``stores`` is the per-store breakdown of a store-randomised experiment (``None`` for
     unit=session, where every store runs every variant); it is in the JSON only when present.
+    A store KPI (``kpi:<name>``) counts stores as units and store-days as ``sessions``, and
+    says its ``pre_period``.
     """
 
     metric: str
@@ -153,6 +227,7 @@ class MetricResult:
     variants: tuple[VariantSummary, ...]
     comparisons: tuple[Comparison, ...]
     stores: tuple[StoreSummary, ...] | None = None
+    pre_period: tuple[str, str] | None = None  # store KPIs: first and last pre-period day
 
     @property
     def is_proportion(self) -> bool:
@@ -173,6 +248,8 @@ class MetricResult:
         }
         if self.stores is not None:
             out["stores"] = [s.to_dict() for s in self.stores]
+        if self.pre_period is not None:
+            out["pre_period"] = list(self.pre_period)
         return out
 
     @classmethod
@@ -186,6 +263,7 @@ class MetricResult:
             variants=tuple(VariantSummary.from_dict(v) for v in d["variants"]),
             comparisons=tuple(Comparison.from_dict(c) for c in d["comparisons"]),
             stores=None if stores is None else tuple(StoreSummary.from_dict(s) for s in stores),
+            pre_period=tuple(d["pre_period"]) if d.get("pre_period") else None,
         )
 
 
@@ -252,6 +330,7 @@ class ExperimentResult:
     # Made after the decision and never read by it.
     timeline: Timeline | None = None
     breakdowns: Breakdowns | None = None
+    design: str = "random"  # unit=store: random | stratified | matched (the spec's design)
 
     @property
     def mislabelled_total(self) -> int:
@@ -297,12 +376,15 @@ class ExperimentResult:
         } | self._slices_dict()
 
     def _slices_dict(self) -> dict:
-        """``timeline`` and ``breakdowns``, each only when computed."""
+        """The optional keys: ``timeline`` and ``breakdowns`` when computed, ``design`` when the
+        stores were not completely randomised."""
         out = {}
         if self.timeline is not None:
             out["timeline"] = self.timeline.to_dict()
         if self.breakdowns is not None:
             out["breakdowns"] = self.breakdowns.to_dict()
+        if self.design != "random":  # stratified | matched; absent: completely randomised
+            out["design"] = self.design
         return out
 
     @classmethod
@@ -321,6 +403,7 @@ class ExperimentResult:
             },
             timeline=None if timeline is None else Timeline.from_dict(timeline),
             breakdowns=None if breakdowns is None else Breakdowns.from_dict(breakdowns),
+            design=d.get("design", "random"),
         )
 
 

@@ -19,12 +19,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 import yamlguard
 from errors import InvalidInputError, format_validation_error
 from feedback.catalogue import CATALOGUE
+from feedback.kpi_measures import is_kpi, kpi_name_problem
 
 if TYPE_CHECKING:
+    from experiments.designs import Assignment
     from lab import Lab
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 SUFFIX = ".yaml"
+PRE_PERIOD_DAYS = 28
+"""Default pre-period of a store KPI: the 28 days before ``start`` (four whole weeks)."""
+DESIGNS = ("random", "stratified", "matched")
 
 
 class _Strict(BaseModel):
@@ -36,6 +41,13 @@ class VariantSpec(_Strict):
 
     version: int = Field(ge=1)
     variant: str | None = Field(None, min_length=1, description="prototype variant name")
+
+
+class PrePeriod(_Strict):
+    """The days before the pilot whose store KPIs adjust the comparison (both inclusive)."""
+
+    start: date
+    end: date
 
 
 class ExperimentSpec(_Strict):
@@ -60,6 +72,13 @@ class ExperimentSpec(_Strict):
         description="sessions expected by the end (all variants); tunes the "
         "sequential test (unit=session), e.g. the total of `experiment power`",
     )
+    pre_period: PrePeriod | None = None  # store KPIs: default the 28 days before start
+    design: Literal["random", "stratified", "matched"] = "random"  # how stores were assigned
+    strata_by: str | None = None  # stratified: the stores.csv column (region, format)
+    strata: dict[str, list[str]] = Field(default_factory=dict)  # stratified: stratum -> stores
+    pairs: list[list[str]] = Field(default_factory=list)  # matched: blocks, one store a variant
+    matched_on: str | None = None  # matched: the KPI whose pre-period made the pairs
+    seed: int | None = None  # the seed the store assignment was drawn with
 
     @field_validator("variants")
     @classmethod
@@ -125,6 +144,8 @@ class ExperimentSpec(_Strict):
                     seen[store] = variant
         elif isinstance(self.stores, dict):
             raise ValueError("unit=session needs stores as a list (every store runs every variant)")
+        if problem := _store_design_problem(self):
+            raise ValueError(problem)
         return self
 
     # --- convenience -------------------------------------------------------------------------
@@ -148,6 +169,28 @@ class ExperimentSpec(_Strict):
             return [s for stores in self.stores.values() for s in stores]
         return list(self.stores)
 
+    @property
+    def kpi_metrics(self) -> list[str]:
+        """The ``kpi:<name>`` metrics of the spec, in report order."""
+        return [m for m, _ in self.metric_roles() if is_kpi(m)]
+
+    @property
+    def pre_period_window(self) -> tuple[date, date]:
+        """First and last day of the KPI pre-period (default: the 28 days before start)."""
+        if self.pre_period is not None:
+            return self.pre_period.start, self.pre_period.end
+        return self.start - timedelta(days=PRE_PERIOD_DAYS), self.start - timedelta(days=1)
+
+    @property
+    def blocks(self) -> dict[str, str] | None:
+        """store -> block (stratum or pair) the assignment was randomised within; None for a
+        completely randomised design. Randomisation inference permutes within blocks."""
+        if self.design == "stratified":
+            return {s: name for name, stores in self.strata.items() for s in stores}
+        if self.design == "matched":
+            return {s: f"pair{i + 1}" for i, pair in enumerate(self.pairs) for s in pair}
+        return None
+
     def metric_roles(self) -> list[tuple[str, str]]:
         """(metric, role) in report order: primary, secondary, guardrail."""
         return [
@@ -158,9 +201,47 @@ class ExperimentSpec(_Strict):
 
 
 def _known_metric(name: str) -> str:
+    if is_kpi(name):
+        if problem := kpi_name_problem(name):
+            raise ValueError(problem)
+        return name
     if name not in CATALOGUE.metrics:
         raise ValueError(f"unknown metric {name!r}; known: {', '.join(CATALOGUE.metrics)}")
     return name
+
+
+def _store_design_problem(spec: ExperimentSpec) -> str | None:
+    """What is wrong with the KPI metrics, pre-period or assignment design, or None."""
+    kpis = spec.kpi_metrics
+    if kpis and spec.unit != "store":
+        return (
+            f"{kpis[0]} is a store KPI and needs unit: store (with unit=session every store "
+            "runs every variant, so a store's KPI cannot tell the variants apart)"
+        )
+    if spec.pre_period is not None:
+        if spec.pre_period.end < spec.pre_period.start:
+            return f"pre_period ends ({spec.pre_period.end}) before it starts"
+        if spec.pre_period.end >= spec.start:
+            return f"pre_period must end before start {spec.start}, not on {spec.pre_period.end}"
+    if spec.design != "random" and spec.unit != "store":
+        return f"design: {spec.design} assigns stores; it needs unit: store"
+    if spec.design != "stratified" and (spec.strata or spec.strata_by):
+        return "strata / strata_by belong to design: stratified"
+    if spec.design != "matched" and (spec.pairs or spec.matched_on):
+        return "pairs / matched_on belong to design: matched"
+    if spec.design == "random":
+        return None
+    blocks = list(spec.strata.values()) if spec.design == "stratified" else spec.pairs
+    key = "strata" if spec.design == "stratified" else "pairs"
+    listed = [s for block in blocks for s in block]
+    if sorted(listed) != sorted(spec.store_list):
+        return f"{key} must list every store of the experiment exactly once"
+    if spec.design == "matched":
+        variant_of = spec.store_variants
+        for pair in spec.pairs:
+            if sorted(variant_of[s] for s in pair) != sorted(spec.variants):
+                return f"pairs: {pair} must hold exactly one store of each variant"
+    return None
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -254,7 +335,45 @@ def render_experiment_yaml(spec: ExperimentSpec) -> str:
         lines.append(
             f"planned_sessions: {spec.planned_sessions}   # all variants; tunes the sequential test"
         )
+    if spec.unit == "store":
+        lines += _store_design_lines(spec)
     return "\n".join(lines) + "\n"
+
+
+def _store_design_lines(spec: ExperimentSpec) -> list[str]:
+    """unit=store: the KPI pre-period and how the stores were assigned."""
+    first, last = spec.pre_period_window
+    if spec.pre_period is None:
+        lines = [
+            "pre_period: null             # store KPIs (kpi:<name> metrics) are adjusted for "
+            f"the pre-period; null: the {PRE_PERIOD_DAYS} days before start "
+            f"({first.isoformat()}..{last.isoformat()})"
+        ]
+    else:
+        lines = [
+            "pre_period:                  # store KPIs (kpi:<name> metrics) are adjusted for it",
+            f"  start: {first.isoformat()}",
+            f"  end: {last.isoformat()}",
+        ]
+    lines.append(
+        f"design: {spec.design}               # how stores were assigned: random | stratified "
+        "| matched (the analysis permutes within strata or pairs)"
+    )
+    if spec.design == "stratified":
+        lines.append(f"strata_by: {_flow(spec.strata_by)}")
+        lines.append("strata:                      # stores randomised within each stratum")
+        lines += [f"  {_flow(name)}: {_flow(stores)}" for name, stores in spec.strata.items()]
+    if spec.design == "matched":
+        lines.append(f"matched_on: {_flow(spec.matched_on)}")
+        lines.append(
+            "pairs:                       # stores alike before the pilot, randomised within"
+        )
+        lines += [f"  - {_flow(pair)}" for pair in spec.pairs]
+    if spec.seed is not None:
+        lines.append(
+            f"seed: {spec.seed}                   # the seed the assignment was drawn with"
+        )
+    return lines
 
 
 def write_experiment(lab: Lab, spec: ExperimentSpec, *, overwrite: bool = False) -> Path:
@@ -295,13 +414,16 @@ def new_experiment(
     instruments: Sequence[str] = (),
     start: date | None = None,
     weeks: int = 4,
+    assignment: Assignment | None = None,
 ) -> Path:
-    """A sensible first spec comparing ``arms`` of ``prototype``, stores alternated.
+    """A sensible first spec comparing ``arms`` of ``prototype``.
 
     ``arms`` maps each variant to ``{"version": n}`` (plus ``"variant"``), baseline first;
     ``what`` says in words what is compared; the first scored instrument the prototype asks
     becomes a secondary metric. ``prototypes.library.comparison_for`` gives all three, and the
-    ``experiment new`` command composes the two.
+    ``experiment new`` command composes the two. unit=store: ``assignment`` (drawn by
+    ``experiments.designs``) says which store runs which variant and how that was drawn;
+    without one the stores of stores.csv are alternated.
     """
     ensure_new_experiment(lab, experiment_id)
     stores = read_store_ids(lab)
@@ -331,5 +453,7 @@ def new_experiment(
         "power": 0.8,
         "min_effect": 0.05,
     }
+    if unit == "store" and assignment is not None:
+        raw.update(assignment.spec_fields())
     spec = parse_experiment(raw, str(experiment_path(lab, experiment_id)))
     return write_experiment(lab, spec)

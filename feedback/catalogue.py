@@ -49,7 +49,7 @@ ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 ITEM_ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,40}(\.[a-z0-9_]{1,20})?$")
 
 MetricKind = Literal["proportion", "mean"]
-MetricSource = Literal["events", "tasks", "instrument"]
+MetricSource = Literal["events", "tasks", "instrument", "kpi"]
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,9 @@ DEFAULT_SESSIONS = 12_000
 DEFAULT_SEED = 7
 # What the simulated pilots "really" did. Store-randomised: showing sizes in nearby stores
 # helps customers find their size. Session-randomised: recommending the descaler to toaster
-# buyers (segment of one) makes the recommendation task easier.
-STORE_PILOT_EFFECTS = {"task_success_rate": 0.08, "umux_lite": 4.0}
+# buyers (segment of one) makes the recommendation task easier. The store pilot also lifts the
+# stores' conversion rate (a daily store KPI, adjusted for its 28-day pre-period).
+STORE_PILOT_EFFECTS = {"task_success_rate": 0.08, "umux_lite": 4.0, "kpi:conversion_rate": 0.02}
 SESSION_PILOT = "reco-descaler"
 SESSION_PILOT_PROTOTYPE = "personal-recommendation"
 SESSION_PILOT_EFFECTS = {"task_success_rate": 0.06, "nps": 8.0}

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from experiments.results import VariantSummary
 from reports import scorecard as sc
+from reports.kpi_notes import kpi_lines, kpi_methods
 from reports.slices import breakdowns_html
 
 if TYPE_CHECKING:
@@ -267,7 +268,7 @@ def metrics_table_html(result: ExperimentResult) -> str:
 def methods_html(result: ExperimentResult) -> str:
     return (
         '<div class="sl-methods">'
-        + "".join(f"<p>{escape(p)}</p>" for p in sc.methods(result))
+        + "".join(f"<p>{escape(p)}</p>" for p in [*sc.methods(result), *kpi_methods(result)])
         + "</div>"
     )
 
@@ -367,6 +368,7 @@ def _metric_card(report: ExperimentReport, metric: MetricResult, fig_html) -> st
         f'<span class="sl-role {escape(metric.role)}">'
         f"{escape(sc.ROLE_LABELS[metric.role])}</span></h3>"
         f'<p class="lede">{escape(metric_lede(metric))}{escape(lower)}</p>'
+        + "".join(f'<p class="lede kpi">{escape(line)}</p>' for line in kpi_lines(metric))
         + _figure_grid(metric_figures(report, metric), fig_html)
         + "</section>"
     )

@@ -19,6 +19,7 @@ from experiments.results import (
     VariantSummary,
 )
 from feedback.catalogue import CATALOGUE, Metric
+from feedback.kpi_measures import is_kpi, kpi_metric
 
 # --- colours: one palette for every output ---------------------------------------------------
 
@@ -64,7 +65,10 @@ def recommendation(result: ExperimentResult) -> tuple[str, str, str, str]:
 
 
 def measure(name: str) -> Metric | None:
-    """The catalogue's definition of metric ``name`` (None for one it does not know)."""
+    """The catalogue's definition of metric ``name`` (a store KPI's for ``kpi:<name>``; None
+    for one it does not know)."""
+    if is_kpi(name):
+        return kpi_metric(name)
     return CATALOGUE.metrics.get(name)
 
 

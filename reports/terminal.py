@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reports import scorecard as sc
+from reports.kpi_notes import design_note, kpi_lines
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -117,10 +118,16 @@ def scorecard(report: ExperimentReport) -> RenderableType:
         + (f" {sc.SEQUENTIAL_NOTE}" if sc.has_sequential(result) else ""),
         style="dim",
     )
+    kpis = [
+        Text(f"{sc.metric_label(m.metric)} — {line}", style="dim")
+        for m in sc.sorted_metrics(result)
+        for line in kpi_lines(m)
+    ]
+    design = [Text(design_note(result), style="dim")] if design_note(result) else []
     from reports.slices import breakdown_table, timeline_table
 
     extras = [t for t in (timeline_table(result), breakdown_table(result)) if t is not None]
-    return Group(*parts, _table(result), note, *extras)
+    return Group(*parts, _table(result), *kpis, *design, note, *extras)
 
 
 def show(report: ExperimentReport, console: Console | None = None) -> None:

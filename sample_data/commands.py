@@ -26,7 +26,8 @@ def generate_command(
         typer.Option(
             "--effect",
             help="True effect of every variant against the baseline, in the metric's units: "
-            "METRIC=X, repeatable (--effect task_success_rate=0.05 --effect sus=4).",
+            "METRIC=X, repeatable (--effect task_success_rate=0.05 --effect sus=4); store KPIs "
+            "as kpi:NAME=X (--effect kpi:conversion_rate=0.01, unit=store only).",
             show_default=False,
         ),
     ] = None,
@@ -98,4 +99,16 @@ def _print_summary(summary: dict) -> None:
         planted = " (planted)" if metric in summary["effects"] else ""
         values = ", ".join(f"{v}: {x:+.4g}" for v, x in by_variant.items())
         out.print(f"  {metric:<18} {values}{planted}")
+    if "kpis" in summary:
+        kpis = summary["kpis"]
+        first, last = kpis["pre_period"]
+        imported = kpis.get("import", {}).get("imported")
+        out.print(
+            f"Store KPIs ({', '.join(kpis['kpis'])}) from {first} (pre-period to {last}) through "
+            f"the pilot written to {kpis['file']}"
+            + (f"; {imported:,} rows imported" if imported is not None else "")
+        )
+        for metric, by_variant in kpis["true_effects"].items():
+            values = ", ".join(f"{v}: {x:+.4g}" for v, x in by_variant.items())
+            out.print(f"  {metric:<22} {values}")
     out.print(f"Truth written to {summary['truth']}")

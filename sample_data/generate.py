@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from errors import InvalidInputError
@@ -34,8 +35,10 @@ def finished_pilot_window(today: date | None = None, weeks: int = PILOT_WEEKS) -
 
 
 def parse_effects(items: list[str] | None) -> dict[str, float]:
-    """``["task_success_rate=0.05", "sus=4"]`` -> dict; bad items raise ``InvalidInputError``."""
+    """``["task_success_rate=0.05", "sus=4", "kpi:conversion_rate=0.01"]`` -> dict; bad items
+    raise ``InvalidInputError``."""
     from sample_data.calibration import validate_effects
+    from sample_data.kpis import split_effects
 
     raw: dict[str, str] = {}
     for item in items or []:
@@ -43,7 +46,8 @@ def parse_effects(items: list[str] | None) -> dict[str, float]:
         if not sep or not name.strip():
             raise InvalidInputError(f"--effect {item!r}: write METRIC=VALUE, e.g. sus=4")
         raw[name.strip()] = value.strip()
-    return validate_effects(raw)
+    session, kpis = split_effects(raw)
+    return {**validate_effects(session), **{f"kpi:{k}": v for k, v in kpis.items()}}
 
 
 def ensure_stores(lab: Lab, stores: int, seed: int) -> list[Any]:
@@ -114,8 +118,8 @@ def ensure_experiment(
         "start": start,
         "end": end,
         "primary_metric": "task_success_rate",
-        "secondary_metrics": ["umux_lite", "time_on_task_s"],
-        "guardrails": ["misclick_rate"],
+        "secondary_metrics": ["umux_lite", "time_on_task_s", "kpi:conversion_rate"],
+        "guardrails": ["misclick_rate", "kpi:basket_value"],
         "alpha": 0.05,
         "power": 0.8,
         "min_effect": 0.05,
@@ -146,14 +150,20 @@ def generate_sample(
     an existing spec keeps its own dates).
     """
     from sample_data.calibration import validate_effects
+    from sample_data.kpis import split_effects
     from sample_data.simulate import simulate_pilot
 
-    effects_ = validate_effects(effects)
+    session_effects, kpi_effects = split_effects(effects)
+    effects_ = validate_effects(session_effects)
     fleet = ensure_stores(lab, stores, seed)
     created_prototype = ensure_prototype(lab)
     spec, created_experiment = ensure_experiment(
         lab, [s.store_id for s in fleet], experiment_id, start, end
     )
+    if kpi_effects and spec.unit != "store":
+        raise InvalidInputError(
+            f"KPI effects need a unit=store experiment; {spec.id} has unit={spec.unit}"
+        )
     result = simulate_pilot(lab, spec, sessions, seed, effects_, progress, icc=icc)
     summary: dict[str, Any] = {
         "lab": str(lab.root),
@@ -175,9 +185,40 @@ def generate_sample(
         },
         "truth": str(result.truth_path),
     }
+    if spec.unit == "store":
+        summary["kpis"] = write_sample_kpis(
+            lab, spec, [s.store_id for s in fleet], seed, kpi_effects
+        )
     if ingest:
+        from feedback.exchange import import_kpis
         from feedback.ingest import ingest as ingest_spool
 
         report = ingest_spool(lab, progress=ingest_progress)
         summary["ingest"] = report.to_dict()
+        if "kpis" in summary:
+            summary["kpis"]["import"] = import_kpis(lab, Path(summary["kpis"]["file"]))
     return summary
+
+
+def write_sample_kpis(
+    lab: Lab, spec: Any, stores: list[str], seed: int, effects: Mapping[str, float]
+) -> dict[str, Any]:
+    """Daily KPIs of the lab's stores over the spec's pre-period and pilot, with ``effects``
+    planted on the stores running a challenger; written to ``lab/store_kpis.csv``."""
+    from sample_data.kpis import KPI_FILE, KPI_MODELS, KpiPlan, simulate_kpis, write_kpi_csv
+
+    first, _ = spec.pre_period_window
+    treated = frozenset(s for s, v in spec.store_variants.items() if v != spec.baseline)
+    every = list(dict.fromkeys([*stores, *spec.store_list]))
+    plan = KpiPlan(every, treated, min(first, spec.start), spec.start, spec.end, effects)
+    path = write_kpi_csv(lab.root / KPI_FILE, simulate_kpis(plan, seed))
+    challengers = list(spec.variants)[1:]
+    return {
+        "file": str(path),
+        "kpis": list(KPI_MODELS),
+        "pre_period": [d.isoformat() for d in spec.pre_period_window],
+        "true_effects": {
+            f"kpi:{k}": {v: effects.get(k, 0.0) for v in challengers} for k in KPI_MODELS
+        },
+        "period_r": {f"kpi:{k}": round(m.period_r, 3) for k, m in KPI_MODELS.items()},
+    }

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from errors import StorelabError
 from experiments.commands import app
 from experiments.decisions import read_decisions
+from experiments.designs import random_design
 from experiments.spec import load_experiment, read_store_ids
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +58,10 @@ def test_new_writes_specs_and_refuses_to_overwrite(lab):
     spec = load_experiment(lab, "scan-pos")
     stores = read_store_ids(lab)
     assert spec.unit == "store" and spec.baseline == "control"
-    assert spec.stores == {"control": stores[0::2], "treatment": stores[1::2]}
+    # drawn at random with a recorded seed: the same seed draws the same split
+    assert spec.design == "random" and spec.seed is not None
+    assert sorted(spec.store_list) == sorted(stores) and len(spec.stores["control"]) == 6
+    assert spec.stores == random_design(stores, ["control", "treatment"], spec.seed).stores
     text = (lab.experiments_dir / "scan-pos.yaml").read_text()
     assert text.startswith("id: scan-pos\n") and "# " in text  # commented for people
     again = run("new", "scan-pos", "--prototype", "x", "--unit", "store", "--lab", lab.root)
@@ -162,6 +166,28 @@ def test_power_user_errors():
     assert user_error(run("power", "--mde", "0.05"), "--baseline")
     result = run("power", "--baseline", "0.4", "--mde", "0.05", "--unit", "store")
     assert user_error(result, "--sessions-per-store")
+    # a pre-period reduction for a session metric: nothing in the analysis delivers it
+    result = run("power", "--baseline", "0.4", "--mde", "0.05", "--unit", "store",
+                 "--sessions-per-store", "50", "--pre-period-r", "0.8")  # fmt: skip
+    assert user_error(result, "--pre-period-r applies to store KPIs", "--kpi NAME")
+
+
+def test_power_for_a_store_kpi_reads_the_lab(lab):
+    from sample_data.generate import generate_sample
+
+    generate_sample(lab, stores=12, sessions=200, seed=3)
+    result = run("power", "--unit", "store", "--kpi", "conversion_rate", "--mde", "0.02",
+                 "--lab", lab.root, "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["from_lab"]["stores"] == 12 and 0.5 < out["from_lab"]["pre_pilot_r"] < 0.97
+    assert out["sd_between_stores"] == out["from_lab"]["sd_between_stores"] > 0
+    assert out["variance_factor"] == pytest.approx(1 - out["pre_period_r"] ** 2)
+    by_hand = run("power", "--unit", "store", "--sd", str(out["sd_between_stores"]), "--mde",
+                  "0.02", "--pre-period-r", str(out["pre_period_r"]), "--json")  # fmt: skip
+    assert json.loads(by_hand.output)["stores_per_variant"] == out["stores_per_variant"]
+    missing = run("power", "--unit", "store", "--kpi", "footfall", "--mde", "1", "--lab", lab.root)
+    assert user_error(missing, "no store KPI 'footfall'")
     assert user_error(run("power", "--baseline", "1.4", "--mde", "0.05"), "between 0 and 1")
 
 

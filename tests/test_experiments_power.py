@@ -12,8 +12,11 @@ from statsmodels.stats.proportion import proportion_effectsize
 
 from experiments.frequentist import welch_test
 from experiments.power import (
+    KpiDesign,
     PowerInputs,
     StoreDesign,
+    kpi_mde,
+    kpi_stores_needed,
     mde_for_sessions,
     mde_for_stores,
     sessions_needed,
@@ -88,10 +91,11 @@ def test_stores_design_effect_and_pre_period():
     # at least the z-approximation, a little more for the t quantiles
     assert out["stores_per_variant"] >= math.ceil(base * de / 200)
     assert out["stores_per_variant"] <= math.ceil(base * de / 200) + 2
-    with_r = stores_needed(
-        0.05, PowerInputs(baseline=0.40), StoreDesign(200, icc=0.02, pre_period_r=0.7)
+    unequal = stores_needed(
+        0.05, PowerInputs(baseline=0.40), StoreDesign(200, icc=0.02, store_size_cv=0.8)
     )
-    assert with_r["stores_per_variant"] < out["stores_per_variant"]
+    assert unequal["design_effect"] == pytest.approx(1 + ((1 + 0.64) * 200 - 1) * 0.02)
+    assert unequal["stores_per_variant"] > out["stores_per_variant"]
     # ICC 0 and 1 session per store: stores behave like sessions (plus the t correction)
     flat = stores_needed(0.05, PowerInputs(sd=1.0), StoreDesign(1, icc=0.0))
     assert flat["stores_per_variant"] == pytest.approx(
@@ -134,9 +138,65 @@ def test_inputs_are_checked_once_for_every_calculation():
     with pytest.raises(ValueError, match="power"):
         PowerInputs(baseline=0.4, power=0)
     for bad, match in (({"sessions_per_store": 0.5}, "sessions per store"),
-                       ({"icc": 1.5}, "ICC"), ({"pre_period_r": 1.0}, "pre-period")):  # fmt: skip
+                       ({"icc": 1.5}, "ICC"), ({"store_size_cv": -1}, "CV")):  # fmt: skip
         with pytest.raises(ValueError, match=match):
             StoreDesign(**{"sessions_per_store": 100, "icc": 0.05, **bad})
     assert StoreDesign(200, icc=0.02).design_effect == pytest.approx(1 + 199 * 0.02)
     with pytest.raises(ValueError, match="--sd, or a --baseline"):
         mde_for_stores(6, PowerInputs(), StoreDesign(100, icc=0.05))
+
+
+def _ratio_mean_variance(rng, k: int, m: int, icc: float, p: float, sigma: float) -> float:
+    """Simulated variance of a ratio-of-sums mean over k stores of lognormal size."""
+    sd_b = math.sqrt(icc * p * (1 - p))
+    means = []
+    for _ in range(3000):
+        sizes = np.maximum(1, np.round(m * rng.lognormal(-(sigma**2) / 2, sigma, k)))
+        store_p = np.clip(p + sd_b * rng.standard_normal(k), 0, 1)
+        means.append(rng.binomial(sizes.astype(int), store_p).sum() / sizes.sum())
+    return float(np.var(means))
+
+
+def test_design_effect_with_unequal_store_sizes_matches_simulation():
+    """Eldridge's DE = 1 + ((1 + CV²)·m − 1)·ICC is the variance of a ratio-of-sums store mean
+    with lognormal store sizes (exact for many stores, conservative for few); the equal-size DE
+    understates it."""
+    rng = np.random.default_rng(5)
+    m, icc, p = 60, 0.05, 0.4
+    for k, sigma, close in ((40, 0.5, True), (6, 0.8, False)):
+        cv = math.sqrt(math.exp(sigma**2) - 1)
+        simulated = _ratio_mean_variance(rng, k, m, icc, p, sigma)
+        planned = p * (1 - p) * StoreDesign(m, icc, store_size_cv=cv).design_effect / (k * m)
+        equal_sizes = p * (1 - p) * StoreDesign(m, icc).design_effect / (k * m)
+        if close:
+            assert simulated == pytest.approx(planned, rel=0.1)
+        assert simulated <= 1.05 * planned  # never promises more than it delivers
+        assert simulated > 1.15 * equal_sizes  # what the old formula promised
+
+
+def test_kpi_plan_is_reached_by_ancova_in_simulation():
+    """With the planned stores, ANCOVA on the pre-period (HC2, n − 3 dof) has ~80% power."""
+    from experiments.prepost import hc2_coefficient
+
+    sd, r, mde = 0.04, 0.85, 0.03
+    plan = kpi_stores_needed(mde, PowerInputs(sd=sd), KpiDesign(sd, r))
+    k = plan["stores_per_variant"]
+    assert plan["variance_factor"] == pytest.approx(1 - r**2)
+    assert "ANCOVA" in plan["analysis"] and "2k - 3" in plan["formula"]
+    rng = np.random.default_rng(2)
+    hits, runs, n = 0, 1500, 2 * k
+    for _ in range(runs):
+        x = rng.standard_normal(n)
+        y = r * x + math.sqrt(1 - r**2) * rng.standard_normal(n)
+        t = np.zeros(n)
+        t[rng.permutation(n)[:k]] = 1
+        b, se = hc2_coefficient(np.column_stack([np.ones(n), t, sd * x]), sd * y + mde * t, 1)
+        hits += 2 * stats.t.sf(abs(b / se), n - 3) < 0.05
+    assert 0.75 <= hits / runs <= 0.88
+    mde_back = kpi_mde(k, PowerInputs(sd=sd), KpiDesign(sd, r))["mde_abs"]
+    assert mde_back <= mde and mde_back == pytest.approx(mde, rel=0.1)
+    # the pre-period is what makes it feasible: without it far more stores are needed
+    assert (
+        kpi_stores_needed(mde, PowerInputs(sd=sd), KpiDesign(sd, 0.0))["stores_per_variant"]
+        >= 2.5 * k
+    )

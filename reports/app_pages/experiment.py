@@ -11,6 +11,7 @@ from reports import scorecard as sc
 from reports.app_pages import _shared
 from reports.data import ExperimentReport
 from reports.figures import PLOTLY_CONFIG, metric_figures
+from reports.kpi_notes import kpi_lines
 from reports.slices import breakdown_table_html, caveat_html
 
 lab = _shared.current_lab()
@@ -76,6 +77,8 @@ for metric in sc.sorted_metrics(result):
         )
         lower = "" if metric.higher_is_better else " Lower is better."
         st.caption(report_html.metric_lede(metric) + lower)
+        for line in kpi_lines(metric):
+            st.caption(line)
         st.plotly_chart(figs["effect"], key=f"fig_effect_{name}", theme=None, config=PLOTLY_CONFIG)
         left, right = st.columns([2, 3])
         left.plotly_chart(figs["means"], key=f"fig_means_{name}", theme=None, config=PLOTLY_CONFIG)
