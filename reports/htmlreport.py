@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from experiments.results import VariantSummary
+from feedback.kpi_measures import is_kpi
 from reports import scorecard as sc
 from reports.kpi_notes import kpi_lines, kpi_methods
 from reports.slices import breakdowns_html
@@ -169,10 +170,12 @@ def _ci_svg(low, high, point, extent: float, colour: str, width: int = 150) -> s
 def _mean_cell(metric: MetricResult, v: VariantSummary | None) -> str:
     if v is None:
         return "<td>–</td>"
+    # a store KPI counts store-days (its daily values), not sessions
+    counted = "days" if is_kpi(metric.metric) else "sess."
     return (
         f"<td>{sc.fmt_value(metric, v.mean)}"
         f'<span class="sl-ci">{sc.fmt_int(v.units)} units · '
-        f"{sc.fmt_int(v.sessions)} sess.</span></td>"
+        f"{sc.fmt_int(v.sessions)} {counted}</span></td>"
     )
 
 

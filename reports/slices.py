@@ -32,7 +32,8 @@ WEEK = 7
 def _n(result: ExperimentResult, units: int, sessions: int) -> str:
     """Sessions; for unit=store also the stores behind them."""
     if result.unit == "store":
-        return f"{sc.fmt_int(units)} stores · {sc.fmt_int(sessions)}"
+        stores = "store" if units == 1 else "stores"
+        return f"{sc.fmt_int(units)} {stores} · {sc.fmt_int(sessions)}"
     return sc.fmt_int(sessions)
 
 

@@ -4,6 +4,7 @@ inference, placebo; simulations with known truth and fixed seeds."""
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from datetime import date, timedelta
 
@@ -264,6 +265,8 @@ def test_reports_show_the_kpi_method_variance_reduction_and_placebo():
     report = _kpi_report()
     page = render_html(report)
     assert 'data-metric="kpi:conversion_rate"' in page and "Conversion rate (store)" in page
+    # a KPI counts store-days, not sessions
+    assert re.search(r"\d+ units · [\d,]+ days", page)
     for text in (page,):
         assert "ANCOVA (CUPED) on the pre-period mean" in text
         assert "of the variance" in text and "Placebo (same analysis" in text
