@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast e2e screenshots lint format bench bench-load browser clean
+.PHONY: install demo test test-fast e2e screenshots lint format bench bench-load bench-usability browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ bench: $(STAMP)
 ## N customers at once on one `prototype run` server (headless chromium), and spool append latency
 bench-load: $(STAMP) browser
 	$(PY) bench/load.py --customers 10,20
+
+## A usability report against `experiment analyze` on one simulated lab (SESSIONS=1000000 for the goal)
+SESSIONS ?= 100000
+bench-usability: $(STAMP)
+	$(PY) bench/usability_scale.py --sessions $(SESSIONS)
 
 clean:
 	rm -rf $(VENV) demo-lab .pytest_cache .ruff_cache

@@ -61,6 +61,12 @@ def main() -> None:
                 url_path="experiment",
             ),
             st.Page(
+                PAGES / "usability.py",
+                title="Usability",
+                icon=":material/route:",
+                url_path="usability",
+            ),
+            st.Page(
                 PAGES / "health.py",
                 title="Pilot health",
                 icon=":material/monitor_heart:",

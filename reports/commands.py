@@ -55,6 +55,48 @@ def show_command(
     show(report, console())
 
 
+@app.command("usability")
+def usability_command(
+    prototype: Annotated[str, typer.Argument(help="Prototype id (lab/prototypes/<id>/).")],
+    version: Annotated[
+        int | None, typer.Option("--version", help="Prototype version. Default: the current one.")
+    ] = None,
+    variant: Annotated[
+        str | None, typer.Option("--variant", help="Only sessions with this variant label.")
+    ] = None,
+    store: Annotated[
+        str | None, typer.Option("--store", help="Only this store's sessions.")
+    ] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write the report as one HTML file here.")
+    ] = None,
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Usability of one prototype version, without an experiment: per task success (direct,
+    indirect), give-ups, timeouts, time on task, misclicks, answers and a usability score; per
+    screen drop-off and misclicks; the paths customers took; the screens to rework first."""
+    from insights.usability import UsabilityQuery, usability_report
+
+    report = usability_report(
+        open_lab(lab), prototype, UsabilityQuery(version=version, variant=variant, store=store)
+    )
+    path = None
+    if html is not None:
+        from reports.usability_html import write_usability_html
+
+        path = write_usability_html(report, html)
+    if json_:
+        print_json(report.to_dict() | ({"html": str(path)} if path else {}))
+        return
+    from reports.usability_terminal import show_usability
+
+    out = console()
+    show_usability(report, out)
+    if path:
+        out.print(f"HTML report: {path}")
+
+
 def dashboard(
     port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = 8501,
     lab: LabOption = None,

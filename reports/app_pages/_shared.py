@@ -161,3 +161,47 @@ def run_ingest(lab: Lab) -> None:
 def _one_line(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- usability (insights) -------------------------------------------------------------------
+
+
+def prototype_ids(lab: Lab) -> list[str]:
+    """The lab's prototype ids (``prototypes.library``)."""
+    from prototypes.library import list_prototype_ids
+
+    return list_prototype_ids(lab)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner=False)
+def _usability_choices(root: str, version: int, prototype: str):
+    from feedback.store import connect
+    from prototypes.library import load_lab_prototype
+
+    lab = Lab(Path(root))
+    versions = load_lab_prototype(lab, prototype).version_numbers
+    with connect(lab) as con:
+        rows = con.execute(
+            "SELECT list(DISTINCT variant ORDER BY variant), list(DISTINCT store_id ORDER BY "
+            "store_id) FROM events WHERE prototype_id = $p",
+            {"p": prototype},
+        ).fetchone()
+    return versions, rows[0] or [], rows[1] or []
+
+
+def usability_choices(lab: Lab, prototype: str) -> tuple[list[int], list[str], list[str]]:
+    """The prototype's versions, and the variant labels and stores its events carry."""
+    return _usability_choices(str(lab.root), data.db_version(lab), prototype)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner="Reading the sessions…")
+def _usability(root: str, version: int, prototype: str, proto_version, variant, store):
+    from insights.usability import UsabilityQuery, usability_report
+
+    query = UsabilityQuery(version=proto_version, variant=variant, store=store)
+    return usability_report(Lab(Path(root)), prototype, query)
+
+
+def usability(lab: Lab, prototype: str, version: int, variant: str | None, store: str | None):
+    """The usability report (``insights.usability``), cached until the data change."""
+    return _usability(str(lab.root), data.db_version(lab), prototype, version, variant, store)

@@ -1,0 +1,251 @@
+"""The SQL of the insights room: every query over ``events`` that ``insights`` runs.
+
+One place, in sections; each section says which module calls it. Values are bound as
+parameters; only catalogue ids (checked against a strict pattern) are written into SQL text.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from experiments.metrics import instrument_score_sql
+from feedback.catalogue import CATALOGUE, Catalogue
+from feedback.events import team_event_sql
+
+if TYPE_CHECKING:
+    import duckdb
+
+# === Usability: task runs, screens, paths, answers (insights.usability) =========================
+#
+# One pass over the prototype version's events builds the temporary table ``usab_runs``: one row
+# per customer session and task (a *run*) plus one row per session holding its answers
+# (``task`` NULL). The runtime writes ``task`` only on ``task_*`` events and answers, not on
+# screen views, taps and misclicks, so a window over each session (ordered by time; a
+# ``task_start`` before and a task's end after anything at the same instant) attributes every
+# event to the run whose ``task_start`` came last, until that run's end event. The simulator's
+# events land in the same runs. Everything after that is a small aggregate over ``usab_runs``.
+
+END_TYPES = ("task_success", "task_fail", "task_abandon")
+
+_RUNS_SQL = f"""
+CREATE OR REPLACE TEMP TABLE usab_runs AS
+WITH ev AS (
+    SELECT session_id, variant, ts, type, screen, task, question, "value", props,
+           CASE type WHEN 'task_start' THEN 0 WHEN 'task_success' THEN 2 WHEN 'task_fail' THEN 2
+                WHEN 'task_abandon' THEN 2 ELSE 1 END AS rk
+    FROM events
+    WHERE prototype_id = $prototype AND prototype_version = $version
+      AND ($variant IS NULL OR variant = $variant)
+      AND ($store IS NULL OR store_id = $store)
+      AND type IN ('task_start', 'task_success', 'task_fail', 'task_abandon', 'screen_view',
+                   'tap', 'misclick', 'answer')
+),
+tagged AS (
+    SELECT session_id, variant, ts, rk, type, screen, task, question, "value", props,
+           last_value(CASE WHEN rk <> 1 THEN task END IGNORE NULLS) OVER upto AS run_task,
+           last_value(CASE WHEN rk <> 1 THEN rk END IGNORE NULLS) OVER upto AS boundary,
+           first_value(CASE WHEN type = 'screen_view' OR rk = 2 THEN ts END IGNORE NULLS)
+               OVER after AS next_stop,
+           first_value(CASE WHEN rk <> 1 THEN ts END IGNORE NULLS) OVER after AS next_boundary,
+           bool_or({team_event_sql()}) OVER whole AS team
+    FROM ev
+    WINDOW upto AS (PARTITION BY session_id ORDER BY ts, rk
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+           after AS (PARTITION BY session_id ORDER BY ts, rk
+                     ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
+           whole AS (PARTITION BY session_id ORDER BY ts, rk
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+)
+SELECT session_id, variant,
+       CASE WHEN type = 'answer' THEN NULL ELSE run_task END AS task,
+       min(ts) FILTER (WHERE rk = 0) AS started_at,
+       min(ts) FILTER (WHERE rk = 2) AS ended_at,
+       arg_min(type, ts) FILTER (WHERE rk = 2) AS end_type,
+       arg_min(coalesce(json_extract_string(props, '$.reason'), ''), ts) FILTER (WHERE rk = 2)
+           AS reason,
+       list(screen ORDER BY ts, rk) FILTER (WHERE type = 'screen_view') AS path,
+       -- seconds until the next screen or the run's end; NULL when the run never got there
+       list(CASE WHEN next_stop <= coalesce(next_boundary, next_stop)
+                 THEN epoch(next_stop - ts) END ORDER BY ts, rk)
+           FILTER (WHERE type = 'screen_view') AS dwell,
+       list(screen) FILTER (WHERE type = 'misclick') AS misclick_screens,
+       list(screen) FILTER (WHERE type = 'tap') AS tap_screens,
+       list({{'task': task, 'question': question, 'v': "value", 'ts': ts}})
+           FILTER (WHERE type = 'answer') AS answers
+FROM tagged
+WHERE team IS NOT TRUE
+  AND (type = 'answer' OR (run_task IS NOT NULL AND (boundary = 0 OR rk = 2)))
+GROUP BY ALL
+"""
+
+OUTCOME_SQL = """CASE WHEN end_type = 'task_success' THEN 'success'
+     WHEN end_type = 'task_fail' OR reason = 'idle' THEN 'timeout'
+     WHEN end_type = 'task_abandon' THEN 'give_up'
+     ELSE 'unfinished' END"""
+"""A run's outcome: the runtime ends a task with ``task_fail`` at its ``time_limit_s`` and with
+``task_abandon`` (``props.reason = "idle"``) at the idle timeout (both: timeout); a plain
+``task_abandon`` is the customer's "I give up"; a run without an end event is unfinished (the
+session stopped: a phone put away, a browser closed)."""
+
+PATH_GROUPS_SQL = f"""
+SELECT task, variant, {OUTCOME_SQL} AS outcome, path, count(*) AS n
+FROM usab_runs WHERE task IS NOT NULL
+GROUP BY ALL
+"""
+
+TASK_TIMES_SQL = """
+WITH targets AS (SELECT unnest($target_tasks) AS task, unnest($target_s) AS target_s),
+t AS (
+    SELECT task, epoch(ended_at - started_at) AS s, end_type = 'task_success' AS ok
+    FROM usab_runs
+    WHERE task IS NOT NULL AND ended_at IS NOT NULL AND started_at IS NOT NULL
+      AND ended_at >= started_at
+),
+q AS (
+    SELECT task, count(*) AS n, avg(s) AS mean, min(s) AS lo, max(s) AS hi,
+           quantile_cont(s, [0.1, 0.25, 0.5, 0.75, 0.9]) AS qs,
+           greatest(quantile_cont(s, 0.95), 1e-9) AS top,
+           count(*) FILTER (WHERE ok) AS successes,
+           count(*) FILTER (WHERE ok AND s <= target_s) AS in_time
+    FROM t LEFT JOIN targets USING (task) GROUP BY task
+),
+bins AS (
+    SELECT t.task, least(floor(t.s / (q.top / $bins)), $bins - 1)::INTEGER AS bin, count(*) AS n
+    FROM t JOIN q USING (task) GROUP BY ALL
+)
+SELECT q.task, q.n, q.mean, q.lo, q.hi, q.qs, q.top, q.successes, q.in_time,
+       (SELECT list({'bin': bin, 'n': n} ORDER BY bin) FROM bins WHERE bins.task = q.task)
+FROM q
+"""
+"""Per task: time on task (seconds from ``task_start`` to the run's end, every ended run, as
+``experiments.metrics`` defines it): n, mean, min, max, deciles/quartiles and a histogram of
+``$bins`` equal bins up to the 95th percentile (the last bin takes the rest); successful runs
+and those within the task's target seconds (``$target_tasks`` / ``$target_s``)."""
+
+TASK_CLICKS_SQL = """
+SELECT task, count(*) AS runs, sum(len(misclick_screens)) AS misclicks,
+       sum(len(tap_screens)) AS taps
+FROM usab_runs WHERE task IS NOT NULL GROUP BY task
+"""
+
+SCREENS_SQL = """
+WITH views AS (
+    SELECT session_id, task, unnest(path) AS screen, unnest(dwell) AS s
+    FROM usab_runs WHERE task IS NOT NULL
+),
+per_run AS (
+    SELECT task, screen, count(*) AS views, sum(s) AS s FROM views GROUP BY session_id, task, screen
+),
+seen AS (
+    SELECT task, screen, sum(views) AS views, count(*) AS sessions, median(s) AS median_s
+    FROM per_run GROUP BY task, screen
+),
+clicks AS (
+    SELECT task, screen, sum(mis) AS misclicks, sum(tap) AS taps FROM (
+        SELECT task, unnest(misclick_screens) AS screen, 1 AS mis, 0 AS tap
+        FROM usab_runs WHERE task IS NOT NULL
+        UNION ALL
+        SELECT task, unnest(tap_screens) AS screen, 0 AS mis, 1 AS tap
+        FROM usab_runs WHERE task IS NOT NULL
+    ) GROUP BY task, screen
+)
+SELECT task, screen, coalesce(views, 0), coalesce(sessions, 0), median_s,
+       coalesce(misclicks, 0), coalesce(taps, 0)
+FROM seen FULL JOIN clicks USING (task, screen)
+WHERE screen IS NOT NULL
+"""
+"""Per task and screen: views, runs that saw it, the median over those runs of the seconds
+spent on it (all its views in the run), misclicks and taps on it."""
+
+
+def _answers_cte(catalogue: Catalogue) -> str:
+    """``last``: one row per session, task slot and question with the last answer on the
+    item's scale (the slot is the task for items of a ``per_task`` instrument, else NULL)."""
+    scored = catalogue.scored_instruments()
+    per_task = [i for inst in scored if inst.per_task for i in inst.item_ids]
+    slot = f"CASE WHEN question IN ({_in_list(per_task)}) THEN task END" if per_task else "NULL"
+    checks = " ".join(
+        f"WHEN question IN ({_in_list(inst.item_ids)}) "
+        f"THEN v BETWEEN {inst.scale[0]} AND {inst.scale[1]}"
+        for inst in scored
+    )
+    valid = f"(CASE {checks} ELSE TRUE END)" if checks else "TRUE"
+    return f"""
+WITH given AS (
+    SELECT session_id, unnest(answers, recursive := true)
+    FROM usab_runs WHERE task IS NULL
+),
+last AS (
+    SELECT session_id, {slot} AS task, question, arg_max(v, ts) AS v
+    FROM given
+    WHERE question IS NOT NULL AND v IS NOT NULL AND {valid}
+    GROUP BY ALL
+)"""
+
+
+def answer_counts_sql(catalogue: Catalogue = CATALOGUE) -> str:
+    """(task slot, question, answer, sessions): the distribution of every item's answers."""
+    return _answers_cte(catalogue) + "\nSELECT task, question, v, count(*) FROM last GROUP BY ALL"
+
+
+def instrument_scores_sql(catalogue: Catalogue = CATALOGUE) -> str:
+    """(task slot, instrument, n, mean, sd) of every scored instrument's score per session
+    (per task slot for a ``per_task`` instrument), by the catalogue's scoring rule."""
+    scored = catalogue.scored_instruments()
+    if not scored:
+        return "SELECT NULL, NULL, 0, NULL, NULL WHERE FALSE"
+    columns = ",\n           ".join(
+        f'{instrument_score_sql(inst)} AS "{inst.id}"' for inst in scored
+    )
+    stats = "\nUNION ALL\n".join(
+        f'SELECT task, \'{inst.id}\', count("{inst.id}"), avg("{inst.id}"), '
+        f'stddev_samp("{inst.id}") FROM scores GROUP BY task HAVING count("{inst.id}") > 0'
+        for inst in scored
+    )
+    return (
+        _answers_cte(catalogue)
+        + f""",
+scores AS (
+    SELECT session_id, task,
+           {columns}
+    FROM last
+    GROUP BY session_id, task
+)
+{stats}"""
+    )
+
+
+def _in_list(ids) -> str:
+    return ", ".join("'" + i.replace("'", "''") + "'" for i in ids)
+
+
+def usability_rows(
+    con: duckdb.DuckDBPyConnection, params: dict, bins: int, targets: dict[str, float]
+) -> dict[str, list]:
+    """Run the usability queries on an open connection: builds ``usab_runs`` once (the one pass
+    over ``events``), then the small aggregates over it; raw rows by part."""
+    con.execute(_RUNS_SQL, params)
+    return {
+        "paths": con.execute(PATH_GROUPS_SQL).fetchall(),
+        "times": con.execute(
+            TASK_TIMES_SQL,
+            {
+                "bins": bins,
+                "target_tasks": list(targets) or [""],
+                "target_s": [float(v) for v in targets.values()] or [0.0],
+            },
+        ).fetchall(),
+        "clicks": con.execute(TASK_CLICKS_SQL).fetchall(),
+        "screens": con.execute(SCREENS_SQL).fetchall(),
+        "answers": con.execute(answer_counts_sql()).fetchall(),
+        "scores": con.execute(instrument_scores_sql()).fetchall(),
+    }
+
+
+def versions_with_data_sql() -> str:
+    """Customer sessions per version of one prototype (to say which versions have data)."""
+    return f"""
+SELECT prototype_version, count(DISTINCT session_id) FROM events
+WHERE prototype_id = $prototype AND {team_event_sql()} IS NOT TRUE
+GROUP BY prototype_version ORDER BY prototype_version
+"""
