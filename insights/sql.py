@@ -17,22 +17,23 @@ if TYPE_CHECKING:
 
 # === Usability: task runs, screens, paths, answers (insights.usability) =========================
 #
-# One pass over the prototype version's events builds the temporary table ``usab_runs``: one row
-# per customer session and task (a *run*) plus one row per session holding its answers
+# One query over the prototype version's events builds the temporary table ``usab_runs``: one
+# row per customer session and task (a *run*: from its first ``task_start`` to its first end
+# event, as ``experiments.metrics`` times it) plus one row per session holding its answers
 # (``task`` NULL). The runtime writes ``task`` only on ``task_*`` events and answers, not on
-# screen views, taps and misclicks, so a window over each session (ordered by time; a
-# ``task_start`` before and a task's end after anything at the same instant) attributes every
-# event to the run whose ``task_start`` came last, until that run's end event. The simulator's
-# events land in the same runs. Everything after that is a small aggregate over ``usab_runs``.
-
-END_TYPES = ("task_success", "task_fail", "task_abandon")
+# screen views, taps and misclicks, so those are given to the run of their session whose time
+# window holds them (a hash join on the session, then the window: from the run's start to its
+# end, or to the next run's start when it never ended). The simulator's events land in the
+# same runs. A run keeps its screens in order (``path``), the seconds on each (until the next
+# screen or the run's end, ``dwell``), and the screens of its misclicks and taps. Everything
+# after that is a small aggregate over ``usab_runs``. (A window over every event, or ordered
+# ``list(… ORDER BY ts)`` aggregates, cost 2-5× as much: measured on the demo's events.)
 
 _RUNS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE usab_runs AS
-WITH ev AS (
+WITH ev AS MATERIALIZED (
     SELECT session_id, variant, ts, type, screen, task, question, "value", props,
-           CASE type WHEN 'task_start' THEN 0 WHEN 'task_success' THEN 2 WHEN 'task_fail' THEN 2
-                WHEN 'task_abandon' THEN 2 ELSE 1 END AS rk
+           {team_event_sql()} AS team
     FROM events
     WHERE prototype_id = $prototype AND prototype_version = $version
       AND ($variant IS NULL OR variant = $variant)
@@ -40,42 +41,64 @@ WITH ev AS (
       AND type IN ('task_start', 'task_success', 'task_fail', 'task_abandon', 'screen_view',
                    'tap', 'misclick', 'answer')
 ),
-tagged AS (
-    SELECT session_id, variant, ts, rk, type, screen, task, question, "value", props,
-           last_value(CASE WHEN rk <> 1 THEN task END IGNORE NULLS) OVER upto AS run_task,
-           last_value(CASE WHEN rk <> 1 THEN rk END IGNORE NULLS) OVER upto AS boundary,
-           first_value(CASE WHEN type = 'screen_view' OR rk = 2 THEN ts END IGNORE NULLS)
-               OVER after AS next_stop,
-           first_value(CASE WHEN rk <> 1 THEN ts END IGNORE NULLS) OVER after AS next_boundary,
-           bool_or({team_event_sql()}) OVER whole AS team
+starts AS (
+    SELECT session_id, variant, task,
+           min(ts) FILTER (WHERE type = 'task_start') AS started_at,
+           min(ts) FILTER (WHERE type <> 'task_start') AS ended_at,
+           arg_min(type, ts) FILTER (WHERE type <> 'task_start') AS end_type,
+           arg_min(coalesce(json_extract_string(props, '$.reason'), ''), ts)
+               FILTER (WHERE type <> 'task_start') AS reason,
+           bool_or(team) AS team
     FROM ev
-    WINDOW upto AS (PARTITION BY session_id ORDER BY ts, rk
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-           after AS (PARTITION BY session_id ORDER BY ts, rk
-                     ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
-           whole AS (PARTITION BY session_id ORDER BY ts, rk
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+    WHERE type IN ('task_start', 'task_success', 'task_fail', 'task_abandon') AND task IS NOT NULL
+    GROUP BY ALL
+),
+runs AS (
+    SELECT *, lead(started_at) OVER (PARTITION BY session_id ORDER BY started_at) AS next_start
+    FROM starts WHERE started_at IS NOT NULL
+),
+inside AS (
+    SELECT r.session_id, r.task, x.ts, x.type, x.screen, x.team
+    FROM ev x JOIN runs r ON x.session_id = r.session_id
+    WHERE x.type IN ('screen_view', 'tap', 'misclick')
+      AND x.ts >= r.started_at
+      AND (r.ended_at IS NULL OR x.ts <= r.ended_at)
+      AND (r.next_start IS NULL OR x.ts < r.next_start)
+),
+clicks AS (
+    SELECT session_id, task,
+           list({{'ts': ts, 'screen': screen}}) FILTER (WHERE type = 'screen_view') AS views,
+           list(screen) FILTER (WHERE type = 'misclick') AS misclick_screens,
+           list(screen) FILTER (WHERE type = 'tap') AS tap_screens,
+           bool_or(team) AS team
+    FROM inside GROUP BY ALL
+),
+answered AS (
+    SELECT session_id, variant,
+           list({{'task': task, 'question': question, 'v': "value", 'ts': ts}}) AS answers,
+           bool_or(team) AS team
+    FROM ev WHERE type = 'answer' GROUP BY ALL
+),
+team AS (
+    SELECT session_id FROM runs WHERE team UNION SELECT session_id FROM clicks WHERE team
+    UNION SELECT session_id FROM answered WHERE team
+),
+sorted AS (
+    SELECT r.session_id, r.variant, r.task, r.started_at, r.ended_at, r.end_type, r.reason,
+           list_sort(coalesce(c.views, [])) AS views,
+           coalesce(c.misclick_screens, []) AS misclick_screens,
+           coalesce(c.tap_screens, []) AS tap_screens, NULL AS answers
+    FROM runs r LEFT JOIN clicks c USING (session_id, task)
 )
-SELECT session_id, variant,
-       CASE WHEN type = 'answer' THEN NULL ELSE run_task END AS task,
-       min(ts) FILTER (WHERE rk = 0) AS started_at,
-       min(ts) FILTER (WHERE rk = 2) AS ended_at,
-       arg_min(type, ts) FILTER (WHERE rk = 2) AS end_type,
-       arg_min(coalesce(json_extract_string(props, '$.reason'), ''), ts) FILTER (WHERE rk = 2)
-           AS reason,
-       list(screen ORDER BY ts, rk) FILTER (WHERE type = 'screen_view') AS path,
-       -- seconds until the next screen or the run's end; NULL when the run never got there
-       list(CASE WHEN next_stop <= coalesce(next_boundary, next_stop)
-                 THEN epoch(next_stop - ts) END ORDER BY ts, rk)
-           FILTER (WHERE type = 'screen_view') AS dwell,
-       list(screen) FILTER (WHERE type = 'misclick') AS misclick_screens,
-       list(screen) FILTER (WHERE type = 'tap') AS tap_screens,
-       list({{'task': task, 'question': question, 'v': "value", 'ts': ts}})
-           FILTER (WHERE type = 'answer') AS answers
-FROM tagged
-WHERE team IS NOT TRUE
-  AND (type = 'answer' OR (run_task IS NOT NULL AND (boundary = 0 OR rk = 2)))
-GROUP BY ALL
+SELECT session_id, variant, task, started_at, ended_at, end_type, reason,
+       list_transform(views, v -> v.screen) AS path,
+       list_transform(range(1, len(views) + 1), i -> epoch(
+           CASE WHEN i < len(views) THEN views[i + 1].ts ELSE ended_at END - views[i].ts)) AS dwell,
+       misclick_screens, tap_screens, answers
+FROM sorted WHERE session_id NOT IN (SELECT session_id FROM team)
+UNION ALL
+SELECT session_id, variant, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, answers
+FROM answered WHERE session_id NOT IN (SELECT session_id FROM team)
 """
 
 OUTCOME_SQL = """CASE WHEN end_type = 'task_success' THEN 'success'
@@ -222,8 +245,9 @@ def _in_list(ids) -> str:
 def usability_rows(
     con: duckdb.DuckDBPyConnection, params: dict, bins: int, targets: dict[str, float]
 ) -> dict[str, list]:
-    """Run the usability queries on an open connection: builds ``usab_runs`` once (the one pass
-    over ``events``), then the small aggregates over it; raw rows by part."""
+    """Run the usability queries on an open connection: builds ``usab_runs`` once (the one
+    query over ``events``), then the small aggregates over it; raw rows by part."""
+    con.execute("SET enable_progress_bar = false")  # a reader draws nothing on the terminal
     con.execute(_RUNS_SQL, params)
     return {
         "paths": con.execute(PATH_GROUPS_SQL).fetchall(),
