@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 _RUNS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE usab_runs AS
 WITH ev AS MATERIALIZED (
-    SELECT session_id, variant, ts, type, screen, task, question, "value", props,
+    SELECT session_id, variant, ts, type, screen, task, question, "value",
+           CASE WHEN type IN ('task_success', 'task_fail', 'task_abandon')
+                THEN coalesce(json_extract_string(props, '$.reason'), '') END AS reason,
            {team_event_sql()} AS team
     FROM events
     WHERE prototype_id = $prototype AND prototype_version = $version
@@ -46,8 +48,7 @@ starts AS (
            min(ts) FILTER (WHERE type = 'task_start') AS started_at,
            min(ts) FILTER (WHERE type <> 'task_start') AS ended_at,
            arg_min(type, ts) FILTER (WHERE type <> 'task_start') AS end_type,
-           arg_min(coalesce(json_extract_string(props, '$.reason'), ''), ts)
-               FILTER (WHERE type <> 'task_start') AS reason,
+           arg_min(reason, ts) FILTER (WHERE type <> 'task_start') AS reason,
            bool_or(team) AS team
     FROM ev
     WHERE type IN ('task_start', 'task_success', 'task_fail', 'task_abandon') AND task IS NOT NULL
