@@ -19,6 +19,12 @@ from reports.htmlreport import CSS, PAGE_CSS, plotly_js
 if TYPE_CHECKING:
     from insights.usability_results import TaskUsability, UsabilityReport
 
+USABILITY_CSS = """
+.sl-rework td:nth-child(2), .sl-rework td:nth-child(3),
+.sl-rework th:nth-child(2), .sl-rework th:nth-child(3) { text-align: left; }
+.sl h4 { margin: 14px 0 4px; font-size: 15px; }
+"""
+
 
 def table_html(columns, rows, cls: str = "") -> str:
     """A scorecard-styled table of text cells (escaped)."""
@@ -94,7 +100,7 @@ def render_usability_html(report: UsabilityReport, *, generated: datetime | None
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)}</title>
-<style>{CSS}{PAGE_CSS}</style>
+<style>{CSS}{PAGE_CSS}{USABILITY_CSS}</style>
 <script>{plotly_js()}</script>
 </head>
 <body>

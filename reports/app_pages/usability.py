@@ -12,12 +12,13 @@ from reports import usability_view as uv
 from reports.app_pages import _shared
 from reports.figures import PLOTLY_CONFIG
 from reports.usability_figures import outcomes_figure, sankey_figure, time_figure
-from reports.usability_html import rework_html, table_html
+from reports.usability_html import USABILITY_CSS, rework_html, table_html
 
 ALL = "(all)"
 
 lab = _shared.current_lab()
 _shared.style()
+st.markdown(f"<style>{USABILITY_CSS}</style>", unsafe_allow_html=True)
 st.title("Usability")
 
 prototypes = _shared.prototype_ids(lab)
