@@ -337,13 +337,15 @@ def _inconclusive(
             ),
         )
     ext = extension(spec, primary)
-    how_much = "`storelab experiment power` says how much" if ext is None else "see below"
     reasons.append(
         "Inconclusive at the planned end: the CI still includes effects worth having. "
-        f"Extend the pilot (more stores or more time); {how_much}."
+        + (
+            "Extend the pilot (more stores or more time); `storelab experiment power` says how "
+            "much."
+            if ext is None
+            else f"Extend the pilot: {describe_extension(ext, primary.is_proportion)}"
+        )
     )
-    if ext is not None:
-        reasons.append(describe_extension(ext, primary.is_proportion))  # "see below"
     return Decision("extend", (*reasons, *floor_reasons), ext)
 
 

@@ -116,7 +116,7 @@ def _days(start: date, end: date) -> int:
 
 
 def describe(ext: Extension, is_proportion: bool) -> str:
-    """The extension as the decision's reason says it."""
+    """The extension as the decision's reason says it, after "Extend the pilot: "."""
     effect = f"{ext.min_effect * 100:g} pp" if is_proportion else f"{ext.min_effect:g}"
     at = f"at the observed baseline {_num(ext.baseline, is_proportion)}"
     if ext.icc is not None:
@@ -127,18 +127,18 @@ def describe(ext: Extension, is_proportion: bool) -> str:
     unit = ext.unit + "s"
     if ext.more_per_variant == 0:
         return (
-            f"The pilot already has the {ext.needed_per_variant:,} {unit} per variant that give "
-            f"{goal}: the true effect is probably smaller than that; more data only narrows "
-            "the CI around it."
+            f"only if effects below the minimum matter. It already has the "
+            f"{ext.needed_per_variant:,} {unit} per variant that give {goal}: the true effect is "
+            "probably smaller than that, and more data only narrows the CI around it."
         )
     if ext.unit == "store":
         return (
-            f"About {ext.more_per_variant} more stores per variant ({ext.needed_per_variant} "
+            f"about {ext.more_per_variant} more stores per variant ({ext.needed_per_variant} "
             f"instead of {ext.now_per_variant}, over a period as long as this one) reach {goal}."
         )
     weeks = "1 more week" if ext.weeks == 1 else f"{ext.weeks} more weeks"
     return (
-        f"About {weeks} ({ext.days} days) at today's {ext.sessions_per_day:,.0f} sessions a day "
+        f"about {weeks} ({ext.days} days) at today's {ext.sessions_per_day:,.0f} sessions a day "
         f"reach {goal}: {ext.needed_per_variant:,} sessions per variant instead of "
         f"{ext.now_per_variant:,}."
     )

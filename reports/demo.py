@@ -36,7 +36,7 @@ SESSION_PILOT_EFFECTS = {"task_success_rate": 0.06, "nps": 8.0}
 # find: on the reserve screen customers look for how to pay (the reservation is free), tap the
 # pickup slots' labels, give up and say so. Its exact counts are in the truth file.
 STORE_PILOT_PROBLEM = {"screen": "reserve", "x": 0.62, "y": 0.38, "drop": 0.25,
-                       "misclicks": 1.0, "theme": "payment", "comment_share": 0.2}  # fmt: skip
+                       "misclicks": 0.6, "theme": "payment", "comment_share": 0.08}  # fmt: skip
 
 Step = Callable[[str], None]
 

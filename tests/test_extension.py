@@ -33,7 +33,7 @@ def test_session_extend_says_how_many_weeks_at_today_s_traffic():
     assert ext.days == math.ceil(days * (1562 / 400 - 1))
     assert ext.weeks == math.ceil(ext.days / 7)
     said = decision.reasons[-1]
-    assert f"About {ext.weeks} more weeks ({ext.days} days)" in said
+    assert f"Extend the pilot: about {ext.weeks} more weeks ({ext.days} days)" in said
     assert f"at today's {800 / days:,.0f} sessions a day" in said
     assert "1,562 sessions per variant instead of 400" in said
     assert "80% power for the minimum effect of 5 pp" in said
@@ -94,7 +94,9 @@ def test_store_extend_says_how_many_more_stores():
     plan = pw.stores_needed(0.05, pw.PowerInputs(baseline=p0), pw.StoreDesign(100, ext.icc))
     assert ext.needed_per_variant == plan["stores_per_variant"] > 4
     assert ext.more_per_variant == plan["stores_per_variant"] - 4
-    assert f"About {ext.more_per_variant} more stores per variant" in decision.reasons[-1]
+    assert f"Extend the pilot: about {ext.more_per_variant} more stores per variant" in " ".join(
+        decision.reasons
+    )
     assert ext.days is None and ext.weeks is None
 
 
@@ -133,7 +135,7 @@ def test_a_lab_s_extend_shows_in_every_report(lab):
     assert result.decision.recommendation == "extend", result.decision.reasons
     ext = result.decision.extend_by
     assert ext is not None and ext.unit == "store" and ext.more_per_variant > 0
-    said = f"About {ext.more_per_variant} more stores per variant"
+    said = f"Extend the pilot: about {ext.more_per_variant} more stores per variant"
     html = write_report(lab, "scan-and-discover-pilot").read_text(encoding="utf-8")
     assert said in html
     shown = CliRunner().invoke(app, ["report", "show", "scan-and-discover-pilot",
