@@ -292,3 +292,26 @@ def test_the_pickers_offer_what_has_taps(tap_lab) -> None:
     assert opts.devices[1] == ("phone", "kiosk")  # most taps first
     assert opts.screens[(1, "phone")] == ("product", "scan")
     assert opts.variants[1] == ("control", "treatment") and opts.stores[1] == ("S01", "S02")
+
+
+def test_the_dashboard_page_draws_a_map_per_screen_and_filters(tap_lab, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.fixtures import ROOT
+
+    monkeypatch.setenv("STORELAB_LAB", str(tap_lab.root))
+    at = AppTest.from_file(str(ROOT / "reports" / "app.py"), default_timeout=60)
+    at.query_params["token"] = tap_lab.config.dashboard.token
+    at.run()
+    at.switch_page("app_pages/tapmaps.py").run()
+    assert not at.exception
+    assert at.selectbox(key="tm_version").value == 2  # the newest version first
+    assert len(at.get("plotly_chart")) == 1
+    at.selectbox(key="tm_version").set_value(1).run()
+    assert at.selectbox(key="tm_device").value == "phone"  # most taps
+    assert len(at.get("plotly_chart")) == 2  # scan and product
+    assert any("No snapshot of version 1 on phone" in w.value for w in at.warning)
+    at.selectbox(key="tm_store").set_value("S02").run()
+    assert [m.value for m in at.markdown if "taps" in m.value] == [
+        "**scan** · 6 taps · 0 misclicks"
+    ]
