@@ -459,12 +459,15 @@ def session_power(runs: int, seed: int = 3) -> list[PowerRow]:
 STORE_POWER = {"stores": 6, "sessions": 150, "icc": 0.03, "baseline": 0.40}
 
 
-def _eldridge_icc(icc: float, sessions: float, size_sd: float) -> float:
+def _eldridge_icc(icc: float, sessions: float, size_sd: float, stores: int) -> tuple[float, float]:
     """The ICC that makes power.py's DE = 1 + (m − 1)·ICC equal Eldridge et al.'s design effect
-    for unequal cluster sizes, 1 + ((1 + CV²)·m − 1)·ICC, with CV² = exp(sd²) − 1 of
-    lognormal sizes. A check for the plan with unequal stores, not what power.py does today."""
-    cv2 = math.exp(size_sd**2) - 1
-    return ((1 + cv2) * sessions - 1) * icc / (sessions - 1)
+    for unequal cluster sizes, 1 + ((1 + CV²)·m − 1)·ICC. CV² is that of the sizes within one
+    arm of ``stores`` (k·E[Σn²/(Σn)²] − 1, what the ratio of sums' variance depends on), far
+    below the lognormal's exp(sd²) − 1 with a handful of stores. A check for a plan with
+    unequal stores, not what power.py does today. Returns (ICC, CV²)."""
+    sizes = store_sizes(np.random.default_rng(0), 20_000, stores, sessions, size_sd)
+    cv2 = float(np.mean(stores * (sizes**2.0).sum(1) / sizes.sum(1) ** 2.0) - 1)
+    return ((1 + cv2) * sessions - 1) * icc / (sessions - 1), cv2
 
 
 def store_power(runs: int, seed: int = 4, size_sds=(0.0, 0.8, 1.2)) -> list[PowerRow]:
@@ -481,7 +484,8 @@ def store_power(runs: int, seed: int = 4, size_sds=(0.0, 0.8, 1.2)) -> list[Powe
     for size_sd in size_sds:
         plans = [("power.py", icc)]
         if size_sd:
-            plans.append(("power.py with Eldridge's DE", _eldridge_icc(icc, m, size_sd)))
+            eldridge, cv2 = _eldridge_icc(icc, m, size_sd, k)
+            plans.append((f"power.py with Eldridge's DE (size CV² {cv2:.2f})", eldridge))
         for who, plan_icc in plans:
             effect = float(mde_for_stores(k, inputs, StoreDesign(m, plan_icc))["mde_abs"])
             model = _bernoulli("task_success_rate", p, effect, store_sd)
