@@ -90,7 +90,7 @@ def power_table(rows: list[PowerRow]) -> list[str]:
     for r in rows:
         out.append(
             f"| {r.design} | {r.metric} | {r.plan} | {_pct(r.planned)} | {_pct(r.achieved)} "
-            f"| {r.runs} | {_mark(r.failures())} |"
+            f"| {r.runs} | {_mark(r.failures()) if r.goal else 'explains the row above'} |"
         )
     return out
 

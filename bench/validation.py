@@ -391,10 +391,10 @@ class PowerRow:
     planned: float
     achieved: float
     runs: int
-    note: str = ""
+    goal: bool = True  # False: a row that explains another (no goal of its own)
 
     def failures(self) -> list[str]:
-        if abs(self.achieved - self.planned) > POWER_GOAL:
+        if self.goal and abs(self.achieved - self.planned) > POWER_GOAL:
             return [f"power {self.achieved:.3f} vs planned {self.planned:.2f}"]
         return []
 
@@ -459,22 +459,54 @@ def session_power(runs: int, seed: int = 3) -> list[PowerRow]:
 STORE_POWER = {"stores": 6, "sessions": 150, "icc": 0.03, "baseline": 0.40}
 
 
-def _eldridge_icc(icc: float, sessions: float, size_sd: float, stores: int) -> tuple[float, float]:
-    """The ICC that makes power.py's DE = 1 + (m − 1)·ICC equal Eldridge et al.'s design effect
-    for unequal cluster sizes, 1 + ((1 + CV²)·m − 1)·ICC. CV² is that of the sizes within one
-    arm of ``stores`` (k·E[Σn²/(Σn)²] − 1, what the ratio of sums' variance depends on), far
-    below the lognormal's exp(sd²) − 1 with a handful of stores. A check for a plan with
-    unequal stores, not what power.py does today. Returns (ICC, CV²)."""
+def within_arm_cv(sessions: float, size_sd: float, stores: int) -> float:
+    """The CV of store sizes the ratio of sums' variance depends on: that of the sizes within
+    one arm of ``stores``, sqrt(k·E[Σn²/(Σn)²] − 1). With a handful of stores it is far below
+    the lognormal's own sqrt(exp(sd²) − 1) (6 stores, sd 0.8: 0.71 against 0.95)."""
     sizes = store_sizes(np.random.default_rng(0), 20_000, stores, sessions, size_sd)
-    cv2 = float(np.mean(stores * (sizes**2.0).sum(1) / sizes.sum(1) ** 2.0) - 1)
-    return ((1 + cv2) * sessions - 1) * icc / (sessions - 1), cv2
+    return math.sqrt(float(np.mean(stores * (sizes**2.0).sum(1) / sizes.sum(1) ** 2.0) - 1))
+
+
+def _store_design(sessions: float, icc: float, cv: float):
+    """power.py's StoreDesign for stores whose sizes have CV ``cv`` (Eldridge's design effect
+    1 + ((1 + CV²)·m − 1)·ICC): its own ``store_size_cv`` where it has one; before that, the
+    ICC that gives the same design effect."""
+    from experiments.power import StoreDesign
+
+    if cv == 0:
+        return StoreDesign(sessions, icc)
+    if "store_size_cv" in StoreDesign.__dataclass_fields__:
+        return StoreDesign(sessions, icc, store_size_cv=cv)
+    return StoreDesign(sessions, ((1 + cv**2) * sessions - 1) * icc / (sessions - 1))
+
+
+def _store_plans(size_sd: float, sessions: float, icc: float, stores: int) -> list[tuple]:
+    """(words, CV, goal) of each plan to check: power.py's own first (with the sizes' CV when
+    it takes one), then the plans that explain it."""
+    from experiments.power import StoreDesign
+
+    if size_sd == 0:
+        return [("power.py", 0.0, True)]
+    cv = within_arm_cv(sessions, size_sd, stores)
+    lognormal_cv = math.sqrt(math.exp(size_sd**2) - 1)
+    if "store_size_cv" in StoreDesign.__dataclass_fields__:
+        return [
+            (f"power.py, size CV {cv:.2f} (within an arm)", cv, True),
+            ("power.py without the CV (sizes taken as equal)", 0.0, False),
+            (f"power.py, the lognormal's CV {lognormal_cv:.2f}", lognormal_cv, False),
+        ]
+    return [
+        ("power.py (takes no CV: sizes taken as equal)", 0.0, True),
+        (f"Eldridge's DE, size CV {cv:.2f} (within an arm)", cv, False),
+        (f"Eldridge's DE, the lognormal's CV {lognormal_cv:.2f}", lognormal_cv, False),
+    ]
 
 
 def store_power(runs: int, seed: int = 4, size_sds=(0.0, 0.8, 1.2)) -> list[PowerRow]:
-    """``mde_for_stores`` plans the effect 6+6 stores detect with 80% power (equal store
-    sizes assumed); pilots with that effect, equal and lognormal sizes, measure it. With
-    unequal sizes also the effect an Eldridge-corrected design effect would plan."""
-    from experiments.power import PowerInputs, StoreDesign, mde_for_stores
+    """``mde_for_stores`` plans the effect 6+6 stores detect with 80% power; pilots with that
+    effect, equal and lognormal store sizes, measure it. With unequal sizes the first row is
+    power.py's own plan (with the sizes' CV once it takes one); the others explain it."""
+    from experiments.power import PowerInputs, mde_for_stores
 
     rng = np.random.default_rng(seed)
     k, m, icc, p = (STORE_POWER[x] for x in ("stores", "sessions", "icc", "baseline"))
@@ -482,12 +514,8 @@ def store_power(runs: int, seed: int = 4, size_sds=(0.0, 0.8, 1.2)) -> list[Powe
     store_sd = math.sqrt(icc * p * (1 - p))
     rows = []
     for size_sd in size_sds:
-        plans = [("power.py", icc)]
-        if size_sd:
-            eldridge, cv2 = _eldridge_icc(icc, m, size_sd, k)
-            plans.append((f"power.py with Eldridge's DE (size CV² {cv2:.2f})", eldridge))
-        for who, plan_icc in plans:
-            effect = float(mde_for_stores(k, inputs, StoreDesign(m, plan_icc))["mde_abs"])
+        for words, cv, goal in _store_plans(size_sd, m, icc, k):
+            effect = float(mde_for_stores(k, inputs, _store_design(m, icc, cv))["mde_abs"])
             model = _bernoulli("task_success_rate", p, effect, store_sd)
             design = Design("store", m, k, size_sd)
             sim = simulate(design, {model.metric: model}, runs, rng)
@@ -495,10 +523,11 @@ def store_power(runs: int, seed: int = 4, size_sds=(0.0, 0.8, 1.2)) -> list[Powe
                 PowerRow(
                     f"{design.label}, ICC {icc:g}",
                     model.metric,
-                    f"{who}: {effect:+.3f} from {p:g} with {k}+{k} stores",
+                    f"{words}: {effect:+.3f} from {p:g} with {k}+{k} stores",
                     0.8,
                     _rejections(spec_for(design, (model.metric,)), sim, runs),
                     runs,
+                    goal,
                 )
             )
     return rows

@@ -38,7 +38,8 @@ UNEQUAL_STORE_CI = pytest.mark.xfail(
 EQUAL_SIZE_PLAN = pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
-    reason="issue 13 defect 6: experiments.power plans stores as if all had the same size",
+    reason="issue 13 defect 6: experiments.power plans stores as if all had the same size "
+    "(the study passes the sizes' CV once StoreDesign takes store_size_cv; remove this mark)",
 )
 
 
@@ -222,5 +223,5 @@ def test_store_power_is_what_was_planned_with_equal_sizes():
 @pytest.mark.parametrize("size_sd", [0.8, 1.2])
 def test_store_power_is_what_was_planned_with_unequal_sizes(size_sd):
     plan = store_power(POWER_RUNS, seed=15, size_sds=(size_sd,))[0]
-    assert plan.plan.startswith("power.py:")
+    assert plan.goal and plan.plan.startswith("power.py")  # power.py's own plan
     assert power_ok(plan), plan
