@@ -29,6 +29,7 @@ from bench.validation import (
     store_power,
 )
 
+
 def se(p: float, runs: int) -> float:
     return math.sqrt(p * (1 - p) / runs)
 
