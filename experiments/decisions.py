@@ -22,6 +22,8 @@ the guardrails and the SRM check, and returns one of ``roll_out``, ``extend``, `
      effect is too small to matter) → ``scrap`` if no point estimate is positive, else
      ``iterate`` (it helps a little; a better version might help enough);
    - else → ``extend`` (the CI still includes effects worth having: more stores or more time;
+     ``Decision.extend_by`` and a reason say how many more stores, or weeks at the observed
+     sessions a day, reach the planned power for ``min_effect`` (``experiments.extension``);
      for unit=store the reasons say when the store count cannot reach significance at all,
      or not after the Holm adjustment).
 
@@ -49,6 +51,8 @@ from typing import TYPE_CHECKING
 
 from errors import InvalidInputError
 from experiments import sequential
+from experiments.extension import describe as describe_extension
+from experiments.extension import extension
 from experiments.results import Comparison, Decision, MetricResult, SrmCheck
 
 if TYPE_CHECKING:
@@ -332,11 +336,17 @@ def _inconclusive(
                 ),
             ),
         )
+    ext = extension(spec, primary)
     reasons.append(
         "Inconclusive at the planned end: the CI still includes effects worth having. "
-        "Extend the pilot (more stores or more time); `storelab experiment power` says how much."
+        + (
+            "Extend the pilot (more stores or more time); `storelab experiment power` says how "
+            "much."
+            if ext is None
+            else f"Extend the pilot: {describe_extension(ext, primary.is_proportion)}"
+        )
     )
-    return Decision("extend", (*reasons, *floor_reasons))
+    return Decision("extend", (*reasons, *floor_reasons), ext)
 
 
 def _store_floor_reasons(

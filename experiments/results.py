@@ -294,19 +294,66 @@ class SrmCheck:
 
 
 @dataclass(frozen=True)
+class Extension:
+    """How much more an inconclusive experiment needs (``experiments.extension``): the
+    stores (unit=store) or sessions (unit=session) per variant that reach the planned ``power``
+    for the spec's ``min_effect`` on the primary metric at the observed rates and variances.
+
+    ``baseline`` is the baseline's observed mean; ``sd`` the observed sd behind the plan (a
+    mean metric: per session for unit=session, of the store means for unit=store), ``icc`` the
+    observed intra-store correlation (unit=store, proportions). ``now_per_variant`` is the
+    smallest variant's count, ``more_per_variant`` what it lacks (0: the plan's size is already
+    there). unit=session: ``sessions_per_day`` over the pilot so far, and the ``days`` /
+    ``weeks`` (rounded up) more it takes at that rate.
+    """
+
+    unit: str  # store | session
+    metric: str
+    min_effect: float
+    power: float
+    baseline: float | None
+    sd: float | None
+    icc: float | None
+    needed_per_variant: int
+    now_per_variant: int
+    more_per_variant: int
+    sessions_per_day: float | None = None
+    days: int | None = None
+    weeks: int | None = None
+
+    def to_dict(self) -> dict:
+        return _flat(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Extension:
+        return cls(**{f.name: d[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
 class Decision:
     """The recommendation (``roll_out``, ``extend``, ``iterate``, ``scrap``, ``keep_running``)
-    and the reasons a person can read."""
+    and the reasons a person can read; ``extend_by`` says how much more an ``extend`` needs
+    (None for every other recommendation, or when the spec has no ``min_effect``)."""
 
     recommendation: str
     reasons: tuple[str, ...]
+    extend_by: Extension | None = None
 
     def to_dict(self) -> dict:
-        return {"recommendation": self.recommendation, "reasons": list(self.reasons)}
+        return {
+            "recommendation": self.recommendation,
+            "reasons": list(self.reasons),
+            "extend_by": None if self.extend_by is None else self.extend_by.to_dict(),
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> Decision:
-        return cls(d["recommendation"], tuple(d["reasons"]))
+        ext = d.get("extend_by")  # absent in JSON written before it existed
+        return cls(
+            d["recommendation"],
+            tuple(d["reasons"]),
+            None if ext is None else Extension.from_dict(ext),
+        )
 
 
 @dataclass(frozen=True)

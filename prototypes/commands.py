@@ -227,3 +227,37 @@ def qr_command(
         print_json({"path": str(path), "stores": ids})
     else:
         console().print(f"Wrote {path} ({len(ids)} store(s)); print it and put it up in the store.")
+
+
+@app.command("snapshot")
+def snapshot_command(
+    prototype_id: Annotated[str, typer.Argument(metavar="ID", help="The prototype to render.")],
+    version: Annotated[
+        int | None, typer.Option(help="Version to render. Default: current.")
+    ] = None,
+    device: Annotated[
+        str | None, typer.Option(help="phone or kiosk. Default: the prototype's touchpoint.")
+    ] = None,
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Render every screen with headless chromium into PNGs in the lab (for the tap maps)."""
+    from prototypes.runtime.snapshot import SnapshotRequest, take_snapshots
+    from prototypes.snapshots import snapshot_dir
+
+    the_lab = open_lab(lab)
+    progress = (lambda _line: None) if json_ else (lambda line: typer.echo(line, err=True))
+    manifest = take_snapshots(
+        the_lab, SnapshotRequest(prototype_id, version, device), progress=progress
+    )
+    folder = snapshot_dir(the_lab, manifest.prototype_id, manifest.version, manifest.device)
+    if json_:
+        print_json({**manifest.to_dict(), "folder": str(folder)})
+    else:
+        typer.echo(f"{len(manifest.screens)} screen(s) in {folder}")
+    if manifest.failed:
+        names = ", ".join(f"{s} ({why})" for s, why in manifest.failed.items())
+        raise InvalidInputError(
+            f"{len(manifest.failed)} of {len(manifest.failed) + len(manifest.screens)} screens "
+            f"did not render: {names}; the others were kept."
+        )

@@ -72,6 +72,12 @@ def main() -> None:
                 icon=":material/monitor_heart:",
                 url_path="health",
             ),
+            st.Page(
+                PAGES / "tapmaps.py",
+                title="Tap maps",
+                icon=":material/touch_app:",
+                url_path="tapmaps",
+            ),
         ],
     }
     pages["Prototypes"] = [gallery_page(), play_page()]

@@ -97,6 +97,47 @@ def usability_command(
         out.print(f"HTML report: {path}")
 
 
+@app.command("tapmap")
+def tapmap_command(
+    prototype: Annotated[str, typer.Argument(help="Prototype id.")],
+    version: Annotated[int | None, typer.Option(help="Version. Default: current.")] = None,
+    screen: Annotated[str | None, typer.Option(help="Only this screen.")] = None,
+    device: Annotated[str | None, typer.Option(help="Only phone or kiosk.")] = None,
+    variant: Annotated[str | None, typer.Option(help="Only this variant.")] = None,
+    store: Annotated[str | None, typer.Option(help="Only this store.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write the maps as one HTML file.")
+    ] = None,
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Where customers tapped and misclicked on each screen: counts and hot spots."""
+    from insights.tapmaps import TapFilter, build_tap_maps
+
+    the_lab = open_lab(lab)
+    flt = TapFilter(prototype, version, variant, store, device, screen)
+    report = build_tap_maps(the_lab, flt)
+    written = None
+    if out is not None:
+        from reports.tapmaps import write_tapmaps_html
+
+        written = write_tapmaps_html(report, out)
+    if json_:
+        print_json({**report.summary(), **({"html": str(written)} if written else {})})
+        return
+    from reports.tapmaps import terminal_lines
+
+    for line in terminal_lines(report):
+        typer.echo(line)
+    if report.missing_snapshots:
+        typer.echo(
+            f"No snapshot on {', '.join(report.missing_snapshots)}: run storelab prototype "
+            f"snapshot {prototype} --version {report.version}"
+        )
+    if written:
+        typer.echo(str(written))
+
+
 def dashboard(
     port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = 8501,
     lab: LabOption = None,

@@ -32,6 +32,11 @@ STORE_PILOT_EFFECTS = {"task_success_rate": 0.08, "umux_lite": 4.0, "kpi:convers
 SESSION_PILOT = "reco-descaler"
 SESSION_PILOT_PROTOTYPE = "personal-recommendation"
 SESSION_PILOT_EFFECTS = {"task_success_rate": 0.06, "nps": 8.0}
+# A usability problem planted in both variants of the store pilot, for the iteration reports to
+# find: on the reserve screen customers look for how to pay (the reservation is free), tap the
+# pickup slots' labels, give up and say so. Its exact counts are in the truth file.
+STORE_PILOT_PROBLEM = {"screen": "reserve", "x": 0.62, "y": 0.38, "drop": 0.25,
+                       "misclicks": 0.6, "theme": "payment", "comment_share": 0.08}  # fmt: skip
 
 Step = Callable[[str], None]
 
@@ -112,6 +117,7 @@ def run_demo(
     from experiments.results import AnalysisFailure
     from reports.htmlreport import write_report
     from sample_data.generate import finished_pilot_window, generate_sample
+    from sample_data.problem import PlantedProblem
 
     say = step or (lambda _msg: None)
     say(f"Creating a fresh demo lab in {path}")
@@ -129,7 +135,17 @@ def run_demo(
         effects=STORE_PILOT_EFFECTS,
         start=start,
         end=end,
+        problem=PlantedProblem(**STORE_PILOT_PROBLEM),
     )
+    planted = first.get("problem")
+    if planted:
+        left = sum(v["left_there"] for v in planted["planted"].values())
+        say(
+            f"Planted a usability problem on the {planted['screen']} screen: {left:,} task runs "
+            f"end there because of it, misclicks cluster at ({planted['x']:g}, {planted['y']:g}), "
+            f"{planted['comments_planted']:,} comments on {planted['theme']} "
+            "(sample_problems.json has the truth)"
+        )
     say(f"Session-randomised pilot in every store: simulating {sessions:,} more sessions")
     write_session_experiment(lab, start, end)
     second = generate_sample(

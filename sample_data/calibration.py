@@ -192,22 +192,27 @@ def _solve_arm(run: RunArm, name: str, base_means: dict[str, float], effects: di
 def _solve_params(
     design: PilotDesign, effects: dict[str, float], pop: SessionMix, seed: int
 ) -> tuple[dict[str, ArmParams], dict[str, dict[str, float]]]:
-    """Variant parameters that make the true differences equal ``effects``; and the true means."""
+    """Variant parameters that make the true differences equal ``effects``; and the true means.
+
+    The parameters are solved without a planted problem (``sample_data.problem``); the true
+    means are those with it, so the truth stays true when a problem comes on top."""
     base = design.baseline
     arms = {name: with_all_instruments(arm) for name, arm in design.arms.items()}
+    plain = {name: dataclasses.replace(arm, problem=None) for name, arm in arms.items()}
     base_p = base_success(design)
     key = (900,)
     noises = {name: draw_noise(arm, seed, key, len(pop)) for name, arm in arms.items()}
 
-    def run(name: str, params: ArmParams) -> dict[str, float]:
-        return means(outcomes(arms[name], params, base_p[name], pop, noises[name]))
+    def run(name: str, params: ArmParams, planted: bool = False) -> dict[str, float]:
+        arm = arms[name] if planted else plain[name]
+        return means(outcomes(arm, params, base_p[name], pop, noises[name]))
 
     params: dict[str, ArmParams] = {base: ArmParams()}
     base_means = run(base, params[base])
     for name in arms:
         if name != base:
             params[name] = _solve_arm(run, name, base_means, effects)
-    return params, {name: run(name, params[name]) for name in arms}
+    return params, {name: run(name, params[name], planted=True) for name in arms}
 
 
 @dataclass(frozen=True)

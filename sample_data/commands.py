@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from clikit import JsonOption, LabOption, console, open_lab, print_json
+from errors import InvalidInputError
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -40,18 +41,84 @@ def generate_command(
     icc: Annotated[
         float, typer.Option("--icc", help="Share of variance between stores (latent scale).")
     ] = 0.03,
+    problem: Annotated[
+        str | None,
+        typer.Option(
+            "--problem",
+            help="Plant a usability problem on one screen: SCREEN or SCREEN@X,Y (where its "
+            "misclicks cluster, shares of the screen), e.g. reserve@0.5,0.42. Customers who "
+            "arrive there give up, misclick and comment at known rates (--problem-*); the truth "
+            "file says exactly how much was written.",
+            show_default=False,
+        ),
+    ] = None,
+    problem_variant: Annotated[
+        str | None,
+        typer.Option(
+            "--problem-variant",
+            help="Only this variant has the problem (default: all).",
+            show_default=False,
+        ),  # fmt: skip
+    ] = None,
+    problem_drop: Annotated[
+        float | None,
+        typer.Option(
+            "--problem-drop",
+            help="Share of arrivals who give up there (default 0.3).",
+            show_default=False,
+        ),  # fmt: skip
+    ] = None,
+    problem_misclicks: Annotated[
+        float | None,
+        typer.Option(
+            "--problem-misclicks",
+            show_default=False,
+            help="Extra misclicks per arrival around X,Y (default 1.2).",
+        ),  # fmt: skip
+    ] = None,
+    problem_theme: Annotated[
+        str | None,
+        typer.Option(
+            "--problem-theme",
+            show_default=False,
+            help="Theme of their comments: sizes, waiting, price, payment, staff, "
+            "findability or usability (default usability).",
+        ),  # fmt: skip
+    ] = None,
+    problem_comments: Annotated[
+        float | None,
+        typer.Option(
+            "--problem-comments",
+            show_default=False,
+            help="Share of arrivals commenting on the theme (default 0.25).",
+        ),  # fmt: skip
+    ] = None,
     lab: LabOption = None,
     json_: JsonOption = False,
 ) -> None:
     """Simulate pilot sessions with known true effects, spool the events and ingest them."""
     from sample_data.generate import generate_sample, parse_effects
+    from sample_data.problem import parse_problem
 
     the_lab = open_lab(lab)
     effects = parse_effects(effect)
+    options = {"variant": problem_variant, "drop": problem_drop, "misclicks": problem_misclicks,
+               "theme": problem_theme, "comment_share": problem_comments}  # fmt: skip
+    if problem is None and any(v is not None for v in options.values()):
+        raise InvalidInputError("--problem-* options need --problem SCREEN[@X,Y]")
+    planted = parse_problem(problem, **options) if problem is not None else None
     if json_:
         print_json(
             generate_sample(
-                the_lab, stores, sessions, seed, effects, None, experiment_id=experiment, icc=icc
+                the_lab,
+                stores,
+                sessions,
+                seed,
+                effects,
+                None,
+                experiment_id=experiment,
+                icc=icc,
+                problem=planted,
             )  # fmt: skip
         )
         return
@@ -74,7 +141,7 @@ def generate_command(
 
         summary = generate_sample(the_lab, stores, sessions, seed, effects, on_sessions,
                                   experiment_id=experiment, icc=icc,
-                                  ingest_progress=on_ingest)  # fmt: skip
+                                  ingest_progress=on_ingest, problem=planted)  # fmt: skip
     _print_summary(summary)
 
 
@@ -111,4 +178,24 @@ def _print_summary(summary: dict) -> None:
         for metric, by_variant in kpis["true_effects"].items():
             values = ", ".join(f"{v}: {x:+.4g}" for v, x in by_variant.items())
             out.print(f"  {metric:<22} {values}")
+    if "problem" in summary:
+        _print_problem(summary["problem"])
     out.print(f"Truth written to {summary['truth']}")
+
+
+def _print_problem(p: dict) -> None:
+    """What the planted problem wrote, per variant (the numbers a test or an analyst checks)."""
+    out = console()
+    out.print(
+        f"Planted problem on screen [bold]{p['screen']}[/] (tasks {', '.join(p['tasks'])}): "
+        f"{p['drop']:.0%} of arrivals who would go on give up there, {p['misclicks']:g} extra "
+        f"misclicks each around ({p['x']:g}, {p['y']:g}), {p['comment_share']:.0%} comment on "
+        f"{p['theme']}"
+    )
+    for variant, n in p["planted"].items():
+        out.print(
+            f"  {variant:<12} {n['task_visits']:,} arrivals, {n['left_there']:,} left there "
+            f"because of it, {n['misclicks']:,} planted misclicks, {n['comments']:,} comments"
+        )
+    out.print(f"  comments mentioning {p['theme']} ({', '.join(p['keywords'])}): "
+              f"{p['comments_on_theme']:,}")  # fmt: skip

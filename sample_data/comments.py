@@ -81,3 +81,84 @@ def flat_bank() -> tuple[list[str], dict[tuple[str, str], tuple[int, int]]]:
             texts.extend(moods[mood])
             slices[(locale, mood)] = (start, len(texts))
     return texts, slices
+
+
+# --- comments on a planted theme ---------------------------------------------------------------
+
+THEME_COMMENTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "sizes": {
+        "keywords": ("größe", "size"),
+        "de": (
+            "Hier konnte ich die Größe nicht mehr ändern.",
+            "Welche Größe reserviere ich da eigentlich? Das stand nirgends.",
+        ),
+        "en": (
+            "I could not change the size on this screen.",
+            "Which size am I reserving? It never said.",
+        ),
+    },
+    "waiting": {
+        "keywords": ("warten", "wartezeit", "wait"),
+        "de": (
+            "Ich musste viel zu lange warten, bis es weiterging.",
+            "Die Wartezeit auf dieser Seite ist nervig.",
+        ),
+        "en": (
+            "I had to wait far too long before anything happened.",
+            "Too much waiting on this page.",
+        ),
+    },
+    "price": {
+        "keywords": ("preis", "price"),
+        "de": ("Der Preis war hier nicht zu sehen.", "Was kostet das? Kein Preis angegeben."),
+        "en": ("The price was not shown here.", "What does it cost? No price anywhere."),
+    },
+    "payment": {
+        "keywords": ("bezahl", "zahlung", "pay"),
+        "de": (
+            "Ich wollte direkt bezahlen, aber die Zahlung ging nicht.",
+            "Wo kann ich hier bezahlen? Ich habe nur Felder gesehen.",
+        ),
+        "en": (
+            "I wanted to pay right away, but the payment did not go through.",
+            "Where do I pay? I only saw fields.",
+        ),
+    },
+    "staff": {
+        "keywords": ("personal", "verkäufer", "staff"),
+        "de": (
+            "Am Ende musste ich doch das Personal fragen.",
+            "Ich hätte lieber einen Verkäufer gefragt.",
+        ),
+        "en": (
+            "In the end I had to ask the staff.",
+            "I would rather have asked a member of staff.",
+        ),
+    },
+    "findability": {
+        "keywords": ("finden", "gefunden", "find"),
+        "de": (
+            "Ich konnte den nächsten Schritt nicht finden.",
+            "Den Knopf zum Weitermachen habe ich nicht gefunden.",
+        ),
+        "en": ("I could not find the next step.", "I did not find how to go on."),
+    },
+    "usability": {
+        "keywords": ("verwirrend", "bedienung", "confusing"),
+        "de": (
+            "Die Bedienung hier ist verwirrend.",
+            "Sehr verwirrend, ich habe ständig danebengetippt.",
+        ),
+        "en": ("This screen is confusing.", "Confusing layout, I kept tapping the wrong spot."),
+    },
+}
+"""Comments a planted problem makes customers write (``sample_data.problem``): per theme, the
+lower-case keywords every one of its texts contains (and no text of another theme does), and
+its texts per locale. Themes follow the comment codebook's (sizes/availability, waiting time,
+price, checkout/payment, staff, finding things, app/kiosk usability)."""
+
+
+def mentions(text: str, theme: str) -> bool:
+    """Whether ``text`` contains one of the planted theme's keywords (case-insensitive)."""
+    low = text.lower()
+    return any(k in low for k in THEME_COMMENTS[theme]["keywords"])

@@ -34,6 +34,28 @@ class TaskShape:
     alternatives: list[list[tuple[str, str]]]  # per path screen: other (element, target) links
 
 
+@dataclass(frozen=True)
+class ArmProblem:
+    """A planted usability problem on one screen of a variant (``sample_data.problem``).
+
+    ``steps`` holds, per task of the arm, the screen's position on the task's path (-1 when the
+    task does not pass it, or reaches its goal there). A session arriving there abandons the
+    task at that screen with probability ``drop`` (on top of whatever it would have done), makes
+    Poisson(``misclicks``) extra misclicks around (``x``, ``y``) with sd ``spread``, and the
+    sessions that reached it write a comment on the planted theme with probability
+    ``comment_share``.
+    """
+
+    screen: str
+    steps: tuple[int, ...]
+    drop: float
+    misclicks: float
+    x: float
+    y: float
+    spread: float
+    comment_share: float
+
+
 @dataclass
 class Arm:
     """A variant as the simulator sees it: version, the walkable tasks, the questions asked.
@@ -48,6 +70,7 @@ class Arm:
     after_task: dict[str, list[str]]  # task id -> question ids asked right after it
     end_questions: list[str]
     comment: str | None = None
+    problem: ArmProblem | None = None  # a planted problem (``sample_data.problem``)
 
     @property
     def asked(self) -> set[str]:
@@ -70,6 +93,7 @@ class PilotDesign:
     store_sizes: dict[str, int]
     start: date
     end: date
+    problem: Any = None  # the ``sample_data.problem.PlantedProblem`` planted, if any
 
     @property
     def baseline(self) -> str:

@@ -143,11 +143,13 @@ def generate_sample(
     ingest_progress: Callable[[int, int, str], None] | None = None,
     start: date | None = None,
     end: date | None = None,
+    problem: Any = None,
 ) -> dict[str, Any]:
     """Stores, prototype and experiment (if missing), simulated events, ingest; a summary.
 
     ``start``/``end`` date a newly made experiment (default: the four full weeks before today;
-    an existing spec keeps its own dates).
+    an existing spec keeps its own dates). ``problem``: a ``sample_data.problem.PlantedProblem``
+    to plant on one screen; the summary's ``problem`` is the truth about it.
     """
     from sample_data.calibration import validate_effects
     from sample_data.kpis import split_effects
@@ -164,7 +166,8 @@ def generate_sample(
         raise InvalidInputError(
             f"KPI effects need a unit=store experiment; {spec.id} has unit={spec.unit}"
         )
-    result = simulate_pilot(lab, spec, sessions, seed, effects_, progress, icc=icc)
+    result = simulate_pilot(lab, spec, sessions, seed, effects_, progress, icc=icc,
+                            problem=problem)  # fmt: skip
     summary: dict[str, Any] = {
         "lab": str(lab.root),
         "experiment": spec.id,
@@ -185,6 +188,8 @@ def generate_sample(
         },
         "truth": str(result.truth_path),
     }
+    if "problem" in result.truth:
+        summary["problem"] = result.truth["problem"]
     if spec.unit == "store":
         summary["kpis"] = write_sample_kpis(
             lab, spec, [s.store_id for s in fleet], seed, kpi_effects

@@ -39,7 +39,7 @@ from sample_data.answers import (
     instrument_scores,
     task_answers,
 )
-from sample_data.design import Arm, PilotDesign, TaskShape
+from sample_data.design import Arm, ArmProblem, PilotDesign, TaskShape
 
 CONSENT_DECLINE = 0.04
 DROP_BETWEEN_TASKS = 0.06
@@ -195,6 +195,21 @@ def draw_noise(arm: Arm, seed: int, key: tuple[int, ...], n: int) -> dict[str, n
         "seq_z": rs["seq"].standard_normal((n, t), dtype=f4),
         "comment": rs["comment"].random((n, 3)),
         "reason": rs["reason"].random(n, dtype=f4),
+        **_problem_noise(arm, seed, key, n),
+    }
+
+
+def _problem_noise(arm: Arm, seed: int, key: tuple[int, ...], n: int) -> dict[str, np.ndarray]:
+    """The planted problem's random numbers: a stream of its own, drawn only when a problem is
+    planted, so every other number (and a run without a problem) stays the same."""
+    if arm.problem is None:
+        return {}
+    rng = np.random.default_rng(np.random.SeedSequence([seed, *key, 77]))
+    t = len(arm.tasks)
+    return {
+        "p_drop": rng.random((n, t)),
+        "p_hot": rng.poisson(arm.problem.misclicks, (n, t)).astype(np.int16),
+        "p_comment": rng.random(n),
     }
 
 
@@ -221,6 +236,9 @@ class Outcomes:
     comment: np.ndarray
     comment_u: np.ndarray  # picks the comment's text
     reason: np.ndarray  # 0 completed, 1 idle_timeout, 2 abandoned
+    quit: np.ndarray  # session × task: left the task at the planted screen because of it
+    hot: np.ndarray  # session × task: misclicks planted at the planted screen
+    theme_comment: np.ndarray  # the session's comment is on the planted theme
 
 
 @dataclass(frozen=True)
@@ -232,11 +250,14 @@ class _TaskDraw:
     mix: SessionMix
     nz: dict[str, np.ndarray]
     cdfs: tuple[np.ndarray, np.ndarray, np.ndarray]  # Poisson misclick CDF at 0, 1, 2
+    problem: ArmProblem | None
     abandon_share: np.ndarray
     time_scale: np.ndarray
 
 
-def _task_draw(params: ArmParams, base_p: np.ndarray, mix: SessionMix, nz: dict) -> _TaskDraw:
+def _task_draw(
+    params: ArmParams, base_p: np.ndarray, mix: SessionMix, nz: dict, problem: ArmProblem | None
+) -> _TaskDraw:
     phone = mix.phone
     lam = np.where(phone, MISCLICK_LAMBDA["phone"], MISCLICK_LAMBDA["kiosk"]) * math.exp(
         params.misclick_log
@@ -251,6 +272,7 @@ def _task_draw(params: ArmParams, base_p: np.ndarray, mix: SessionMix, nz: dict)
         mix=mix,
         nz=nz,
         cdfs=(cdf0, cdf1, cdf2),
+        problem=problem,
         abandon_share=np.where(phone, ABANDON_SHARE["phone"], ABANDON_SHARE["kiosk"]),
         time_scale=np.exp(params.log_time + 0.25 * nz["time_s"]),
     )
@@ -265,10 +287,18 @@ def _run_task(out: dict, draw: _TaskDraw, t: int, task: TaskShape, alive: np.nda
     success = alive & (nz["succ"][:, t] < 1 / (1 + np.exp(-logit)))
     abandon = alive & ~success & (nz["kind"][:, t] < draw.abandon_share)
     failed = alive & ~success & ~abandon
-    out["outcome"][:, t] = np.where(success, 1, np.where(abandon, 3, np.where(failed, 2, 0)))
     last = len(task.path) - 1
     walk = np.where(success, last, np.floor(nz["steps"][:, t] * last)).astype(np.int16)
     walk[~alive] = 0
+    kp = draw.problem.steps[t] if draw.problem is not None else -1
+    if kp >= 0:  # the planted screen: some who arrive leave the task there, more misclicks
+        arrive = alive & (walk >= kp)
+        leave = arrive & (nz["p_drop"][:, t] < draw.problem.drop) & (success | (walk > kp))
+        success, failed, abandon = success & ~leave, failed & ~leave, abandon | leave
+        walk[leave] = kp
+        out["quit"][:, t] = leave
+        out["hot"][:, t] = np.where(arrive, nz["p_hot"][:, t], 0)
+    out["outcome"][:, t] = np.where(success, 1, np.where(abandon, 3, np.where(failed, 2, 0)))
     out["steps"][:, t] = walk
     on_screen = alive[:, None] & (k_idx[None, :] <= walk[:, None])
     on_screen &= ~(success[:, None] & (k_idx[None, :] == last))  # nothing happens at the goal
@@ -280,7 +310,7 @@ def _run_task(out: dict, draw: _TaskDraw, t: int, task: TaskShape, alive: np.nda
     m = (u >= cdf0[:, None]).astype(np.int8) + (u >= cdf1[:, None]) + (u >= cdf2[:, None])
     out["mis"][:, t] = np.where(on_screen, m, 0)
     n_det = out["detour"][:, t].sum(1)
-    n_mis = out["mis"][:, t].sum(1)
+    n_mis = out["mis"][:, t].sum(1) + out["hot"][:, t]
     work = STEP_SECONDS * (1 + walk) + 1.2 * n_mis + 6.0 * n_det + 8.0 * ~success + 2.0
     noise = np.exp(0.35 * nz["time_t"][:, t])
     out["duration"][:, t] = np.where(alive, draw.time_scale * noise * work, 0.0)
@@ -303,6 +333,8 @@ def _walk_tasks(arm: Arm, draw: _TaskDraw) -> dict[str, np.ndarray]:
         "mis": np.zeros((n, n_tasks, k_max), np.int8),
         "duration": np.zeros((n, n_tasks)),
         "n_events": np.zeros((n, n_tasks), np.int32),
+        "quit": np.zeros((n, n_tasks), bool),
+        "hot": np.zeros((n, n_tasks), np.int16),
     }
     dropped = np.zeros(n, bool)
     alive = consent.copy()
@@ -324,7 +356,7 @@ def outcomes(
 
     ``nz`` comes from ``draw_noise(arm, seed, key, len(mix))``: the same key, the same sessions.
     """
-    walk = _walk_tasks(arm, _task_draw(params, base_p, mix, nz))
+    walk = _walk_tasks(arm, _task_draw(params, base_p, mix, nz, arm.problem))
     consent, completed, outcome = walk["consent"], walk["completed"], walk["outcome"]
     started = walk["reached"].sum(1)
     succ_share = np.where(started > 0, (outcome == 1).sum(1) / np.maximum(started, 1), 0.0)
@@ -336,15 +368,30 @@ def outcomes(
     early = np.where(consent & (nz["reason"] < idle_share), 1, 2)
     # only a variant that asks for a comment gets one (the bank's texts fit any prototype)
     comment = consent & (u_c[:, 0] < np.where(completed, COMMENT_P, COMMENT_P / 3))
+    comment = comment if arm.comment else np.zeros_like(comment)
+    theme = _theme_comments(arm, walk, nz)
     return Outcomes(
         **walk,
         z=z,
         answers=end_answers(arm.end_questions, sat, nz["answer"], nz["item"], mix.phone, completed),
         task_answers=task_answers(after, sat, outcome, nz["seq_u"], nz["seq_z"]),
-        comment=comment if arm.comment else np.zeros_like(comment),
+        comment=comment | theme,
         comment_u=u_c[:, 1],
         reason=np.where(completed, 0, early).astype(np.int8),
+        theme_comment=theme,
     )
+
+
+def _theme_comments(arm: Arm, walk: dict, nz: dict) -> np.ndarray:
+    """Sessions that reached the planted screen and write a comment on the planted theme (only
+    when the variant asks for a comment)."""
+    problem = arm.problem
+    n = len(walk["consent"])
+    if problem is None or not arm.comment:
+        return np.zeros(n, bool)
+    kp = np.array(problem.steps)
+    reached = walk["reached"] & (walk["steps"] >= kp[None, :]) & (kp[None, :] >= 0)
+    return reached.any(1) & (nz["p_comment"] < problem.comment_share)
 
 
 # --- per-session metrics ----------------------------------------------------------------------
@@ -363,7 +410,7 @@ def session_metrics(out: Outcomes) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     n_fin = fin.sum(1)
     res["time_on_task_s"] = ((out.duration * fin).sum(1) / np.maximum(n_fin, 1), n_fin > 0)
     taps = out.steps.sum(1) + 2 * out.detour.sum((1, 2))
-    mis = out.mis.sum((1, 2))
+    mis = out.mis.sum((1, 2)) + out.hot.sum(1)
     res["misclick_rate"] = (mis / np.maximum(mis + taps, 1), mis + taps > 0)
     res["completion_rate"] = (out.completed.astype(float), np.ones(len(started), bool))
     res.update(instrument_scores(out.answers, out.task_answers, len(started)))
@@ -373,7 +420,7 @@ def session_metrics(out: Outcomes) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 def session_weights(out: Outcomes) -> dict[str, np.ndarray]:
     """Per-session denominators of the ratio metrics (misclick rate: taps + misclicks)."""
     taps = out.steps.sum(1) + 2 * out.detour.sum((1, 2))
-    return {"misclick_rate": (out.mis.sum((1, 2)) + taps).astype(float)}
+    return {"misclick_rate": (out.mis.sum((1, 2)) + out.hot.sum(1) + taps).astype(float)}
 
 
 def means(out: Outcomes) -> dict[str, float]:

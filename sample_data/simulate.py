@@ -33,6 +33,13 @@ from sample_data.comments import flat_bank
 from sample_data.design import PilotDesign, check_design, design_from_spec, make_design
 from sample_data.encoding import Positions, Vocab, encode_arm, open_days
 from sample_data.model import draw_stores
+from sample_data.problem import (
+    PlantedProblem,
+    plant,
+    problem_truth,
+    record_problem,
+    theme_codes,
+)
 from sample_data.walk import ChunkContext, chunk_table
 
 MC_SESSIONS = 60_000
@@ -72,6 +79,7 @@ def _chunk_context(design: PilotDesign, cal: Any, stores: Any, seed: int) -> Chu
     vocab = Vocab()
     texts, slices = flat_bank()
     text_codes = np.array([vocab.code(s) for s in texts], np.int32)
+    theme = theme_codes(design.problem, vocab, texts) if design.problem is not None else None
     return ChunkContext(
         design=design,
         cal=cal,
@@ -82,6 +90,7 @@ def _chunk_context(design: PilotDesign, cal: Any, stores: Any, seed: int) -> Chu
         codes={name: encode_arm(arm, vocab) for name, arm in design.arms.items()},
         comment_codes={key: text_codes[s0:s1] for key, (s0, s1) in slices.items()},
         seed=seed,
+        theme=theme,
     )
 
 
@@ -97,6 +106,7 @@ def simulate_pilot(
     chunk_sessions: int = CHUNK_SESSIONS,
     truth_path: Path | str | None = None,
     mc_sessions: int = MC_SESSIONS,
+    problem: PlantedProblem | None = None,
 ) -> SimResult:
     """Simulate ``sessions`` pilot sessions and write them as spool files plus the truth.
 
@@ -106,7 +116,9 @@ def simulate_pilot(
     ``make_design``. ``effects``: true differences of every non-baseline variant to the
     baseline, in each metric's own units (``task_success_rate=0.05``, ``sus=4``,
     ``time_on_task_s=-3``); metrics not named get no planted effect. ``progress(done, total)``
-    is called after each chunk. Never opens the database.
+    is called after each chunk. ``problem``: a usability problem planted on one screen
+    (``sample_data.problem``); the truth's ``problem`` says exactly what it wrote. Never opens
+    the database.
     """
     started = time.perf_counter()
     if sessions < 1:
@@ -117,6 +129,8 @@ def simulate_pilot(
     else:
         spool_dir, truth_file = Path(target), Path(truth_path) if truth_path else None
     design = _design(target, experiment)
+    if problem is not None:
+        design = plant(design, problem)
     stores = draw_stores(design, seed, icc)
     cal = calibrate(design, run.effects, stores, seed, mc_sessions)
     ctx = _chunk_context(design, cal, stores, seed)
@@ -137,7 +151,13 @@ def simulate_pilot(
     truth = truth_record(design, run, stores, cal)
     truth["events"] = events
     truth["files"] = [f.name for f in files]
+    if design.problem is not None:
+        truth["problem"] = problem_truth(design, ctx.tally)
     if truth_file is not None:
         truth_file.parent.mkdir(parents=True, exist_ok=True)
         truth_file.write_text(json.dumps(truth, indent=2, ensure_ascii=False), encoding="utf-8")
+        if design.problem is not None:
+            key = design.experiment_id or design.prototype_id
+            record_problem(truth_file.parent, key, {"prototype": design.prototype_id,
+                                                    **truth["problem"]})  # fmt: skip
     return SimResult(files, sessions, events, truth, time.perf_counter() - started, truth_file)

@@ -10,7 +10,7 @@ the end. Loops run per variant, task, screen step and misclick count, never per 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -18,7 +18,7 @@ import pyarrow as pa
 from experiments.assignment import assign_many
 from sample_data.answers import item_model
 from sample_data.calibration import Calibration
-from sample_data.design import Arm, PilotDesign
+from sample_data.design import Arm, ArmProblem, PilotDesign
 from sample_data.encoding import (
     ArmCodes,
     Buffer,
@@ -31,6 +31,7 @@ from sample_data.encoding import (
     uuid4_strings,
 )
 from sample_data.model import Outcomes, StoreEffects, draw_noise, outcomes
+from sample_data.problem import ThemeCodes
 
 EN_SHARE = 0.12
 OPEN_HOUR, CLOSE_HOUR = 10, 20
@@ -49,6 +50,8 @@ class ChunkContext:
     codes: dict[str, ArmCodes]
     comment_codes: dict[tuple[str, str], np.ndarray]  # (locale, mood) -> text codes
     seed: int
+    theme: ThemeCodes | None = None  # a planted problem's comments
+    tally: dict[str, dict[str, int]] = field(default_factory=dict)  # what the problem did
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,22 @@ class _ArmWalk:
         self._end_answers()
         self._comments(english)
         self._session_end()
+        if self.arm.problem is not None:
+            self._count_problem()
+
+    def _count_problem(self) -> None:
+        """Add what the planted problem did in these sessions to ``ctx.tally``."""
+        out, problem = self.out, self.arm.problem
+        kp = np.array(problem.steps)
+        reached = out.reached & (out.steps >= kp[None, :]) & (kp[None, :] >= 0)
+        counts = self.ctx.tally.setdefault(self.arm.name, {})
+        for key, n in (
+            ("task_visits", reached.sum()),
+            ("left_there", out.quit.sum()),
+            ("misclicks", out.hot.sum()),
+            ("comments", out.theme_comment.sum()),
+        ):
+            counts[key] = counts.get(key, 0) + int(n)
 
     def _start(self, phone: np.ndarray, english: np.ndarray) -> None:
         buf, idx, t, consent = self.buf, self.idx, self.t, self.out.consent
@@ -193,6 +212,9 @@ class _ArmWalk:
         task_code, path = self.codes.task[ti], self.codes.paths[ti]
         screen = path[k]
         mis_k = out.mis[step.on, ti, k] if k < out.mis.shape[2] else np.zeros(len(step.on))
+        problem = self.arm.problem
+        if problem is not None and problem.steps[ti] == k:
+            self._hot_misclicks(step, clock, problem)
         for r in range(int(mis_k.max(initial=0))):
             mm = here & (mis_k > r)
             c = int(mm.sum())
@@ -210,6 +232,19 @@ class _ArmWalk:
             buf.add(sess[fw], "tap", clock.at(fw), screen=screen, element=el, task=task_code,
                     x=x, y=y)  # fmt: skip
             buf.add(sess[fw], "screen_view", clock.at(fw), screen=path[k + 1], task=task_code)
+
+    def _hot_misclicks(self, step: _Step, clock: _TaskClock, problem: ArmProblem) -> None:
+        """The planted misclicks: a cluster around the problem's (x, y), in the same frame as
+        the runtime's (shares of the viewport, 0..1)."""
+        hot = self.out.hot[step.on, step.ti]
+        for r in range(int(hot.max(initial=0))):
+            mm = step.here & (hot > r)
+            c = int(mm.sum())
+            if c:
+                x = np.clip(self.rng.normal(problem.x, problem.spread, c), 0, 1)
+                y = np.clip(self.rng.normal(problem.y, problem.spread, c), 0, 1)
+                self.buf.add(step.sess[mm], "misclick", clock.at(mm), screen=self.codes.paths[
+                    step.ti][step.k], task=self.codes.task[step.ti], x=x, y=y)  # fmt: skip
 
     def _detour(self, step: _Step, dd: np.ndarray, clock: _TaskClock) -> None:
         """A tap to a screen off the path and the way back."""
@@ -272,6 +307,16 @@ class _ArmWalk:
             mk = (mood == md) & (english[cc] == (loc == "en"))
             if mk.any():
                 text[mk] = pool[np.minimum((u[mk] * len(pool)).astype(int), len(pool) - 1)]
+        theme = self.ctx.theme
+        if theme is not None:
+            planted = self.out.theme_comment[cc]
+            for loc, pool in theme.texts.items():
+                mk = planted & (english[cc] == (loc == "en"))
+                text[mk] = pool[np.minimum((u[mk] * len(pool)).astype(int), len(pool) - 1)]
+            counts = self.ctx.tally.setdefault("*", {})
+            counts["theme_comments"] = counts.get("theme_comments", 0) + int(
+                np.isin(text, theme.mentions).sum()
+            )
         question = self.ctx.vocab.code(self.arm.comment)
         self.buf.add(self.idx[cc], "comment", t[cc].copy(), question=question, text=text)
 

@@ -234,6 +234,7 @@ ANALYSIS_JSON: dict = {
             "No guardrail got worse: misclick rate −0.8 pp (p = 0.21).",
             "All 12 planned stores delivered data; sample ratio check passed.",
         ],
+        "extend_by": None,
     },
 }
 

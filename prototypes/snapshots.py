@@ -1,0 +1,196 @@
+"""Screen snapshots of a prototype version: where they live in the lab and what their manifest says.
+
+``storelab prototype snapshot`` (``prototypes.runtime.snapshot.take_snapshots``) renders every
+screen of one version for one device with headless chromium into
+``<lab>/snapshots/<prototype>/v<N>/<device>/<screen>.png`` and writes ``manifest.json`` next to
+the pictures: the viewport, and per screen the boxes of its tappable elements.
+
+The frame is the runtime's tap frame (``prototypes.runtime.taps``): a point is
+``(clientX / innerWidth, clientY / innerHeight)``, a share of the browser viewport with the page
+scrolled to the top. A picture is exactly one viewport, so a normalised tap ``(x, y)`` lands on
+pixel ``(x · width, y · height)`` of its screen's PNG, on a phone and on a kiosk alike. Boxes
+are in the same frame (they may reach below 1 when an element lies below the fold).
+
+This module reads and writes manifests only (no browser, no heavy imports): the tap maps in
+``insights`` and the reports use it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from errors import InvalidInputError
+from prototypes.library import prototype_dir
+
+if TYPE_CHECKING:
+    from lab import Lab
+
+SNAPSHOTS_DIR = "snapshots"
+MANIFEST = "manifest.json"
+VIEWPORTS: dict[str, tuple[int, int]] = {"phone": (390, 844), "kiosk": (1920, 1080)}
+"""Viewport (width, height) in CSS pixels per device: what the browser suite uses too."""
+
+
+@dataclass(frozen=True)
+class Box:
+    """An element's box in the tap frame: left, top, width, height as shares of the viewport."""
+
+    element: str
+    x: float
+    y: float
+    w: float
+    h: float
+
+    def contains(self, x: float, y: float, margin: float = 0.0) -> bool:
+        """Whether the point lies inside the box (grown by ``margin`` on every side)."""
+        return (
+            self.x - margin <= x <= self.x + self.w + margin
+            and self.y - margin <= y <= self.y + self.h + margin
+        )
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.x + self.w / 2, self.y + self.h / 2)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"element": self.element, "x": self.x, "y": self.y, "w": self.w, "h": self.h}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Box:
+        return cls(
+            str(data["element"]),
+            float(data["x"]),
+            float(data["y"]),
+            float(data["w"]),
+            float(data["h"]),
+        )
+
+
+@dataclass(frozen=True)
+class ScreenShot:
+    """One rendered screen: its PNG (relative to the manifest's folder) and element boxes."""
+
+    screen: str
+    image: str
+    boxes: tuple[Box, ...] = ()
+
+    def box(self, element: str) -> Box | None:
+        """The box of one element, None when it has none (not rendered, not tappable)."""
+        return next((b for b in self.boxes if b.element == element), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "screen": self.screen,
+            "image": self.image,
+            "boxes": [b.to_dict() for b in self.boxes],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScreenShot:
+        return cls(
+            str(data["screen"]),
+            str(data["image"]),
+            tuple(Box.from_dict(b) for b in data.get("boxes", [])),
+        )
+
+
+@dataclass(frozen=True)
+class SnapshotManifest:
+    """What one ``prototype snapshot`` run rendered: prototype, version, device, viewport."""
+
+    prototype_id: str
+    version: int
+    device: str
+    width: int
+    height: int
+    frame: str = "viewport"
+    screens: tuple[ScreenShot, ...] = ()
+    failed: dict[str, str] = field(default_factory=dict)
+    """Screens that did not render, with the reason (the others are kept)."""
+
+    def screen(self, screen_id: str) -> ScreenShot | None:
+        return next((s for s in self.screens if s.screen == screen_id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prototype_id": self.prototype_id,
+            "version": self.version,
+            "device": self.device,
+            "viewport": {"width": self.width, "height": self.height},
+            "frame": self.frame,
+            "screens": [s.to_dict() for s in self.screens],
+            "failed": dict(self.failed),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SnapshotManifest:
+        return cls(
+            prototype_id=str(data["prototype_id"]),
+            version=int(data["version"]),
+            device=str(data["device"]),
+            width=int(data["viewport"]["width"]),
+            height=int(data["viewport"]["height"]),
+            frame=str(data.get("frame", "viewport")),
+            screens=tuple(ScreenShot.from_dict(s) for s in data.get("screens", [])),
+            failed={str(k): str(v) for k, v in (data.get("failed") or {}).items()},
+        )
+
+
+def check_device(device: str) -> str:
+    """``device`` when it is one the snapshots know (phone, kiosk), else one clear error."""
+    if device not in VIEWPORTS:
+        raise InvalidInputError(f"--device must be phone or kiosk, not {device!r}.")
+    return device
+
+
+def snapshot_dir(lab: Lab, prototype_id: str, version: int, device: str) -> Path:
+    """``<lab>/snapshots/<prototype>/v<N>/<device>/`` (need not exist yet)."""
+    prototype_dir(lab, prototype_id)  # checks the id before it touches a path
+    return lab.root / SNAPSHOTS_DIR / prototype_id / f"v{int(version)}" / check_device(device)
+
+
+def write_manifest(folder: Path, manifest: SnapshotManifest) -> Path:
+    """Write ``manifest.json`` into ``folder`` and return its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / MANIFEST
+    path.write_text(json.dumps(manifest.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def read_manifest(
+    lab: Lab, prototype_id: str, version: int, device: str
+) -> SnapshotManifest | None:
+    """The manifest of a snapshot run, None when that version was never snapshotted on it
+    (or its manifest cannot be read: a tap map then draws on a blank frame)."""
+    path = snapshot_dir(lab, prototype_id, version, device) / MANIFEST
+    try:
+        return SnapshotManifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def image_path(lab: Lab, manifest: SnapshotManifest, screen_id: str) -> Path | None:
+    """The PNG of one screen of a manifest, None when it was not rendered or is gone."""
+    shot = manifest.screen(screen_id)
+    if shot is None:
+        return None
+    path = snapshot_dir(lab, manifest.prototype_id, manifest.version, manifest.device) / shot.image
+    return path if path.is_file() else None
+
+
+__all__ = [
+    "MANIFEST",
+    "SNAPSHOTS_DIR",
+    "VIEWPORTS",
+    "Box",
+    "ScreenShot",
+    "SnapshotManifest",
+    "check_device",
+    "image_path",
+    "read_manifest",
+    "snapshot_dir",
+    "write_manifest",
+]
