@@ -66,6 +66,12 @@ def main() -> None:
                 icon=":material/monitor_heart:",
                 url_path="health",
             ),
+            st.Page(
+                PAGES / "comments.py",
+                title="Comments",
+                icon=":material/forum:",
+                url_path="comments",
+            ),
         ],
     }
     pages["Prototypes"] = [gallery_page(), play_page()]
