@@ -174,12 +174,13 @@ def read_comments(lab: Lab, flt: CommentFilter, codebook: Codebook) -> tuple[lis
     }
     with connect(lab) as con:
         rows = con.execute(COMMENTS_SQL + f" LIMIT {MAX_COMMENTS + 1}", params).fetchall()
+    default = lab.config.lab.locale
     out = []
     read: dict[str, tuple] = {}  # the same text is read once (kiosk comments repeat)
     for row in rows[:MAX_COMMENTS]:
         event_id, ts, session, _, version, variant, store, device, screen, task, _, text = row
         if text not in read:
-            read[text] = (classify(text), codebook.match(text))
+            read[text] = (classify(text, default=default), codebook.match(text))
         mood, themes = read[text]
         out.append(
             Comment(

@@ -75,9 +75,10 @@ def label_of(score: float) -> str:
     return "neutral"
 
 
-def classify(text: str, locale: str | None = None) -> Sentiment:
-    """The sentiment of one comment; ``locale`` None detects the language."""
-    loc = locale if locale in ("de", "en") else detect_locale(text)
+def classify(text: str, locale: str | None = None, default: str = "de") -> Sentiment:
+    """The sentiment of one comment; ``locale`` None detects the language (``default`` when
+    both languages know every word, e.g. the lab's locale)."""
+    loc = locale if locale in ("de", "en") else detect_locale(text, default)
     score = _english(text) if loc == "en" else _german(text)
     return Sentiment(label_of(score), round(score, 4), loc)
 

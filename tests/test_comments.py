@@ -129,6 +129,8 @@ def test_sentiment_reads_both_languages_and_negation() -> None:
     assert classify("Ich habe mit Karte bezahlt.").label == "neutral"
     assert classify("The staff were friendly and quick.").locale == "en"
     assert classify("Die Größe war nicht da.").locale == "de"
+    # words both languages know: the lab's locale decides
+    assert classify("Great, quick and easy!", default="en").locale == "en"
 
 
 # --- exact counts: planted events -------------------------------------------------------------
