@@ -40,16 +40,26 @@ def init(
     json_: JsonOption = False,
 ) -> None:
     """Create a lab: storelab.toml (with a dashboard token), stores.csv and empty folders."""
+    from insights.codebook import write_default_codebook
     from lab import init_lab
     from sample_data.fleet import default_stores
 
     lab = init_lab(path, locale=locale, stores=default_stores())
+    codebook = write_default_codebook(lab)
     if json_:
-        print_json({"lab": str(lab.root), "locale": locale, "stores": str(lab.stores_csv)})
+        print_json(
+            {
+                "lab": str(lab.root),
+                "locale": locale,
+                "stores": str(lab.stores_csv),
+                "codebook": str(codebook),
+            }
+        )
         return
     console().print(
         f"Created lab [bold]{lab.root}[/]\n"
         f"  stores:    {lab.stores_csv.name} (edit it to match your pilot fleet)\n"
+        f"  codebook:  {codebook.name} (themes of customer comments; edit them)\n"
         f"  next:      cd {path} && storelab prototype templates"
     )
 

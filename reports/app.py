@@ -78,6 +78,12 @@ def main() -> None:
                 icon=":material/touch_app:",
                 url_path="tapmaps",
             ),
+            st.Page(
+                PAGES / "comments.py",
+                title="Comments",
+                icon=":material/forum:",
+                url_path="comments",
+            ),
         ],
     }
     pages["Prototypes"] = [gallery_page(), play_page()]

@@ -153,3 +153,36 @@ def dashboard(
     code = serve_dashboard(the_lab, port)
     if code not in (0, -2, 130):
         raise typer.Exit(code)
+
+
+@app.command("comments")
+def comments_command(
+    prototype: Annotated[str, typer.Argument(help="Prototype id (lab/prototypes/<id>).")],
+    version: Annotated[int | None, typer.Option("--version", help="Only this version.")] = None,
+    variant: Annotated[str | None, typer.Option("--variant", help="Only this variant.")] = None,
+    store: Annotated[str | None, typer.Option("--store", help="Only this store id.")] = None,
+    screen: Annotated[str | None, typer.Option("--screen", help="Only this screen.")] = None,
+    theme: Annotated[
+        str | None, typer.Option("--theme", help="Only this theme of the codebook ('(none)').")
+    ] = None,
+    sentiment: Annotated[
+        str | None, typer.Option("--sentiment", help="negative, neutral or positive.")
+    ] = None,
+    search: Annotated[
+        str | None, typer.Option("--search", help="Text the comment contains.")
+    ] = None,
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Customer comments of a prototype: themes (lab/codebook.yaml) per variant and version,
+    sentiment, quotes and suggested new themes."""
+    from insights.comments import CommentFilter, analyse_comments
+
+    flt = CommentFilter(prototype, version, variant, store, screen, theme, sentiment, search)
+    report = analyse_comments(open_lab(lab), flt)
+    if json_:
+        print_json(report.to_dict())
+        return
+    from reports.comments_section import show_comments
+
+    show_comments(report, console())

@@ -53,6 +53,7 @@ class DemoResult:
 
 def prepare_demo_lab(path: Path | str, locale: str = "de") -> Lab:
     """A fresh lab at ``path``; an earlier demo lab there is replaced, anything else refused."""
+    from insights.codebook import write_default_codebook
     from lab import init_lab
     from sample_data.fleet import default_stores
 
@@ -68,6 +69,7 @@ def prepare_demo_lab(path: Path | str, locale: str = "de") -> Lab:
                 "itself. Pass --lab with a new folder."
             )
     lab = init_lab(root, locale=locale, name="storelab demo", stores=default_stores())
+    write_default_codebook(lab)
     (lab.root / DEMO_MARKER).write_text(
         "Made by `storelab demo`; the next demo run replaces this folder.\n", encoding="utf-8"
     )

@@ -19,14 +19,17 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from errors import StorelabError
 from experiments.results import VariantSummary
 from feedback.kpi_measures import is_kpi
 from reports import scorecard as sc
+from reports.comments_section import comments_section_html
 from reports.kpi_notes import kpi_lines, kpi_methods
 from reports.slices import breakdowns_html
 
 if TYPE_CHECKING:
     from experiments.results import ExperimentResult, MetricResult
+    from insights.comments import CommentsReport
     from lab import Lab
     from reports.data import ExperimentReport
 
@@ -388,8 +391,10 @@ def render_html(
     title: str | None = None,
     *,
     generated: datetime | None = None,
+    comments: CommentsReport | None = None,
 ) -> str:
-    """The full report page; plotly.js is inlined with the first figure and reused after."""
+    """The full report page; plotly.js is inlined with the first figure and reused after.
+    ``comments`` (the prototype's comments) adds the comments section after the breakdowns."""
     import plotly.io as pio
 
     from reports.figures import PLOTLY_CONFIG
@@ -440,6 +445,7 @@ def render_html(
 <h2>Metrics in detail</h2>
 {cards}
 {_breakdowns_section(result)}
+{comments_section_html(comments, fig_html) if comments is not None else ""}
 {_lab_html(lab_summary)}
 <h2>Methods</h2>
 {methods_html(result)}
@@ -461,7 +467,20 @@ def write_report(lab: Lab, experiment_id: str, out: Path | str | None = None) ->
         summary = data.lab_summary(lab)
     except Exception:  # noqa: BLE001 - the lab totals are context; the report stands without
         summary = None
+    comments = _prototype_comments(lab, report.prototype)
     path = Path(out) if out else lab.reports_dir / f"{experiment_id}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(report, summary), encoding="utf-8")
+    path.write_text(render_html(report, summary, comments=comments), encoding="utf-8")
     return path
+
+
+def _prototype_comments(lab: Lab, prototype: str | None) -> CommentsReport | None:
+    """The experiment's prototype comments (by variant and version), or None without them."""
+    from insights.comments import CommentFilter, analyse_comments
+
+    if not prototype:
+        return None
+    try:
+        return analyse_comments(lab, CommentFilter(prototype=prototype))
+    except StorelabError:  # no spec or a broken codebook: the experiment report stands alone
+        return None
