@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING
 from errors import StorelabError
 from experiments.bayesian import gaussian_effect
 from experiments.decisions import recommend
+from experiments.distributions import chisquare_p_value
 from experiments.frequentist import (
     TestResult,
     adjust_p_values,
@@ -304,8 +305,6 @@ def _adjust(metrics: list[MetricResult], alpha: float, correction: str) -> list[
 
 def srm_check(spec: ExperimentSpec, data: MetricData) -> SrmCheck:
     """Sample-ratio-mismatch check (see the module docstring for what is counted)."""
-    from scipy.stats import chisquare
-
     names = list(spec.variants)
     sessions = {v: data.sessions_by_variant.get(v, 0) for v in names}
     if spec.unit == "store":
@@ -323,7 +322,7 @@ def srm_check(spec: ExperimentSpec, data: MetricData) -> SrmCheck:
     expected = {v: shares[v] * total for v in names}
     p_value = None
     if total > 0:
-        p_value = finite(chisquare([counts[v] for v in names], list(expected.values())).pvalue)
+        p_value = finite(chisquare_p_value([counts[v] for v in names], list(expected.values())))
     return SrmCheck(
         p_value=p_value,
         ok=p_value is None or p_value >= SRM_THRESHOLD,

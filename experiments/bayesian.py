@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from experiments.distributions import norm_cdf, norm_pdf
+
 
 @dataclass(frozen=True)
 class BayesianResult:
@@ -24,21 +26,17 @@ class BayesianResult:
 
 def _positive_part_mean(mu: float, sigma: float) -> float:
     """E[max(X, 0)] for X ~ N(mu, sigma²)."""
-    from scipy.stats import norm
-
     z = mu / sigma
-    return float(mu * norm.cdf(z) + sigma * norm.pdf(z))
+    return float(mu * norm_cdf(z) + sigma * norm_pdf(z))
 
 
 def gaussian_effect(mean: float, se: float, *, higher_is_better: bool = True) -> BayesianResult:
     """Chance to win and risks for an effect estimate ``mean`` with standard error ``se``."""
-    from scipy.stats import norm
-
     if not se > 0 or not math.isfinite(se):
         return BayesianResult(chance_to_win=0.5, risk=0.0, risk_baseline=0.0)
     good = mean if higher_is_better else -mean
     return BayesianResult(
-        chance_to_win=float(norm.sf(0.0, loc=good, scale=se)),
+        chance_to_win=norm_cdf(good / se),  # P(effect > 0): scipy's norm.sf(0, good, se)
         risk=_positive_part_mean(-good, se),
         risk_baseline=_positive_part_mean(good, se),
     )

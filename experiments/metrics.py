@@ -1,8 +1,9 @@
 """The one place with the SQL that turns ``events`` into metric values and sufficient statistics.
 
 Python never sees events: one query reduces them, inside DuckDB, to per-session metric values
-and then to (n, sum, sum of squares) per variant and per store. Values are always bound as
-parameters, never pasted into SQL text.
+and then to (n, sum, sum of squares) per variant and per store. The spec's values enter the SQL
+only through ``execute`` (``$name`` placeholders written as quoted literals by one function;
+see there why not bound parameters).
 
 Which sessions count
     Customers' sessions whose events carry ``experiment_id``, whose first event falls in the
@@ -41,13 +42,16 @@ Per-unit statistics
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from experiments.statistics import SampleMeanStatistic
 from feedback.catalogue import CATALOGUE, Catalogue, Instrument, Metric
 from feedback.events import team_event_sql
+from feedback.store import sql_literal
 
 if TYPE_CHECKING:
     import duckdb
@@ -56,31 +60,43 @@ if TYPE_CHECKING:
 
 SESSIONS = "__sessions__"  # pseudo-metric: 1 per counted session
 
+# Why the query has this shape (10M events: 1.0 s instead of 4.2 s, a fifth of the memory;
+# bench/analyze_scale.py): ``ev`` is inlined (NOT MATERIALIZED), so each reader scans the table
+# for just its columns instead of DuckDB copying every event of the experiment into a temporary
+# CTE result; who counts and the event metrics come from one GROUP BY per session; both kinds of
+# instrument are scored in one GROUP BY per (session, task slot); and the statistics aggregate
+# the wide per-session rows directly (GROUPING SETS) and unpivot only the few result rows.
 _HEAD_TEMPLATE = f"""
-WITH ev AS (
+WITH ev AS NOT MATERIALIZED (
     SELECT session_id, ts, variant, store_id, type, screen, element, task, question,
            "value", props
     FROM events
     WHERE experiment_id = $experiment_id
 ),
-candidates AS (
-    SELECT session_id, min(variant) AS variant, min(store_id) AS store_id
+session_events AS (
+    SELECT session_id, min(variant) AS variant, max(variant) AS _max_variant,
+           min(store_id) AS store_id, min(ts) AS _first_ts,
+           bool_or({team_event_sql()}) AS _team{{event_columns}}
     FROM ev
     GROUP BY session_id
-    HAVING min(ts) >= $start_ts AND min(ts) < $end_ts
-       AND count(DISTINCT variant) = 1
-       AND ($all_stores OR list_contains($stores, min(store_id)))
-       AND bool_or({team_event_sql()}) IS NOT TRUE
+),
+candidates AS (
+    SELECT *
+    FROM session_events
+    WHERE _first_ts >= $start_ts AND _first_ts < $end_ts
+      AND variant = _max_variant
+      AND ($all_stores OR list_contains($stores, store_id))
+      AND _team IS NOT TRUE
 ),
 assignment AS (
     SELECT unnest($assigned_stores) AS store_id, unnest($assigned_variants) AS assigned
 ),
 labelled AS (
-    SELECT c.session_id, c.variant, c.store_id, a.assigned
+    SELECT c.*, a.assigned
     FROM candidates c LEFT JOIN assignment a USING (store_id)
 ),
 sessions AS (
-    SELECT session_id, variant, store_id
+    SELECT *
     FROM labelled
     WHERE list_contains($variants, variant) AND (NOT $by_store OR variant = assigned)
 ),
@@ -100,32 +116,54 @@ task_runs AS (
     WHERE task IS NOT NULL
       AND type IN ('task_start', 'task_success', 'task_fail', 'task_abandon')
     GROUP BY session_id, task
-),
-answers AS (
-    SELECT session_id, {{answer_task}} AS task, question, arg_max("value", ts) AS v
-    FROM ev
-    WHERE type = 'answer' AND question IS NOT NULL AND "value" IS NOT NULL AND {{answer_valid}}
-    GROUP BY ALL
 )"""
 
 
 def answers_sql(catalogue: Catalogue = CATALOGUE) -> str:
-    """The CTEs up to ``answers``: one row per session, task slot and question, holding the
-    last answer on the item's scale (out-of-scale answers never hide an earlier valid one).
+    """The CTEs up to the answers: ``sessions`` (the counted sessions: ``session_id``,
+    ``variant``, ``store_id`` and one column per ``source="events"`` metric), ``mislabelled``,
+    ``task_runs``, ``answers`` (one row per session) and ``task_answers`` (one row per session
+    and task slot).
 
-    The task slot is the answer's task for items of ``per_task`` instruments (each task scores
-    on its own) and NULL for every other item (the session's last valid answer counts).
+    Both answer tables have one column per item (named by the item id) holding the session's
+    (or task's) last answer on the item's scale, so an out-of-scale answer never hides an
+    earlier valid one. ``answers`` has the items of instruments scored once per session,
+    ``task_answers`` those of ``per_task`` instruments (SEQ: each task scores on its own; an
+    answer without a task is one more slot).
     """
     scored = catalogue.scored_instruments()
-    per_task = [i for inst in scored if inst.per_task for i in inst.item_ids]
-    task = f"CASE WHEN question IN ({_in_list(per_task)}) THEN task END" if per_task else "NULL"
-    checks = " ".join(
-        f"WHEN question IN ({_in_list(inst.item_ids)}) "
-        f'THEN "value" BETWEEN {inst.scale[0]} AND {inst.scale[1]}'
-        for inst in scored
+    event_columns = "".join(
+        f",\n           {m.sql} AS {m.id}"
+        for m in catalogue.metrics.values()
+        if m.source == "events"
     )
-    valid = f"(CASE {checks} ELSE TRUE END)" if checks else "TRUE"
-    return _HEAD_TEMPLATE.replace("{answer_task}", task).replace("{answer_valid}", valid)
+    whole = [inst for inst in scored if not inst.per_task]
+    per_task = [inst for inst in scored if inst.per_task]
+    return (
+        _HEAD_TEMPLATE.replace("{event_columns}", event_columns)
+        + f""",
+answers AS (
+    {_last_answers_sql(whole, "session_id")}
+),
+task_answers AS (
+    {_last_answers_sql(per_task, "session_id, task")}
+)"""
+    )
+
+
+def _last_answers_sql(instruments: list[Instrument], keys: str) -> str:
+    """Per ``keys`` and question of ``instruments``: the last answer on the item's scale (v)."""
+    on_scale = " ".join(
+        f'WHEN {_quote(i)} THEN "value" BETWEEN {inst.scale[0]} AND {inst.scale[1]}'
+        for inst in instruments
+        for i in inst.item_ids
+    )
+    # a simple CASE on the question: on 10M events half the time of IN lists
+    valid = f"CASE question {on_scale} ELSE FALSE END" if on_scale else "FALSE"
+    return f"""SELECT {keys}, question, arg_max("value", ts) AS v
+    FROM ev
+    WHERE type = 'answer' AND {valid}
+    GROUP BY {keys}, question"""
 
 
 def _in_list(ids) -> str:
@@ -142,15 +180,14 @@ def _num(x: float) -> str:
 
 
 def instrument_score_sql(inst: Instrument) -> str:
-    """The aggregate over one session's ``answers`` rows that scores ``inst`` (NULL if unscored).
+    """The aggregate over one session's (or task's) ``answers`` rows that scores ``inst``.
 
-    Linear rules need every item answered on the scale; bucket rules take the single answer.
+    Linear rules need every item answered (NULL otherwise); bucket rules take the single
+    answer. The rows hold only answers on the scale. CASE inside plain aggregates, not
+    FILTER clauses: each FILTER is one more pass over the rows (on 10M events, twice the time).
     """
-    low, high = inst.scale or (0, 0)
-    in_scale = f"v BETWEEN {low} AND {high}"
-    items = ", ".join(_quote(i) for i in inst.item_ids)
     if inst.buckets:
-        answer = f"max(v) FILTER (WHERE question = {_quote(inst.item_ids[0])} AND {in_scale})"
+        answer = f"max(CASE WHEN question = {_quote(inst.item_ids[0])} THEN v END)"
         cases = " ".join(
             f"WHEN {answer} >= {_num(b.at_least)} THEN {_num(b.score)}"
             for b in sorted(inst.buckets, key=lambda b: -b.at_least)
@@ -160,9 +197,8 @@ def instrument_score_sql(inst: Instrument) -> str:
         f"WHEN {_quote(i.id)} THEN {_num(i.offset)} + {_num(i.weight)} * v" for i in inst.items
     )
     return (
-        f"CASE WHEN count(*) FILTER (WHERE question IN ({items}) AND {in_scale}) "
-        f"= {len(inst.items)} THEN {_num(inst.factor)} * sum(CASE question {terms} END) "
-        f"FILTER (WHERE question IN ({items}) AND {in_scale}) END"
+        f"CASE WHEN count(CASE WHEN question IN ({_in_list(inst.item_ids)}) THEN 1 END) "
+        f"= {len(inst.items)} THEN {_num(inst.factor)} * sum(CASE question {terms} END) END"
     )
 
 
@@ -176,24 +212,21 @@ def _score(catalogue: Catalogue, metric: Metric) -> str:
 
 
 def per_session_sql(catalogue: Catalogue = CATALOGUE) -> str:
-    """The CTEs that end in ``per_session`` (one row per counted session, one column per
-    metric) and ``long`` (variant, store, metric, value), built from the catalogue."""
+    """The CTEs that end in ``per_session``: one row per counted session (``session_id``,
+    ``variant``, ``store_id``), one DOUBLE column per metric in catalogue order.
+
+    A ``per_task`` instrument's session value is the mean over its scored task slots.
+    """
     metrics = list(catalogue.metrics.values())
-    by_source = {src: [m for m in metrics if m.source == src] for src in ("events", "tasks")}
+    tasks = [m for m in metrics if m.source == "tasks"]
     scored = [m for m in metrics if m.source == "instrument"]
     per_task = [m for m in scored if catalogue.instrument(m.id).per_task]
     whole = [m for m in scored if m not in per_task]
-    casts = ",\n           ".join(f"CAST(m.{m.id} AS DOUBLE) AS {m.id}" for m in metrics)
+    casts = ",\n           ".join(f"CAST({m.id} AS DOUBLE) AS {m.id}" for m in metrics)
     return f"""{answers_sql(catalogue)},
-event_metrics AS (
-    SELECT session_id,
-           {_columns(by_source["events"], lambda m: m.sql, "event")}
-    FROM ev
-    GROUP BY session_id
-),
 task_metrics AS (
     SELECT session_id,
-           {_columns(by_source["tasks"], lambda m: m.sql, "task")}
+           {_columns(tasks, lambda m: m.sql, "task")}
     FROM task_runs
     GROUP BY session_id
 ),
@@ -206,7 +239,7 @@ instrument_metrics AS (
 task_scores AS (
     SELECT session_id, task,
            {_columns(per_task, lambda m: _score(catalogue, m), "per_task")}
-    FROM answers
+    FROM task_answers
     GROUP BY session_id, task
 ),
 per_task_metrics AS (
@@ -215,39 +248,56 @@ per_task_metrics AS (
     FROM task_scores
     GROUP BY session_id
 ),
-m AS (
-    SELECT * FROM event_metrics
+per_session AS (
+    SELECT session_id, variant, store_id,
+           {casts}
+    FROM sessions
     LEFT JOIN task_metrics USING (session_id)
     LEFT JOIN instrument_metrics USING (session_id)
     LEFT JOIN per_task_metrics USING (session_id)
-),
-per_session AS (
-    SELECT s.session_id, s.variant, s.store_id,
-           {casts}
-    FROM sessions s
-    JOIN m USING (session_id)
-),
-long AS (
-    SELECT variant, store_id, metric, "value"
-    FROM (UNPIVOT per_session ON {", ".join(m.id for m in metrics)} INTO NAME metric VALUE "value")
-    UNION ALL
-    SELECT variant, store_id, '{SESSIONS}' AS metric, 1.0 AS "value" FROM per_session
 )
 """
 
 
+def _moments(column: str) -> str:
+    """n, Σ x and Σ x² of one per-session column (NULLs left out), as ``column__n`` etc."""
+    return (
+        f"count({column}) AS {column}__n, sum({column}) AS {column}__sum, "
+        f"sum({column} * {column}) AS {column}__sum_squares"
+    )
+
+
 def sufficient_statistics_sql(catalogue: Catalogue = CATALOGUE) -> str:
-    """Per-variant and per-store (n, Σ value, Σ value²) of every metric, in one query."""
+    """Per-variant and per-store (n, Σ value, Σ value²) of every metric, in one query.
+
+    The per-session rows are aggregated wide (one ``_moments`` triple per metric column) for
+    both grouping sets at once, then the few result rows are unpivoted to one row per level,
+    unit and metric; metrics without any value in a unit give no row.
+    """
+    ids = [m.id for m in catalogue.metrics.values()]
+    moments = ",\n       ".join(_moments(i) for i in ids)
+    unpivot = ", ".join(f"({i}__n, {i}__sum, {i}__sum_squares) AS {i}" for i in ids)
     return (
         per_session_sql(catalogue)
-        + """
-SELECT CASE WHEN grouping(variant) = 0 THEN 'variant' ELSE 'store' END AS level,
-       variant, store_id, metric,
-       count(*) AS n, sum("value") AS sum, sum("value" * "value") AS sum_squares
-FROM long
-GROUP BY GROUPING SETS ((variant, metric), (store_id, metric))
+        + f""",
+wide AS (
+    SELECT CASE WHEN grouping(variant) = 0 THEN 'variant' ELSE 'store' END AS level,
+           variant, store_id,
+           count(*) AS {SESSIONS}__n, CAST(count(*) AS DOUBLE) AS {SESSIONS}__sum,
+           CAST(count(*) AS DOUBLE) AS {SESSIONS}__sum_squares,
+           {moments}
+    FROM per_session
+    GROUP BY GROUPING SETS ((variant), (store_id))
+)
+SELECT level, variant, store_id, metric, n, sum, sum_squares
+FROM (
+    UNPIVOT wide
+    ON ({SESSIONS}__n, {SESSIONS}__sum, {SESSIONS}__sum_squares) AS {SESSIONS}, {unpivot}
+    INTO NAME metric VALUE n, sum, sum_squares
+)
+WHERE n > 0
 UNION ALL
-SELECT 'mislabelled' AS level, variant, store_id, '__sessions__' AS metric, n,
+SELECT 'mislabelled' AS level, variant, store_id, '{SESSIONS}' AS metric, n,
        NULL AS sum, NULL AS sum_squares
 FROM mislabelled
 ORDER BY level, variant, store_id, metric
@@ -288,9 +338,43 @@ def query_parameters(spec: ExperimentSpec) -> dict:
     }
 
 
+def sql_value(value: object) -> str:
+    """One query parameter as a SQL literal: str, bool, int, float, date/datetime or a list.
+
+    Strings go through ``feedback.store.sql_literal`` (quotes doubled; DuckDB knows no other
+    escape), so a spec's ids and labels cannot leave their literal.
+    """
+    if isinstance(value, bool | int | str):
+        return sql_literal(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    if isinstance(value, datetime):
+        return f"TIMESTAMPTZ {sql_literal(value.isoformat())}"
+    if isinstance(value, date):
+        return f"DATE {sql_literal(value.isoformat())}"
+    if isinstance(value, list | tuple) and value:
+        return "[" + ", ".join(sql_value(v) for v in value) + "]"
+    raise TypeError(f"no SQL literal for {value!r}")
+
+
+def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[tuple]:
+    """Run metric SQL with its ``$name`` parameters written in as literals; all rows.
+
+    Why not bound parameters: DuckDB's Python client imports pandas for any bound value
+    (0.25 s, a tenth of ``analyze --json`` on 10M events), as ``feedback.store.sql_literal``
+    explains. Only the names in ``params`` are replaced (``'$.reason'`` in a JSON path is not
+    a name).
+    """
+    pattern = (
+        r"\$(" + "|".join(re.escape(k) for k in sorted(params, key=len, reverse=True)) + r")\b"
+    )
+    text = re.sub(pattern, lambda m: sql_value(params[m.group(1)]), sql) if params else sql
+    return con.execute(text).fetchall()
+
+
 def sufficient_statistics(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) -> MetricData:
     """Run the reduction for ``spec`` on an open connection (read-only is enough)."""
-    rows = con.execute(sufficient_statistics_sql(), query_parameters(spec)).fetchall()
+    rows = execute(con, sufficient_statistics_sql(), query_parameters(spec))
     data = MetricData()
     for level, variant, store_id, metric, n, total, squares in rows:
         if level == "mislabelled":
@@ -310,9 +394,11 @@ def sufficient_statistics(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) 
 
 def per_session_values(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) -> list[tuple]:
     """Per-session metric values (for tests and debugging; analysis never needs them)."""
-    return con.execute(
-        per_session_sql() + "SELECT * FROM per_session ORDER BY session_id", query_parameters(spec)
-    ).fetchall()
+    return execute(
+        con,
+        per_session_sql() + "SELECT * FROM per_session ORDER BY session_id",
+        query_parameters(spec),
+    )
 
 
 def session_counts(
@@ -327,7 +413,8 @@ def session_counts(
     params = query_parameters(spec)
     if until is not None:
         params["end_ts"] = min(params["end_ts"], until)
-    rows = con.execute(
+    rows = execute(
+        con,
         answers_sql()
         + """
 SELECT 'counted' AS level, variant, store_id, count(*) AS n
@@ -337,7 +424,7 @@ UNION ALL
 SELECT 'mislabelled' AS level, variant, store_id, n FROM mislabelled
 """,
         params,
-    ).fetchall()
+    )
     data = MetricData()
     for level, variant, store_id, n in rows:
         if level == "mislabelled":
