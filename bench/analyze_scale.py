@@ -78,11 +78,17 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--dir", type=Path, default=HERE / "out")
+    parser.add_argument(
+        "--cli",
+        type=Path,
+        default=ROOT / "cli.py",
+        help="the cli.py to time (another checkout's, to compare versions on the same lab)",
+    )
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     lab, stored = cached_lab(args.dir, args.events)
     db = lab / "storelab.duckdb"
-    analyze = [PY, str(ROOT / "cli.py"), "experiment", "analyze", EXPERIMENT]
+    analyze = [PY, str(args.cli), "experiment", "analyze", EXPERIMENT]
     analyze += ["--lab", str(lab), "--json"]
     results: list[Pair] = [
         pair(

@@ -8,7 +8,9 @@ a whole session, never above it). Sessions look like the simulator's and the run
 - session_start (locale, entry), consent, then one or two tasks, each: task_start, screen
   views, taps, misclicks, an end (task_success / task_fail / task_abandon, or none when the
   customer walked away) and the SEQ answer after the task (sometimes answered twice, rarely
-  out of scale); at the end SUS (10 items), UMUX-Lite (2 items), NPS, sometimes a comment;
+  out of scale); at the end one usability questionnaire (SUS, 10 items, for 15 % of sessions;
+  UMUX-Lite, 2 items, for 45 %), NPS (30 %), sometimes a comment (about 4 answers a session
+  in all, the demo simulator's 3.4 plus SUS);
   session_end with a reason (completed, abandoned, idle_timeout);
 - 90 % of sessions belong to the benchmark experiment, 5 % to another experiment, 5 % to none
   (the gallery); 2 % are the team's (``props.preview`` / ``props.team``); 0.3 % of the
@@ -61,7 +63,7 @@ CREATE TEMP TABLE sess AS
 WITH d AS (
     SELECT s, random() AS r_exp, random() AS r_team, random() AS r_label, random() AS r_day,
            random() AS r_time, random() AS r_dev, random() AS r_tasks, random() AS r_end,
-           random() AS r_loc, (hash(s) % 12) + 1 AS store_no
+           random() AS r_loc, random() AS r_q, (hash(s) % 12) + 1 AS store_no
     FROM range($sessions) t(s)
 )
 SELECT s, md5('bench-' || s)::UUID AS session_id,
@@ -83,7 +85,7 @@ SELECT s, md5('bench-' || s)::UUID AS session_id,
             ELSE '' END AS team_props,
        CASE WHEN r_loc < 0.88 THEN 'de' ELSE 'en' END AS locale,
        1 + CAST(r_tasks < 0.8 AS INTEGER) AS n_tasks,
-       random() < 0.35 AS sus, random() < 0.30 AS umux, random() < 0.55 AS nps,
+       r_q < 0.15 AS sus, r_q >= 0.15 AND r_q < 0.60 AS umux, random() < 0.30 AS nps,
        random() < 0.10 AS comment,
        CASE WHEN r_end < 0.80 THEN 'completed' WHEN r_end < 0.92 THEN 'abandoned'
             ELSE 'idle_timeout' END AS reason
@@ -209,7 +211,7 @@ def make_scale_lab(root: Path, events: int) -> int:
 
     lab = init_lab(root, stores=default_stores())
     (lab.experiments_dir / f"{EXPERIMENT}.yaml").write_text(SPEC, encoding="utf-8")
-    sessions = events // 18 + 100  # more than needed; KEEP cuts at ``events``
+    sessions = events // 12 + 100  # more than needed (~20 a session); KEEP cuts at ``events``
     with connect(lab, read_only=False) as con:
         con.execute("SELECT setseed(0.42)")
         con.execute(_SESSIONS.replace("$sessions", str(int(sessions))))

@@ -60,12 +60,13 @@ if TYPE_CHECKING:
 
 SESSIONS = "__sessions__"  # pseudo-metric: 1 per counted session
 
-# Why the query has this shape (10M events: 1.0 s instead of 4.2 s, a fifth of the memory;
-# bench/analyze_scale.py): ``ev`` is inlined (NOT MATERIALIZED), so each reader scans the table
-# for just its columns instead of DuckDB copying every event of the experiment into a temporary
-# CTE result; who counts and the event metrics come from one GROUP BY per session; both kinds of
-# instrument are scored in one GROUP BY per (session, task slot); and the statistics aggregate
-# the wide per-session rows directly (GROUPING SETS) and unpivot only the few result rows.
+# Why the query has this shape (docs/architecture.md, "Analysis at scale"; on 10M events about
+# half the CPU time and a third of the memory of the first version, bench/analyze_scale.py):
+# ``ev`` is inlined (NOT MATERIALIZED), so each reader scans the table for just its columns
+# instead of DuckDB copying every event of the experiment into a temporary CTE result; who
+# counts and the event metrics come from one GROUP BY per session; scores use CASE inside plain
+# aggregates (a FILTER is one more pass); and the statistics aggregate the wide per-session
+# rows directly (GROUPING SETS) and unpivot only the few result rows.
 _HEAD_TEMPLATE = f"""
 WITH ev AS NOT MATERIALIZED (
     SELECT session_id, ts, variant, store_id, type, screen, element, task, question,
@@ -122,14 +123,13 @@ task_runs AS (
 def answers_sql(catalogue: Catalogue = CATALOGUE) -> str:
     """The CTEs up to the answers: ``sessions`` (the counted sessions: ``session_id``,
     ``variant``, ``store_id`` and one column per ``source="events"`` metric), ``mislabelled``,
-    ``task_runs``, ``answers`` (one row per session) and ``task_answers`` (one row per session
-    and task slot).
+    ``task_runs``, ``answers`` (session, question, v) and ``task_answers`` (session, task slot,
+    question, v).
 
-    Both answer tables have one column per item (named by the item id) holding the session's
-    (or task's) last answer on the item's scale, so an out-of-scale answer never hides an
+    ``v`` is the last answer on the item's scale, so an out-of-scale answer never hides an
     earlier valid one. ``answers`` has the items of instruments scored once per session,
     ``task_answers`` those of ``per_task`` instruments (SEQ: each task scores on its own; an
-    answer without a task is one more slot).
+    answer without a task is one more slot, task NULL).
     """
     scored = catalogue.scored_instruments()
     event_columns = "".join(

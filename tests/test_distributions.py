@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import subprocess
 import sys
 
@@ -11,7 +12,10 @@ import pytest
 from scipy import stats
 
 from experiments.distributions import chisquare_p_value, norm_cdf, norm_pdf, t_ppf, t_sf
+from experiments.spec import ExperimentSpec, write_experiment
 from tests.fixtures import ROOT
+from tests.test_experiments_analysis import spec_dict
+from tests.test_metrics_reference import random_session, write_events
 
 DOFS = [1, 2.5, 4, 9.7, 30, 1e6, math.inf]
 
@@ -46,15 +50,29 @@ def test_chisquare_matches_scipy_to_the_bit():
         assert chisquare_p_value(list(observed), expected) == want
 
 
-def test_analysis_does_not_import_scipy_stats_or_pandas():
+def test_analyze_json_imports_neither_scipy_stats_nor_pandas(lab):
     """`experiment analyze --json` pays neither import (0.45 s and 0.25 s of its time)."""
+    spec = ExperimentSpec.model_validate(spec_dict("exp-imports", "store"))
+    write_experiment(lab, spec)
+    rng = random.Random(5)
+    write_events(lab, [e for _ in range(60) for e in random_session(rng, spec.id)], spec.id)
     code = (
-        "import sys; sys.path.insert(0, sys.argv[1])\n"
-        "import experiments.analysis, experiments.metrics, experiments.distributions as d\n"
-        "d.t_sf(1.0, 5); d.norm_cdf(0.3); d.chisquare_p_value([3, 4], [3.5, 3.5])\n"
-        "print(sorted(m for m in ('scipy.stats', 'pandas') if m in sys.modules))"
+        "import json, sys, runpy\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "cli = sys.argv[3]\n"
+        "sys.argv = ['cli.py', 'experiment', 'analyze', 'exp-imports', '--lab', sys.argv[2],"
+        " '--json']\n"
+        "try:\n"
+        "    runpy.run_path(cli, run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted(m for m in ('scipy.stats', 'pandas') if m in sys.modules)))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, str(ROOT), str(lab.root), str(ROOT / "cli.py")],
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    assert out.stdout.strip() == "[]"
+    assert '"experiment": "exp-imports"' in out.stdout  # the analysis ran
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -47,7 +47,7 @@ def _answers(rng: random.Random) -> list[tuple[str, float, str | None]]:
     return out
 
 
-def _session(rng: random.Random, exp_id: str) -> list[dict]:
+def random_session(rng: random.Random, exp_id: str) -> list[dict]:
     """One random session's events (dicts of the columns the SQL reads)."""
     base = datetime.combine(START, time(9), tzinfo=UTC) + timedelta(
         days=rng.randint(-2, (END - START).days + 2), seconds=rng.randint(0, 36_000)
@@ -90,7 +90,7 @@ def _session(rng: random.Random, exp_id: str) -> list[dict]:
     return events
 
 
-def _write(lab, events: list[dict], exp_id: str) -> None:
+def write_events(lab, events: list[dict], exp_id: str) -> None:
     table = pa.table(
         {
             "ts": [e["ts"] for e in events],
@@ -220,8 +220,8 @@ def _reference(spec: ExperimentSpec, events: list[dict]):
 def test_sufficient_statistics_equal_a_plain_reference(lab, unit, seed):
     rng = random.Random(seed)
     spec = ExperimentSpec.model_validate(spec_dict("exp-ref", unit))
-    events = [e for _ in range(400) for e in _session(rng, spec.id)]
-    _write(lab, events, spec.id)
+    events = [e for _ in range(400) for e in random_session(rng, spec.id)]
+    write_events(lab, events, spec.id)
     want, want_mislabelled = _reference(spec, events)
     con = duckdb.connect(str(lab.db_path), read_only=True)
     con.execute("SET TimeZone = 'UTC'")
