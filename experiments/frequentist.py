@@ -28,6 +28,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from experiments.distributions import t_ppf, t_sf
 from experiments.statistics import RatioStatistic, SampleMeanStatistic, variance_of_ratio
 
 MAX_EXACT_PERMUTATIONS = 200_000
@@ -80,8 +81,6 @@ def t_test_result(
 ) -> TestResult:
     """``b − a`` with its t interval and p from the two means and the variances of the means;
     the relative effect ``(μb − μa)/|μa|`` by the delta method with the same t quantile."""
-    from scipy import stats
-
     effect = mean_b - mean_a
     variance = var_mean_a + var_mean_b
     if variance == 0 and effect != 0:
@@ -91,8 +90,8 @@ def t_test_result(
     if not variance > 0 or not math.isfinite(variance):
         return TestResult.empty(method, effect)
     se = math.sqrt(variance)
-    q = float(stats.t.ppf(1 - alpha / 2, dof))
-    p = float(2 * stats.t.sf(abs(effect) / se, dof))
+    q = t_ppf(1 - alpha / 2, dof)
+    p = 2 * t_sf(abs(effect) / se, dof)
     rel = rel_se = rel_lo = rel_hi = None
     if mean_a != 0:
         rel = effect / abs(mean_a)
