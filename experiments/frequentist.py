@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -149,11 +150,21 @@ def assignment_masks(
     treated stores in every block, i.e. treatment permuted within blocks. Exact when there are
     at most ``max_exact`` assignments, else Monte-Carlo with a fixed ``seed`` (the observed
     assignment is then not among the rows).
+    The matrix is shared between calls with the same arguments (read-only): the read-out
+    tests the same stores again for every day and segment.
     """
+    labels = (0,) * len(treated) if blocks is None else tuple(blocks)
+    flags = tuple(bool(x) for x in treated)
+    return _assignment_masks(flags, labels, max_exact, resamples, seed)
+
+
+@functools.lru_cache(maxsize=16)
+def _assignment_masks(
+    treated: tuple[bool, ...], labels: tuple, max_exact: int, resamples: int, seed: int
+):
     import numpy as np
 
     t = np.asarray(treated, dtype=bool)
-    labels = [0] * len(t) if blocks is None else list(blocks)
     groups: dict[object, list[int]] = {}
     for i, label in enumerate(labels):
         groups.setdefault(label, []).append(i)
@@ -164,6 +175,7 @@ def assignment_masks(
         choices = [list(itertools.combinations(idx.tolist(), k)) for idx, k in parts]
         for row, combo in enumerate(itertools.product(*choices)):
             masks[row, [i for chosen in combo for i in chosen]] = 1.0
+        masks.setflags(write=False)
         return masks, "exact"
     rng = np.random.default_rng(seed)
     masks = np.zeros((resamples, len(t)))
@@ -172,6 +184,7 @@ def assignment_masks(
             continue
         order = rng.random((resamples, len(idx))).argsort(axis=1)[:, :k]
         np.put_along_axis(masks, idx[order], 1.0, axis=1)
+    masks.setflags(write=False)
     return masks, "monte_carlo"
 
 
