@@ -7,7 +7,8 @@ The lab (``bench.scale_lab``: events shaped like the runtime's, 12 stores, a sto
 experiment with every catalogue metric) is made once and kept in ``DIR/analyze-lab-<N>``
 (default ``bench/out``). Then, A B A B … after one warm-up round, as whole processes:
 
-A   ``python cli.py experiment analyze bench-pilot --lab LAB --json``
+A   ``python cli.py experiment analyze bench-pilot --lab LAB --json`` (with its default
+    timeline and breakdowns)
 B   ``python -c`` opening the same database read-only and fetching
     ``SELECT session_id, count(*) FROM events GROUP BY session_id`` (the issue's baseline)
 B2  the same GROUP BY reduced to per-variant means in SQL, two rows fetched (stricter: no
