@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast e2e screenshots lint format bench bench-load bench-usability validate browser clean
+.PHONY: install demo test test-fast e2e screenshots lint format bench bench-analyze bench-load bench-usability validate browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ bench: $(STAMP)
 ## The statistics' validation study (known truth; ~1500 pilots per row): table to stdout and README.md
 validate: $(STAMP)
 	$(PY) bench/validate.py --runs $(or $(RUNS),1500) --readme README.md
+
+## `experiment analyze --json` on EVENTS events (lab made once in bench/out) vs a bare GROUP BY
+EVENTS ?= 10000000
+bench-analyze: $(STAMP)
+	$(PY) bench/analyze_scale.py --events $(EVENTS)
 
 ## N customers at once on one `prototype run` server (headless chromium), and spool append latency
 bench-load: $(STAMP) browser

@@ -6,6 +6,7 @@ the same run, pair by pair; absolute seconds are printed for orientation only.
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import time
@@ -24,15 +25,31 @@ class Pair:
     ratio_min: float
     ratio_max: float
     runs: int
+    a_peak_mib: float | None = None
+    """Largest peak resident memory of one A process over the runs (MiB)."""
+    b_peak_mib: float | None = None
 
 
 def run_once(cmd: list[str], setup: Callable[[], None] | None = None) -> float:
     """Wall-clock seconds of one whole process (after ``setup``, which is not timed)."""
+    return run_measured(cmd, setup)[0]
+
+
+def run_measured(cmd: list[str], setup: Callable[[], None] | None = None) -> tuple[float, float]:
+    """Wall-clock seconds and peak resident memory (MiB) of one whole process.
+
+    The peak is the kernel's own ``ru_maxrss`` of that child (``os.wait4``), all its threads.
+    """
     if setup:
         setup()
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return wall, usage.ru_maxrss / 1024  # KiB on Linux
 
 
 def pair(
@@ -49,10 +66,12 @@ def pair(
     for _ in range(warmup):
         run_once(a, setup_a)
         run_once(b, setup_b)
-    ta, tb = [], []
+    ta, tb, peak_a, peak_b = [], [], [], []
     for _ in range(runs):
-        ta.append(run_once(a, setup_a))
-        tb.append(run_once(b, setup_b))
+        for cmd, setup, times, peaks in ((a, setup_a, ta, peak_a), (b, setup_b, tb, peak_b)):
+            wall, peak = run_measured(cmd, setup)
+            times.append(wall)
+            peaks.append(peak)
     ratios = [x / y for x, y in zip(ta, tb, strict=True)]
     return Pair(
         name=name,
@@ -62,4 +81,6 @@ def pair(
         ratio_min=min(ratios),
         ratio_max=max(ratios),
         runs=runs,
+        a_peak_mib=max(peak_a),
+        b_peak_mib=max(peak_b),
     )

@@ -74,6 +74,7 @@ from errors import StorelabError
 from experiments import sequential
 from experiments.bayesian import chance_to_win, gaussian_effect
 from experiments.decisions import recommend
+from experiments.distributions import chisquare_p_value
 from experiments.frequentist import (
     TestResult,
     adjust_p_values,
@@ -102,7 +103,9 @@ from feedback.catalogue import CATALOGUE
 from feedback.kpi_measures import is_kpi
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+
+    import duckdb
 
     from lab import Lab
 
@@ -130,6 +133,20 @@ def analyze_all(
     One experiment that cannot be read or analysed becomes an ``AnalysisFailure`` in its place
     (the others are still analysed); a lab without a database stays a user error.
     """
+
+    def one(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) -> ExperimentResult:
+        data = sufficient_statistics(con, spec)
+        kpis = load_kpis(con, spec)
+        return analyze_data(spec, data, today=today, correction=correction, kpis=kpis)
+
+    return analyze_each(lab, one)
+
+
+def analyze_each(
+    lab: Lab, read: Callable[[duckdb.DuckDBPyConnection, ExperimentSpec], ExperimentResult]
+) -> list[ExperimentResult | AnalysisFailure]:
+    """``read(con, spec)`` for every experiment of the lab on one read-only connection; one
+    that fails becomes an ``AnalysisFailure`` in its place and the others go on."""
     from feedback.store import connect
 
     ids = list_experiments(lab)
@@ -139,10 +156,7 @@ def analyze_all(
     with connect(lab, read_only=True) as con:
         for exp_id in ids:
             try:
-                spec = load_experiment(lab, exp_id)
-                data = sufficient_statistics(con, spec)
-                kpis = load_kpis(con, spec)
-                out.append(analyze_data(spec, data, today=today, correction=correction, kpis=kpis))
+                out.append(read(con, load_experiment(lab, exp_id)))
             except Exception as exc:  # noqa: BLE001 - one experiment must not stop the others
                 why = str(exc) if isinstance(exc, StorelabError) else f"{type(exc).__name__}: {exc}"
                 out.append(AnalysisFailure(exp_id, why))
@@ -402,8 +416,6 @@ def _adjust(metrics: list[MetricResult], alpha: float, correction: str) -> list[
 
 def srm_check(spec: ExperimentSpec, data: MetricData) -> SrmCheck:
     """Sample-ratio-mismatch check (see the module docstring for what is counted)."""
-    from scipy.stats import chisquare
-
     names = list(spec.variants)
     sessions = {v: data.sessions_by_variant.get(v, 0) for v in names}
     if spec.unit == "store":
@@ -421,7 +433,7 @@ def srm_check(spec: ExperimentSpec, data: MetricData) -> SrmCheck:
     expected = {v: shares[v] * total for v in names}
     p_value = None
     if total > 0:
-        p_value = finite(chisquare([counts[v] for v in names], list(expected.values())).pvalue)
+        p_value = finite(chisquare_p_value([counts[v] for v in names], list(expected.values())))
     return SrmCheck(
         p_value=p_value,
         ok=p_value is None or p_value >= SRM_THRESHOLD,

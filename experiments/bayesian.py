@@ -22,6 +22,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from experiments.distributions import norm_cdf, norm_pdf, t_cdf
+
 
 @dataclass(frozen=True)
 class BayesianResult:
@@ -32,10 +34,8 @@ class BayesianResult:
 
 def _positive_part_mean(mu: float, sigma: float) -> float:
     """E[max(X, 0)] for X ~ N(mu, sigma²)."""
-    from scipy.stats import norm
-
     z = mu / sigma
-    return float(mu * norm.cdf(z) + sigma * norm.pdf(z))
+    return float(mu * norm_cdf(z) + sigma * norm_pdf(z))
 
 
 def chance_to_win(
@@ -43,25 +43,21 @@ def chance_to_win(
 ) -> float:
     """P(effect > 0) (``< 0`` when lower is better) for an estimate with standard error ``se``:
     Student's t with ``dof`` degrees of freedom, normal without (or with infinite) ``dof``."""
-    from scipy import stats
-
     if not se > 0 or not math.isfinite(se):
         return 0.5
     good = effect if higher_is_better else -effect
     if dof is None or not math.isfinite(dof):
-        return float(stats.norm.cdf(good / se))
-    return float(stats.t.cdf(good / se, dof))
+        return norm_cdf(good / se)
+    return t_cdf(good / se, dof)
 
 
 def gaussian_effect(mean: float, se: float, *, higher_is_better: bool = True) -> BayesianResult:
     """Chance to win and risks for an effect estimate ``mean`` with standard error ``se``."""
-    from scipy.stats import norm
-
     if not se > 0 or not math.isfinite(se):
         return BayesianResult(chance_to_win=0.5, risk=0.0, risk_baseline=0.0)
     good = mean if higher_is_better else -mean
     return BayesianResult(
-        chance_to_win=float(norm.sf(0.0, loc=good, scale=se)),
+        chance_to_win=norm_cdf(good / se),  # P(effect > 0): scipy's norm.sf(0, good, se)
         risk=_positive_part_mean(-good, se),
         risk_baseline=_positive_part_mean(good, se),
     )

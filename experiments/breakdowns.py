@@ -1,7 +1,7 @@
 """Breakdowns: every metric × challenger within each device, store, region, format and locale.
 
 Pure: ``build_breakdowns(spec, slices, stores)`` sums the statistics of
-``experiments.metrics.slice_statistics`` per segment value and runs on each segment the very
+``experiments.metrics.statistics_with_slices`` per segment value and runs on each segment the very
 test the final analysis runs (``analysis.unadjusted_metric_result``): Welch on the segment's
 sessions for unit=session; for unit=store the store-level test over the segment's stores (a
 region with stores of one arm only has no comparison, and one store never has one). Region and

@@ -23,11 +23,13 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from experiments.distributions import t_ppf, t_sf
 from experiments.statistics import RatioStatistic, SampleMeanStatistic, variance_of_ratio
 
 MAX_EXACT_PERMUTATIONS = 200_000
@@ -80,8 +82,6 @@ def t_test_result(
 ) -> TestResult:
     """``b − a`` with its t interval and p from the two means and the variances of the means;
     the relative effect ``(μb − μa)/|μa|`` by the delta method with the same t quantile."""
-    from scipy import stats
-
     effect = mean_b - mean_a
     variance = var_mean_a + var_mean_b
     if variance == 0 and effect != 0:
@@ -91,8 +91,8 @@ def t_test_result(
     if not variance > 0 or not math.isfinite(variance):
         return TestResult.empty(method, effect)
     se = math.sqrt(variance)
-    q = float(stats.t.ppf(1 - alpha / 2, dof))
-    p = float(2 * stats.t.sf(abs(effect) / se, dof))
+    q = t_ppf(1 - alpha / 2, dof)
+    p = 2 * t_sf(abs(effect) / se, dof)
     rel = rel_se = rel_lo = rel_hi = None
     if mean_a != 0:
         rel = effect / abs(mean_a)
@@ -150,11 +150,21 @@ def assignment_masks(
     treated stores in every block, i.e. treatment permuted within blocks. Exact when there are
     at most ``max_exact`` assignments, else Monte-Carlo with a fixed ``seed`` (the observed
     assignment is then not among the rows).
+    The matrix is shared between calls with the same arguments (read-only): the read-out
+    tests the same stores again for every day and segment.
     """
+    labels = (0,) * len(treated) if blocks is None else tuple(blocks)
+    flags = tuple(bool(x) for x in treated)
+    return _assignment_masks(flags, labels, max_exact, resamples, seed)
+
+
+@functools.lru_cache(maxsize=16)
+def _assignment_masks(
+    treated: tuple[bool, ...], labels: tuple, max_exact: int, resamples: int, seed: int
+):
     import numpy as np
 
     t = np.asarray(treated, dtype=bool)
-    labels = [0] * len(t) if blocks is None else list(blocks)
     groups: dict[object, list[int]] = {}
     for i, label in enumerate(labels):
         groups.setdefault(label, []).append(i)
@@ -165,6 +175,7 @@ def assignment_masks(
         choices = [list(itertools.combinations(idx.tolist(), k)) for idx, k in parts]
         for row, combo in enumerate(itertools.product(*choices)):
             masks[row, [i for chosen in combo for i in chosen]] = 1.0
+        masks.setflags(write=False)
         return masks, "exact"
     rng = np.random.default_rng(seed)
     masks = np.zeros((resamples, len(t)))
@@ -173,6 +184,7 @@ def assignment_masks(
             continue
         order = rng.random((resamples, len(idx))).argsort(axis=1)[:, :k]
         np.put_along_axis(masks, idx[order], 1.0, axis=1)
+    masks.setflags(write=False)
     return masks, "monte_carlo"
 
 

@@ -1,8 +1,10 @@
 """The one place with the SQL that turns ``events`` into metric values and sufficient statistics.
 
 Python never sees events: one query reduces them, inside DuckDB, to per-session metric values
-and then to (n, sum, sum of squares) per variant and per store. Values are always bound as
-parameters, never pasted into SQL text.
+and then to (n, sum, sum of squares) per variant and per store (and, for the read-out's
+results over time and breakdowns, per variant, store and local day, device or locale). The
+spec's values enter the SQL only through ``execute`` (``$name`` placeholders written as quoted
+literals by one function; see there why not bound parameters).
 
 Which sessions count
     Customers' sessions whose events carry ``experiment_id``, whose first event falls in the
@@ -45,19 +47,29 @@ Per-unit statistics
     by variant: n (sessions with a value), Σ value, Σ value² for each metric; "sessions" = all
     counted sessions. By store: the same per store (the store-level test uses n and Σ value as
     denominator and numerator of a ratio-of-sums metric, Σd and Σm for a ratio metric; Σ value²
-    is kept for later within-store work such as CUPED). The query also returns Σd, Σd², Σm·d
-    for every metric (d = 1 for a mean or proportion); only ratio metrics read them.
+    is kept for later within-store work such as CUPED). For ratio metrics the query also
+    returns Σd, Σd², Σm·d.
+
+Slices (``statistics_with_slices``; results over time and breakdowns)
+    The same statistics per variant × store × one of: the local day of the session's first
+    event (an IANA time zone, the lab's ``[pilot] timezone``), its device (of its first event)
+    and its locale (``props.locale`` of its first ``session_start``; NULL when it has none).
+    They are three more grouping sets of the same query: the counted sessions and their values
+    are exactly the analysis' own.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from experiments.statistics import RatioStatistic, SampleMeanStatistic, Statistic
 from feedback.catalogue import CATALOGUE, Catalogue, Instrument, Metric
 from feedback.events import team_event_sql
+from feedback.store import sql_literal
 
 if TYPE_CHECKING:
     import duckdb
@@ -65,32 +77,45 @@ if TYPE_CHECKING:
     from experiments.spec import ExperimentSpec
 
 SESSIONS = "__sessions__"  # pseudo-metric: 1 per counted session
+SLICE_DIMENSIONS = ("day", "device", "locale")
 
+# Why the query has this shape (docs/architecture.md, "Analysis at scale"; bench/analyze_scale.py):
+# ``ev`` is inlined (NOT MATERIALIZED), so each reader scans the table for just its columns
+# instead of DuckDB copying every event of the experiment into a temporary CTE result; who
+# counts, the event metrics and the slice attributes come from one GROUP BY per session; scores
+# use CASE inside plain aggregates (a FILTER is one more pass); and the statistics aggregate
+# the wide per-session rows directly (GROUPING SETS), one result row per unit.
 _HEAD_TEMPLATE = f"""
-WITH ev AS (
-    SELECT session_id, ts, variant, store_id, type, screen, element, task, question,
+WITH ev AS NOT MATERIALIZED (
+    SELECT session_id, ts, variant, store_id, device, type, screen, element, task, question,
            "value", props
     FROM events
     WHERE experiment_id = $experiment_id
 ),
-candidates AS (
-    SELECT session_id, min(variant) AS variant, min(store_id) AS store_id
+session_events AS (
+    SELECT session_id, min(variant) AS variant, max(variant) AS _max_variant,
+           min(store_id) AS store_id, min(ts) AS _first_ts,
+           bool_or({team_event_sql()}) AS _team{{event_columns}}
     FROM ev
     GROUP BY session_id
-    HAVING min(ts) >= $start_ts AND min(ts) < $end_ts
-       AND count(DISTINCT variant) = 1
-       AND ($all_stores OR list_contains($stores, min(store_id)))
-       AND bool_or({team_event_sql()}) IS NOT TRUE
+),
+candidates AS (
+    SELECT *
+    FROM session_events
+    WHERE _first_ts >= $start_ts AND _first_ts < $end_ts
+      AND variant = _max_variant
+      AND ($all_stores OR list_contains($stores, store_id))
+      AND _team IS NOT TRUE
 ),
 assignment AS (
     SELECT unnest($assigned_stores) AS store_id, unnest($assigned_variants) AS assigned
 ),
 labelled AS (
-    SELECT c.session_id, c.variant, c.store_id, a.assigned
+    SELECT c.*, a.assigned
     FROM candidates c LEFT JOIN assignment a USING (store_id)
 ),
 sessions AS (
-    SELECT session_id, variant, store_id
+    SELECT *
     FROM labelled
     WHERE list_contains($variants, variant) AND (NOT $by_store OR variant = assigned)
 ),
@@ -110,32 +135,60 @@ task_runs AS (
     WHERE task IS NOT NULL
       AND type IN ('task_start', 'task_success', 'task_fail', 'task_abandon')
     GROUP BY session_id, task
-),
-answers AS (
-    SELECT session_id, {{answer_task}} AS task, question, arg_max("value", ts) AS v
-    FROM ev
-    WHERE type = 'answer' AND question IS NOT NULL AND "value" IS NOT NULL AND {{answer_valid}}
-    GROUP BY ALL
 )"""
 
+# The slice attributes, aggregated with the rest in ``session_events``: the device of the
+# first event, ``props.locale`` of the first session_start (the CASE parses only those props;
+# arg_min skips the NULLs of every other event).
+_SLICE_COLUMNS = """,
+           arg_min(device, ts) AS _device,
+           arg_min(CASE WHEN type = 'session_start'
+                        THEN json_extract_string(props, '$.locale') END, ts) AS _locale"""
 
-def answers_sql(catalogue: Catalogue = CATALOGUE) -> str:
-    """The CTEs up to ``answers``: one row per session, task slot and question, holding the
-    last answer on the item's scale (out-of-scale answers never hide an earlier valid one).
 
-    The task slot is the answer's task for items of ``per_task`` instruments (each task scores
-    on its own) and NULL for every other item (the session's last valid answer counts).
+def answers_sql(catalogue: Catalogue = CATALOGUE, *, slices: bool = False) -> str:
+    """The CTEs up to the answers: ``sessions`` (the counted sessions: ``session_id``,
+    ``variant``, ``store_id`` and the aggregates of every ``source="events"`` metric; with
+    ``slices`` also ``_first_ts``, ``_device``, ``_locale``), ``mislabelled``, ``task_runs``,
+    ``answers`` (session, question, v) and ``task_answers`` (session, task slot, question, v).
+
+    ``v`` is the last answer on the item's scale, so an out-of-scale answer never hides an
+    earlier valid one. ``answers`` has the items of instruments scored once per session,
+    ``task_answers`` those of ``per_task`` instruments (SEQ: each task scores on its own; an
+    answer without a task is one more slot, task NULL).
     """
     scored = catalogue.scored_instruments()
-    per_task = [i for inst in scored if inst.per_task for i in inst.item_ids]
-    task = f"CASE WHEN question IN ({_in_list(per_task)}) THEN task END" if per_task else "NULL"
-    checks = " ".join(
-        f"WHEN question IN ({_in_list(inst.item_ids)}) "
-        f'THEN "value" BETWEEN {inst.scale[0]} AND {inst.scale[1]}'
-        for inst in scored
+    events = [m for m in catalogue.metrics.values() if m.source == "events"]
+    event_columns = "".join(",\n           " + c for c in _behaviour_columns(events))
+    if slices:
+        event_columns += _SLICE_COLUMNS
+    whole = [inst for inst in scored if not inst.per_task]
+    per_task = [inst for inst in scored if inst.per_task]
+    return (
+        _HEAD_TEMPLATE.replace("{event_columns}", event_columns)
+        + f""",
+answers AS (
+    {_last_answers_sql(whole, "session_id")}
+),
+task_answers AS (
+    {_last_answers_sql(per_task, "session_id, task")}
+)"""
     )
-    valid = f"(CASE {checks} ELSE TRUE END)" if checks else "TRUE"
-    return _HEAD_TEMPLATE.replace("{answer_task}", task).replace("{answer_valid}", valid)
+
+
+def _last_answers_sql(instruments: list[Instrument], keys: str) -> str:
+    """Per ``keys`` and question of ``instruments``: the last answer on the item's scale (v)."""
+    on_scale = " ".join(
+        f'WHEN {_quote(i)} THEN "value" BETWEEN {inst.scale[0]} AND {inst.scale[1]}'
+        for inst in instruments
+        for i in inst.item_ids
+    )
+    # a simple CASE on the question: on 10M events half the time of IN lists
+    valid = f"CASE question {on_scale} ELSE FALSE END" if on_scale else "FALSE"
+    return f"""SELECT {keys}, question, arg_max("value", ts) AS v
+    FROM ev
+    WHERE type = 'answer' AND {valid}
+    GROUP BY {keys}, question"""
 
 
 def _in_list(ids) -> str:
@@ -152,15 +205,14 @@ def _num(x: float) -> str:
 
 
 def instrument_score_sql(inst: Instrument) -> str:
-    """The aggregate over one session's ``answers`` rows that scores ``inst`` (NULL if unscored).
+    """The aggregate over one session's (or task's) ``answers`` rows that scores ``inst``.
 
-    Linear rules need every item answered on the scale; bucket rules take the single answer.
+    Linear rules need every item answered (NULL otherwise); bucket rules take the single
+    answer. The rows hold only answers on the scale. CASE inside plain aggregates, not
+    FILTER clauses: each FILTER is one more pass over the rows (on 10M events, twice the time).
     """
-    low, high = inst.scale or (0, 0)
-    in_scale = f"v BETWEEN {low} AND {high}"
-    items = ", ".join(_quote(i) for i in inst.item_ids)
     if inst.buckets:
-        answer = f"max(v) FILTER (WHERE question = {_quote(inst.item_ids[0])} AND {in_scale})"
+        answer = f"max(CASE WHEN question = {_quote(inst.item_ids[0])} THEN v END)"
         cases = " ".join(
             f"WHEN {answer} >= {_num(b.at_least)} THEN {_num(b.score)}"
             for b in sorted(inst.buckets, key=lambda b: -b.at_least)
@@ -170,13 +222,12 @@ def instrument_score_sql(inst: Instrument) -> str:
         f"WHEN {_quote(i.id)} THEN {_num(i.offset)} + {_num(i.weight)} * v" for i in inst.items
     )
     return (
-        f"CASE WHEN count(*) FILTER (WHERE question IN ({items}) AND {in_scale}) "
-        f"= {len(inst.items)} THEN {_num(inst.factor)} * sum(CASE question {terms} END) "
-        f"FILTER (WHERE question IN ({items}) AND {in_scale}) END"
+        f"CASE WHEN count(CASE WHEN question IN ({_in_list(inst.item_ids)}) THEN 1 END) "
+        f"= {len(inst.items)} THEN {_num(inst.factor)} * sum(CASE question {terms} END) END"
     )
 
 
-def _behaviour_columns(metrics: list[Metric], source: str) -> str:
+def _behaviour_columns(metrics: list[Metric]) -> list[str]:
     """The per-session aggregates of behavioural metrics: ``sql AS id``, or for a ratio
     metric its numerator and denominator as ``id__num`` and ``id__den``."""
     items = []
@@ -185,134 +236,138 @@ def _behaviour_columns(metrics: list[Metric], source: str) -> str:
             items += [f"{m.numerator_sql} AS {m.id}__num", f"{m.denominator_sql} AS {m.id}__den"]
         else:
             items.append(f"{m.sql} AS {m.id}")
+    return items
+
+
+def _columns(items: list[str], source: str) -> str:
     return ",\n           ".join(items) or f"NULL AS _no_{source}_metric"
-
-
-def _per_session_columns(metrics: list[Metric]) -> str:
-    """One DOUBLE column per metric (a ratio metric's is the session's own m/d, for reading),
-    then each ratio metric's numerator and denominator."""
-    values = [
-        f"CAST(m.{m.id}__num AS DOUBLE) / nullif(CAST(m.{m.id}__den AS DOUBLE), 0) AS {m.id}"
-        if m.is_ratio
-        else f"CAST(m.{m.id} AS DOUBLE) AS {m.id}"
-        for m in metrics
-    ]
-    parts = [
-        f"CAST(m.{m.id}__{part} AS DOUBLE) AS {m.id}__{part}"
-        for m in metrics
-        if m.is_ratio
-        for part in ("num", "den")
-    ]
-    return ",\n           ".join(values + parts)
-
-
-def _long_sql(metrics: list[Metric]) -> str:
-    """(session, variant, store, metric, value, den) rows: den = 1 for a mean or proportion, the
-    session's denominator for a ratio metric (value is then its numerator)."""
-    plain = [m.id for m in metrics if not m.is_ratio]
-    parts = []
-    if plain:
-        parts.append(
-            'SELECT session_id, variant, store_id, metric, "value", 1.0 AS den\n'
-            "    FROM (UNPIVOT per_session "
-            f'ON {", ".join(plain)} INTO NAME metric VALUE "value")'
-        )
-    parts += [
-        f"SELECT session_id, variant, store_id, '{m.id}' AS metric, {m.id}__num AS \"value\", "
-        f"{m.id}__den AS den\n    FROM per_session "
-        f"WHERE {m.id}__den > 0 AND {m.id}__num IS NOT NULL"
-        for m in metrics
-        if m.is_ratio
-    ]
-    parts.append(
-        f"SELECT session_id, variant, store_id, '{SESSIONS}' AS metric, 1.0 AS \"value\", "
-        "1.0 AS den FROM per_session"
-    )
-    return "\n    UNION ALL\n    ".join(parts)
-
-
-def _columns(metrics: list[Metric], expression, source: str) -> str:
-    columns = ",\n           ".join(f"{expression(m)} AS {m.id}" for m in metrics)
-    return columns or f"NULL AS _no_{source}_metric"
 
 
 def _score(catalogue: Catalogue, metric: Metric) -> str:
     return instrument_score_sql(catalogue.instrument(metric.id))
 
 
-def per_session_sql(catalogue: Catalogue = CATALOGUE) -> str:
-    """The CTEs that end in ``per_session`` (one row per counted session, one column per
-    metric) and ``long`` (variant, store, metric, value), built from the catalogue."""
+def _per_session_columns(metrics: list[Metric]) -> str:
+    """One DOUBLE column per metric (a ratio metric's is the session's own m/d, for reading),
+    then each ratio metric's numerator and denominator, both NULL unless the session counts
+    in it (d > 0 and m not NULL): the statistics aggregate exactly those."""
+    values, parts = [], []
+    for m in metrics:
+        if not m.is_ratio:
+            values.append(f"CAST({m.id} AS DOUBLE) AS {m.id}")
+            continue
+        num, den = f"CAST({m.id}__num AS DOUBLE)", f"CAST({m.id}__den AS DOUBLE)"
+        counts = f"{den} > 0 AND {num} IS NOT NULL"
+        values.append(f"CASE WHEN {counts} THEN {num} / {den} END AS {m.id}")
+        parts += [
+            f"CASE WHEN {counts} THEN {num} END AS {m.id}__num",
+            f"CASE WHEN {counts} THEN {den} END AS {m.id}__den",
+        ]
+    return ",\n           ".join(values + parts)
+
+
+def per_session_sql(catalogue: Catalogue = CATALOGUE, *, slices: bool = False) -> str:
+    """The CTEs that end in ``per_session``: one row per counted session (``session_id``,
+    ``variant``, ``store_id``), one DOUBLE column per metric in catalogue order, then each
+    ratio metric's ``id__num`` and ``id__den``; with ``slices`` also the session's local
+    ``day`` (in ``$time_zone``), ``device`` and ``locale``.
+
+    A ``per_task`` instrument's session value is the mean over its scored task slots.
+    """
     metrics = list(catalogue.metrics.values())
-    by_source = {src: [m for m in metrics if m.source == src] for src in ("events", "tasks")}
+    tasks = [m for m in metrics if m.source == "tasks"]
     scored = [m for m in metrics if m.source == "instrument"]
     per_task = [m for m in scored if catalogue.instrument(m.id).per_task]
     whole = [m for m in scored if m not in per_task]
-    return f"""{answers_sql(catalogue)},
-event_metrics AS (
-    SELECT session_id,
-           {_behaviour_columns(by_source["events"], "event")}
-    FROM ev
-    GROUP BY session_id
-),
+    facts = (
+        ",\n           CAST(timezone($time_zone, _first_ts) AS DATE) AS day, "
+        "_device AS device, _locale AS locale"
+        if slices
+        else ""
+    )
+    return f"""{answers_sql(catalogue, slices=slices)},
 task_metrics AS (
     SELECT session_id,
-           {_behaviour_columns(by_source["tasks"], "task")}
+           {_columns(_behaviour_columns(tasks), "task")}
     FROM task_runs
     GROUP BY session_id
 ),
 instrument_metrics AS (
     SELECT session_id,
-           {_columns(whole, lambda m: _score(catalogue, m), "instrument")}
+           {_columns([f"{_score(catalogue, m)} AS {m.id}" for m in whole], "instrument")}
     FROM answers
     GROUP BY session_id
 ),
 task_scores AS (
     SELECT session_id, task,
-           {_columns(per_task, lambda m: _score(catalogue, m), "per_task")}
-    FROM answers
+           {_columns([f"{_score(catalogue, m)} AS {m.id}" for m in per_task], "per_task")}
+    FROM task_answers
     GROUP BY session_id, task
 ),
 per_task_metrics AS (
     SELECT session_id,
-           {_columns(per_task, lambda m: f"avg({m.id})", "per_task")}
+           {_columns([f"avg({m.id}) AS {m.id}" for m in per_task], "per_task")}
     FROM task_scores
     GROUP BY session_id
 ),
-m AS (
-    SELECT * FROM event_metrics
+per_session AS (
+    SELECT session_id, variant, store_id,
+           {_per_session_columns(metrics)}{facts}
+    FROM sessions
     LEFT JOIN task_metrics USING (session_id)
     LEFT JOIN instrument_metrics USING (session_id)
     LEFT JOIN per_task_metrics USING (session_id)
-),
-per_session AS (
-    SELECT s.session_id, s.variant, s.store_id,
-           {_per_session_columns(metrics)}
-    FROM sessions s
-    JOIN m USING (session_id)
-),
-long AS (
-    {_long_sql(metrics)}
 )
 """
 
 
-def sufficient_statistics_sql(catalogue: Catalogue = CATALOGUE) -> str:
-    """Per-variant and per-store (n, Σ value, Σ value²) of every metric, in one query."""
+def _moments(m: Metric) -> list[str]:
+    """n, Σ x, Σ x² of one metric's per-session column (NULLs left out); for a ratio metric
+    n, Σm, Σm², Σd, Σd², Σm·d.
+
+    ``fsum`` (compensated) rather than ``sum``: a plain sum's last bits depend on the order
+    DuckDB meets the rows, which changes with the grouping sets, so the read-out's analysis
+    (with slices) and ``analyze`` (without) could differ by rounding; and it is more exact.
+    """
+    if not m.is_ratio:
+        return [f"count({m.id})", f"fsum({m.id})", f"fsum({m.id} * {m.id})"]
+    num, den = f"{m.id}__num", f"{m.id}__den"
+    sums = [num, f"{num} * {num}", den, f"{den} * {den}", f"{num} * {den}"]
+    return [f"count({num})", *(f"fsum({s})" for s in sums)]
+
+
+def sufficient_statistics_sql(catalogue: Catalogue = CATALOGUE, *, slices: bool = False) -> str:
+    """Per-variant and per-store statistics of every metric, one wide row per unit: level
+    ('variant', 'store'; with ``slices`` also 'day', 'device', 'locale' per variant and store),
+    variant, store_id, day, device, locale, counted sessions, then ``_moments`` of each metric
+    in catalogue order; then one 'mislabelled' row per store and wrong label (its count in the
+    sessions column). ``read_statistics`` reads them.
+
+    The per-session rows are aggregated once for all grouping sets; the slices' sets group
+    sessions (not events), so they add little to the query.
+    """
+    metrics = list(catalogue.metrics.values())
+    moments = [c for m in metrics for c in _moments(m)]
+    sets, level = "(variant), (store_id)", ""
+    keys = "NULL AS day, NULL AS device, NULL AS locale"
+    if slices:
+        sets += (
+            ", (variant, store_id, day), (variant, store_id, device), (variant, store_id, locale)"
+        )
+        level = "WHEN grouping(day) = 0 THEN 'day' WHEN grouping(device) = 0 THEN 'device' "
+        keys = "day, device, locale"
+    padding = ", NULL" * len(moments)
     return (
-        per_session_sql(catalogue)
-        + """
-SELECT CASE WHEN grouping(variant) = 0 THEN 'variant' ELSE 'store' END AS level,
-       variant, store_id, metric,
-       count(*) AS n, sum("value") AS sum, sum("value" * "value") AS sum_squares,
-       sum(den) AS sum_den, sum(den * den) AS sum_den_squares, sum("value" * den) AS sum_products
-FROM long
-GROUP BY GROUPING SETS ((variant, metric), (store_id, metric))
+        per_session_sql(catalogue, slices=slices)
+        + f"""SELECT CASE WHEN grouping(store_id) = 1 THEN 'variant'
+            WHEN grouping(variant) = 1 THEN 'store' {level}ELSE 'locale' END AS level,
+       variant, store_id, {keys}, count(*) AS sessions,
+       {", ".join(moments)}
+FROM per_session
+GROUP BY GROUPING SETS ({sets})
 UNION ALL
-SELECT 'mislabelled' AS level, variant, store_id, '__sessions__' AS metric, n,
-       NULL AS sum, NULL AS sum_squares, NULL, NULL, NULL
+SELECT 'mislabelled', variant, store_id, NULL, NULL, NULL, n{padding}
 FROM mislabelled
-ORDER BY level, variant, store_id, metric
 """
     )
 
@@ -337,7 +392,7 @@ class MetricData:
 
 
 def query_parameters(spec: ExperimentSpec) -> dict:
-    """Bound parameters of the metric SQL for one experiment spec."""
+    """The ``$name`` values of the metric SQL for one experiment spec."""
     return {
         "experiment_id": spec.id,
         "start_ts": datetime.combine(spec.start, time(0), tzinfo=UTC),
@@ -352,28 +407,91 @@ def query_parameters(spec: ExperimentSpec) -> dict:
     }
 
 
+def sql_value(value: object) -> str:
+    """One query parameter as a SQL literal: str, bool, int, float, date/datetime or a list.
+
+    Strings go through ``feedback.store.sql_literal`` (quotes doubled; DuckDB knows no other
+    escape), so a spec's ids and labels cannot leave their literal.
+    """
+    if isinstance(value, bool | int | str):
+        return sql_literal(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    if isinstance(value, datetime):
+        return f"TIMESTAMPTZ {sql_literal(value.isoformat())}"
+    if isinstance(value, date):
+        return f"DATE {sql_literal(value.isoformat())}"
+    if isinstance(value, list | tuple) and value:
+        return "[" + ", ".join(sql_value(v) for v in value) + "]"
+    raise TypeError(f"no SQL literal for {value!r}")
+
+
+def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[tuple]:
+    """Run metric SQL with its ``$name`` parameters written in as literals; all rows.
+
+    Why not bound parameters: DuckDB's Python client imports pandas for any bound value
+    (0.25 s, a tenth of ``analyze --json`` on 10M events), as ``feedback.store.sql_literal``
+    explains. Only the names in ``params`` are replaced (``'$.reason'`` in a JSON path is not
+    a name).
+    """
+    pattern = (
+        r"\$(" + "|".join(re.escape(k) for k in sorted(params, key=len, reverse=True)) + r")\b"
+    )
+    text = re.sub(pattern, lambda m: sql_value(params[m.group(1)]), sql) if params else sql
+    return con.execute(text).fetchall()
+
+
 def sufficient_statistics(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) -> MetricData:
     """Run the reduction for ``spec`` on an open connection (read-only is enough)."""
-    rows = con.execute(sufficient_statistics_sql(), query_parameters(spec)).fetchall()
+    rows = execute(con, sufficient_statistics_sql(), query_parameters(spec))
+    return read_statistics(rows)[0]
+
+
+def statistics_with_slices(
+    con: duckdb.DuckDBPyConnection, spec: ExperimentSpec, time_zone: str = "UTC"
+) -> tuple[MetricData, SliceData]:
+    """``sufficient_statistics`` and, from the same query, the ``SliceData`` of the spec's
+    metrics: days are local days in ``time_zone`` (an IANA name)."""
+    params = {**query_parameters(spec), "time_zone": time_zone}
+    rows = execute(con, sufficient_statistics_sql(slices=True), params)
+    keep = {m for m, _role in spec.metric_roles()} | {SESSIONS}
+    return read_statistics(rows, SliceData(time_zone), keep)
+
+
+def read_statistics(
+    rows: list[tuple], slices: SliceData | None = None, keep: set[str] | None = None
+) -> tuple[MetricData, SliceData | None]:
+    """The rows of ``sufficient_statistics_sql`` as ``MetricData`` and (the 'day', 'device'
+    and 'locale' rows, metrics in ``keep``) ``slices``."""
+    metrics = list(CATALOGUE.metrics.values())
     data = MetricData()
-    for level, variant, store_id, metric, n, total, squares, *den_sums in rows:
+    for level, variant, store_id, day, device, locale, sessions, *moments in rows:
         if level == "mislabelled":
-            data.add_mislabelled(store_id, variant, n)
+            data.add_mislabelled(store_id, variant, sessions)
             continue
-        if metric == SESSIONS:
-            target = data.sessions_by_variant if level == "variant" else data.sessions_by_store
-            target[variant if level == "variant" else store_id] = int(n)
+        stats = {SESSIONS: SampleMeanStatistic(int(sessions), float(sessions), float(sessions))}
+        at = 0
+        for m in metrics:
+            width = 6 if m.is_ratio else 3
+            values = moments[at : at + width]
+            at += width
+            if values[0]:  # sessions with a value; none: no statistic
+                stats[m.id] = _statistic(m.id, int(values[0]), *map(float, values[1:3]), values[3:])
+        if level in SLICE_DIMENSIONS:
+            value = {"day": day, "device": device, "locale": locale}[level]
+            cell = {k: s for k, s in stats.items() if keep is None or k in keep}
+            slices.cells[level][(variant, store_id, value)] = cell
             continue
-        stat = _statistic(metric, int(n), float(total), float(squares), den_sums)
-        if level == "variant":
-            data.by_variant.setdefault(variant, {})[metric] = stat
-        else:
-            data.by_store.setdefault(store_id, {})[metric] = stat
-    return data
+        counts = data.sessions_by_variant if level == "variant" else data.sessions_by_store
+        counts[variant if level == "variant" else store_id] = int(sessions)
+        del stats[SESSIONS]
+        target = data.by_variant if level == "variant" else data.by_store
+        target[variant if level == "variant" else store_id] = stats
+    return data, slices
 
 
 def _statistic(metric: str, n: int, total: float, squares: float, den_sums) -> Statistic:
-    """The sufficient statistic of one metric in one variant or store, from its SQL row."""
+    """The sufficient statistic of one metric in one unit, from its SQL moments."""
     measure = CATALOGUE.metrics.get(metric)
     if measure is None or not measure.is_ratio:
         return SampleMeanStatistic(n=n, sum=total, sum_squares=squares)
@@ -390,10 +508,11 @@ def per_session_values(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) -> 
     """Per-session metric values (session_id, variant, store_id, one column per metric; a
     ratio metric's is the session's own ratio), for tests and debugging."""
     columns = ", ".join(["session_id", "variant", "store_id", *CATALOGUE.metrics])
-    return con.execute(
+    return execute(
+        con,
         per_session_sql() + f"SELECT {columns} FROM per_session ORDER BY session_id",
         query_parameters(spec),
-    ).fetchall()
+    )
 
 
 def session_counts(
@@ -408,7 +527,8 @@ def session_counts(
     params = query_parameters(spec)
     if until is not None:
         params["end_ts"] = min(params["end_ts"], until)
-    rows = con.execute(
+    rows = execute(
+        con,
         answers_sql()
         + """
 SELECT 'counted' AS level, variant, store_id, count(*) AS n
@@ -418,7 +538,7 @@ UNION ALL
 SELECT 'mislabelled' AS level, variant, store_id, n FROM mislabelled
 """,
         params,
-    ).fetchall()
+    )
     data = MetricData()
     for level, variant, store_id, n in rows:
         if level == "mislabelled":
@@ -432,48 +552,6 @@ SELECT 'mislabelled' AS level, variant, store_id, n FROM mislabelled
 
 # --- slices: by day, device and locale (results over time, breakdowns) -------------------------
 
-SLICE_DIMENSIONS = ("day", "device", "locale")
-
-
-def slice_statistics_sql(metric_ids: list[str], catalogue: Catalogue = CATALOGUE) -> str:
-    """(n, Σ, Σ²) of ``metric_ids`` per variant and store, cut three ways in one GROUP BY: by the
-    local day of the session's first event, by its device and by its locale.
-
-    The same counted sessions and per-session values as ``sufficient_statistics``. A session's
-    device is the one of its first event; its locale is ``props.locale`` of its first
-    ``session_start`` (the runtime and the simulator write it there; NULL when it has none).
-    """
-    ids = [m for m in metric_ids if m in catalogue.metrics]
-    return (
-        per_session_sql(catalogue)
-        + f""",
-facts AS (
-    SELECT session_id,
-           CAST(timezone($time_zone, min(ts)) AS DATE) AS day,
-           arg_min(device, ts) AS device,
-           arg_min(json_extract_string(props, '$.locale'), ts)
-               FILTER (WHERE type = 'session_start') AS locale
-    FROM events
-    WHERE experiment_id = $experiment_id
-    GROUP BY session_id
-),
-sliced_long AS (
-    SELECT variant, store_id, day, device, locale, metric, "value", den
-    FROM long JOIN facts USING (session_id)
-    WHERE metric IN ({_in_list([*ids, SESSIONS])})
-)
-SELECT CASE WHEN grouping(day) = 0 THEN 'day' WHEN grouping(device) = 0 THEN 'device'
-            ELSE 'locale' END AS dimension,
-       variant, store_id, day, device, locale, metric,
-       count(*) AS n, sum("value") AS sum, sum("value" * "value") AS sum_squares,
-       sum(den) AS sum_den, sum(den * den) AS sum_den_squares, sum("value" * den) AS sum_products
-FROM sliced_long
-GROUP BY GROUPING SETS ((variant, store_id, day, metric), (variant, store_id, device, metric),
-                        (variant, store_id, locale, metric))
-"""
-    )
-
-
 SliceKey = tuple[str, str, object]  # (variant, store, day | device | locale)
 
 
@@ -486,7 +564,7 @@ class SliceData:
     """
 
     time_zone: str
-    cells: dict[str, dict[SliceKey, dict[str, SampleMeanStatistic]]] = field(
+    cells: dict[str, dict[SliceKey, dict[str, Statistic]]] = field(
         default_factory=lambda: {d: {} for d in SLICE_DIMENSIONS}
     )
 
@@ -510,18 +588,3 @@ def add_cell(data: MetricData, variant: str, store: str, stats: dict) -> None:
         for target, name in ((data.by_variant, variant), (data.by_store, store)):
             row = target.setdefault(name, {})
             row[metric] = row[metric] + stat if metric in row else stat
-
-
-def slice_statistics(
-    con: duckdb.DuckDBPyConnection, spec: ExperimentSpec, time_zone: str = "UTC"
-) -> SliceData:
-    """Run the slice query for ``spec``: days are local days in ``time_zone`` (an IANA name)."""
-    metric_ids = [m for m, _role in spec.metric_roles()]
-    params = {**query_parameters(spec), "time_zone": time_zone}
-    rows = con.execute(slice_statistics_sql(metric_ids), params).fetchall()
-    data = SliceData(time_zone)
-    for dimension, variant, store, day, device, locale, metric, n, total, squares, *den in rows:
-        value = {"day": day, "device": device, "locale": locale}[dimension]
-        stat = _statistic(metric, int(n), float(total), float(squares), den)
-        data.cells[dimension].setdefault((variant, store, value), {})[metric] = stat
-    return data

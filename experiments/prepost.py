@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from experiments.distributions import t_ppf
 from experiments.frequentist import randomisation_p_value
 
 ESTIMATORS = ("ancova", "did", "unadjusted")
@@ -124,8 +125,6 @@ def estimate(
     blocks: Sequence[object] | None = None,
 ) -> Estimate:
     """One estimator with its HC2 t interval and randomisation p-value."""
-    from scipy import stats
-
     y_, t_ = np.asarray(y, float), np.asarray(t, bool).astype(float)
     x_ = None if x is None else np.asarray(x, float)
     n, params = len(y_), 3 if estimator == "ancova" else 2
@@ -136,7 +135,7 @@ def estimate(
     p_value, how, _ = randomisation_p_value(statistic(estimator, y_, x_), t_ > 0.5, blocks)
     if se is None or dof < 1:
         return Estimate(estimator, effect, None, None, p_value=p_value, how=how)
-    q = float(stats.t.ppf(1 - alpha / 2, dof))
+    q = t_ppf(1 - alpha / 2, dof)
     return Estimate(estimator, effect, se, dof, effect - q * se, effect + q * se, p_value, how)
 
 

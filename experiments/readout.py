@@ -1,11 +1,14 @@
 """The full read-out of ``storelab experiment analyze``: the analysis, then results over time
 and breakdowns beside it.
 
-``analysis.analyze`` makes the result and its decision; only then does one more GROUP BY
-(``metrics.slice_statistics``, on a second short read-only connection) give the per-day and
-per-segment statistics that ``timeline`` and ``breakdowns`` turn into ``ExperimentResult.
-timeline`` and ``.breakdowns``. So nothing seen over time or in a segment can reach the
-decision, and ``--no-timeline --no-breakdowns`` costs exactly what ``analyze`` costs.
+One query (``metrics.statistics_with_slices``) returns the analysis' statistics per variant
+and store and, as three more grouping sets over the same counted sessions, per variant × store
+× local day, device and locale. ``analysis.analyze_data`` makes the result and its decision
+from the first part alone; only then do ``timeline`` and ``breakdowns`` turn the slices into
+``ExperimentResult.timeline`` and ``.breakdowns``. So nothing seen over time or in a segment
+can reach the decision, and the slices cost a few grouping sets over sessions instead of a
+second pass over the events. ``--no-timeline --no-breakdowns`` runs ``analysis.analyze``
+(the query without the slices; no time zone needed).
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
-from errors import StorelabError
-from experiments.analysis import analyze, analyze_all
+from experiments.analysis import analyze, analyze_all, analyze_data, analyze_each
 from experiments.breakdowns import build_breakdowns
-from experiments.metrics import slice_statistics
+from experiments.kpis import load_kpis
+from experiments.metrics import statistics_with_slices
 from experiments.pilot.hours import time_zone
 from experiments.results import AnalysisFailure, ExperimentResult
 from experiments.spec import load_experiment
@@ -27,6 +30,7 @@ from lab import lab_stores
 if TYPE_CHECKING:
     import duckdb
 
+    from experiments.spec import ExperimentSpec
     from lab import Lab
 
 
@@ -49,11 +53,11 @@ def read_out(lab: Lab, experiment_id: str, options: ReadOut | None = None) -> Ex
     from feedback.store import connect
 
     options = options or ReadOut()
-    result = analyze(lab, experiment_id, today=options.today, correction=options.correction)
     if not options.slices:
-        return result
+        return analyze(lab, experiment_id, today=options.today, correction=options.correction)
+    spec = load_experiment(lab, experiment_id)
     with connect(lab, read_only=True) as con:
-        return with_slices(lab, con, result, options)
+        return with_slices(lab, con, spec, options)
 
 
 def read_out_all(
@@ -61,33 +65,22 @@ def read_out_all(
 ) -> list[ExperimentResult | AnalysisFailure]:
     """``analysis.analyze_all`` plus timeline and breakdowns; one experiment that fails becomes
     an ``AnalysisFailure`` in its place, as there."""
-    from feedback.store import connect
-
     options = options or ReadOut()
-    results = analyze_all(lab, today=options.today, correction=options.correction)
-    if not options.slices or not any(isinstance(r, ExperimentResult) for r in results):
-        return results
-    out: list[ExperimentResult | AnalysisFailure] = []
-    with connect(lab, read_only=True) as con:
-        for result in results:
-            if isinstance(result, AnalysisFailure):
-                out.append(result)
-                continue
-            try:
-                out.append(with_slices(lab, con, result, options))
-            except StorelabError as exc:
-                out.append(AnalysisFailure(result.experiment, str(exc)))
-    return out
+    if not options.slices:
+        return analyze_all(lab, today=options.today, correction=options.correction)
+    return analyze_each(lab, lambda con, spec: with_slices(lab, con, spec, options))
 
 
 def with_slices(
-    lab: Lab, con: duckdb.DuckDBPyConnection, result: ExperimentResult, options: ReadOut
+    lab: Lab, con: duckdb.DuckDBPyConnection, spec: ExperimentSpec, options: ReadOut
 ) -> ExperimentResult:
-    """``result`` with its timeline and breakdowns (as ``options`` asks), from one query."""
-    spec = load_experiment(lab, result.experiment)
+    """The analysis of ``spec`` with its timeline and breakdowns (as ``options`` asks), from
+    one query; the decision is made from the per-variant and per-store statistics alone."""
     zone = lab.config.pilot.timezone
     time_zone(zone, "storelab.toml [pilot] timezone")  # a clear error before DuckDB's
-    slices = slice_statistics(con, spec, zone)
+    data, slices = statistics_with_slices(con, spec, zone)
+    kpis = load_kpis(con, spec)
+    result = analyze_data(spec, data, today=options.today, correction=options.correction, kpis=kpis)
     return replace(
         result,
         timeline=build_timeline(spec, slices) if options.timeline else None,

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from experiments.distributions import t_ppf_array, t_sf_array
 from experiments.frequentist import adjust_p_values
 from experiments.results import Comparison, MetricResult, SequentialSummary, finite
 
@@ -90,8 +91,6 @@ def sequential_arrays(
     """``sequential_test`` on arrays (many experiments or many looks at once): per-unit
     counts, means and variances (ddof=1) of both arms → (p, ci_low, ci_high), NaN where there
     is no result (fewer than 2 units in an arm, no variance)."""
-    from scipy import stats
-
     n_a, n_b = np.asarray(n_a, dtype=float), np.asarray(n_b, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         vm_a, vm_b = np.asarray(var_a) / n_a, np.asarray(var_b) / n_b
@@ -107,8 +106,8 @@ def sequential_arrays(
         # units, where the normal approximation behind the sequence is weakest)
         dof = (vm_a + vm_b) ** 2 / (vm_a**2 / (n_a - 1) + vm_b**2 / (n_b - 1))
         dof = np.where(np.isfinite(dof), dof, np.inf)
-        half = np.maximum(half, stats.t.ppf(1 - alpha / 2, dof) * se)
-        p = np.maximum(p, 2 * stats.t.sf(np.abs(effect) / se, dof))
+        half = np.maximum(half, t_ppf_array(1 - alpha / 2, dof) * se)
+        p = np.maximum(p, 2 * t_sf_array(np.abs(effect) / se, dof))
     return p, effect - half, effect + half
 
 

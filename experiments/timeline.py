@@ -1,12 +1,13 @@
 """Results over time: the cumulative effect and its CI at the end of every day of the pilot.
 
 Pure: ``build_timeline(spec, slices)`` takes the per-day statistics of
-``experiments.metrics.slice_statistics`` (one GROUP BY), adds the days up in Python and runs,
-for every day, the very test the final analysis runs (``analysis.unadjusted_metric_result``:
-Welch for unit=session, the store-level test for unit=store), so the last point is the final
-result and a change of the test changes both. A session belongs to the local day of its first
-event, clamped to the spec's dates (the analysis window is in UTC days, so a session just after
-midnight UTC on the last day can fall on the next local day; it stays on the last day).
+``experiments.metrics.statistics_with_slices`` (grouping sets of the analysis' own query),
+adds the days up in Python and runs, for every day, the very test the final analysis runs
+(``analysis.unadjusted_metric_result``: Welch for unit=session, the store-level test for
+unit=store), so the last point is the final result and a change of the test changes both. A
+session belongs to the local day of its first event, clamped to the spec's dates (the analysis
+window is in UTC days, so a session just after midnight UTC on the last day can fall on the
+next local day; it stays on the last day).
 """
 
 from __future__ import annotations

@@ -528,8 +528,10 @@ BUILTIN_METRICS: tuple[Metric, ...] = (
         label={"de": "Abschlussrate", "en": "Completion rate"},
         description="sessions that ended with reason 'completed'",
         source="events",
-        sql="CASE WHEN coalesce(bool_or(type = 'session_end' "
-        "AND json_extract_string(props, '$.reason') = 'completed'), false) "
+        # a CASE, not an AND: the JSON is parsed only for session_end events (an AND parsed
+        # every event's props, a third of the metric query's time on 10M events)
+        sql="CASE WHEN coalesce(bool_or(CASE WHEN type = 'session_end' "
+        "THEN json_extract_string(props, '$.reason') = 'completed' END), false) "
         "THEN 1.0 ELSE 0.0 END",
     ),
 )
