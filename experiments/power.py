@@ -44,6 +44,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from experiments.distributions import norm_ppf, t_ppf
 from experiments.frequentist import min_permutation_p_value
 
 FORMULA_SESSIONS = (
@@ -102,15 +103,11 @@ class PowerInputs:
     @property
     def z(self) -> float:
         """z₁₋α'/₂ + z_power, α' = alpha per comparison."""
-        from scipy.stats import norm
-
-        return float(norm.ppf(1 - self.alpha_per_comparison / 2) + norm.ppf(self.power))
+        return norm_ppf(1 - self.alpha_per_comparison / 2) + norm_ppf(self.power)
 
     def t(self, dof: float) -> float:
         """t₁₋α'/₂,ν + t_power,ν, α' = alpha per comparison."""
-        from scipy.stats import t
-
-        return float(t.ppf(1 - self.alpha_per_comparison / 2, dof) + t.ppf(self.power, dof))
+        return t_ppf(1 - self.alpha_per_comparison / 2, dof) + t_ppf(self.power, dof)
 
     def family(self) -> dict:
         """The decision family the plan is for (keys of every ``experiment power`` answer)."""

@@ -15,6 +15,7 @@ from experiments.distributions import (
     chisquare_p_value,
     norm_cdf,
     norm_pdf,
+    norm_ppf,
     t_cdf,
     t_ppf,
     t_ppf_array,
@@ -55,6 +56,11 @@ def test_normal_matches_scipy_to_the_bit():
             assert norm_pdf(z) == stats.norm.pdf(z)
             # the chance-to-win form used by experiments.bayesian
             assert norm_cdf(float(mu) / sd) == stats.norm.sf(0.0, loc=float(mu), scale=sd)
+
+
+def test_normal_quantile_matches_scipy_to_the_bit():
+    for q in (0.001, 0.025, 0.2, 0.5, 0.8, 0.975, 0.9999):
+        assert norm_ppf(q) == stats.norm.ppf(q)
 
 
 def test_chisquare_matches_scipy_to_the_bit():
