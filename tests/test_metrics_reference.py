@@ -301,7 +301,17 @@ def test_sufficient_statistics_equal_a_plain_reference(lab, unit, seed):
     assert counts.sessions_by_variant == data.sessions_by_variant
     assert counts.sessions_by_store == data.sessions_by_store
     # the slices come from the same query as the analysis' statistics, which they leave alone
-    assert sliced_data == data
+    # (equal up to the last bits: DuckDB sums in parallel, in an order a query shape decides)
+    assert sliced_data.sessions_by_variant == data.sessions_by_variant
+    assert sliced_data.sessions_by_store == data.sessions_by_store
+    assert sliced_data.mislabelled_sessions == data.mislabelled_sessions
+    for mine, theirs in ((sliced_data.by_variant, data.by_variant),
+                         (sliced_data.by_store, data.by_store)):  # fmt: skip
+        assert set(mine) == set(theirs)
+        for name, metrics in theirs.items():
+            want_moments = {m: _as_moments(st) for m, st in metrics.items()}
+            got_moments = {m: _as_moments(st) for m, st in mine[name].items()}
+            _assert_close(got_moments, want_moments, name)
     spec_metrics = {m for m, _role in spec.metric_roles()} | {SESSIONS}
     cells = {
         (dimension, key): {m: _as_moments(s) for m, s in stats.items()}
