@@ -97,6 +97,24 @@ def usability_command(
         out.print(f"HTML report: {path}")
 
 
+@app.command("history")
+def history_command(
+    prototype: Annotated[str, typer.Argument(help="Prototype id (lab/prototypes/<id>/).")],
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """v1 → v2 → v3 of one prototype side by side: per task and per screen each version's
+    usability numbers, what changed in the spec, and how the numbers moved."""
+    from insights.history import iteration_history
+    from reports.history_view import show_history
+
+    history = iteration_history(open_lab(lab), prototype)
+    if json_:
+        print_json(history.to_dict())
+        return
+    show_history(history, console())
+
+
 @app.command("tapmap")
 def tapmap_command(
     prototype: Annotated[str, typer.Argument(help="Prototype id.")],
