@@ -332,6 +332,18 @@ def meta_html(report: ExperimentReport) -> str:
     )
 
 
+def history_html(report: ExperimentReport) -> str:
+    """The line pointing to the prototype's iteration history (every version side by side)."""
+    if not report.prototype:
+        return ""
+    return (
+        '<p class="sl-history" id="history">Iteration history of this prototype (every '
+        "version side by side, per task and screen, with the spec changes): "
+        f"<code>storelab report history {escape(report.prototype)}</code>, or the dashboard's "
+        "History page.</p>"
+    )
+
+
 def _lab_html(lab_summary: dict | None) -> str:
     if not lab_summary:
         return ""
@@ -453,6 +465,7 @@ def render_html(
 {f'<p class="hyp">{escape(hypothesis)}</p>' if hypothesis else ""}
 {meta_html(report)}
 {decision_html(result)}
+{history_html(report)}
 {srm_html(result)}
 {mislabelled_html(result)}
 <h2>Scorecard</h2>

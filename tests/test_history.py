@@ -92,3 +92,24 @@ def test_cli_json_and_text(history_lab) -> None:
     assert "drop_off_rate 25% (-50.0 pp)" in text
     bad = runner.invoke(cli_app, ["report", "history", "nope", "--lab", lab])
     assert bad.exit_code != 0 and "Traceback" not in bad.output and "nope" in bad.output
+
+
+def test_dashboard_history_page_preselects_the_prototype(history_lab, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_reports_app import APP, all_text
+
+    monkeypatch.setenv("STORELAB_LAB", str(history_lab.root))
+    write_prototype(history_lab, "alpha")  # sorts first: the query param must pick "mini"
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["token"] = history_lab.config.dashboard.token
+    at.query_params["prototype"] = "mini"
+    at.run()
+    at.switch_page("app_pages/history.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="history_prototype").value == "mini"
+    text = all_text(at)
+    assert "History" in text and "shop changed: 'pay' changed, 'tip' added" in text
+    screens = at.dataframe[1].value
+    shop = screens[screens["Screen"] == "shop"].iloc[0]
+    assert "Δ spec: shop changed" in shop["v2"] and "(-50.0 pp)" in shop["v2"]

@@ -138,3 +138,24 @@ def test_usability_query_narrows_to_one_experiment_and_its_days(planted) -> None
 def test_decision_json_written_before_rework_screens_reads_back() -> None:
     old = {"recommendation": "extend", "reasons": ["r"], "extend_by": None}
     assert Decision.from_dict(old).rework_screens == ()
+
+
+def test_scorecard_links_to_the_history(planted, tmp_path, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from reports.htmlreport import write_report
+    from tests.test_reports_app import APP
+
+    html = write_report(planted, EXPERIMENT, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<code>storelab report history scan-and-discover</code>" in html
+    monkeypatch.setenv("STORELAB_LAB", str(planted.root))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["token"] = planted.config.dashboard.token
+    at.run()
+    at.switch_page("app_pages/experiment.py").run()
+    assert not at.exception, at.exception
+    links = [e.proto for e in at.get("page_link")]
+    history = [p for p in links if "history" in p.page]
+    assert history and "prototype=scan-and-discover" in history[0].query_string
+    box = "\n".join(str(m.value) for m in at.markdown if "sl-decision" in str(m.value))
+    assert re.findall(r'<li data-screen="([^"]+)"', box)[0] == "reserve"
