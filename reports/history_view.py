@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from insights.history import HistoryRow, IterationHistory
 
 RATES = ("success", "drop_off_rate", "misclick_rate")
+TASK_COLUMNS = ("success", "usability", "misclick_rate", "median_s")
+SCREEN_COLUMNS = ("drop_off_rate", "misclick_rate", "sessions")
 
 
 def cell(name: str, value: float | None, *, delta: bool = False) -> str:
@@ -50,19 +52,11 @@ def show_history(history: IterationHistory, console: Console) -> None:
     from rich.table import Table
 
     console.print(f"[bold]{history.prototype}[/] — iteration history")
-    for v in history.versions:
-        score = history.scores[v]
-        changed = "; ".join(d.describe() for d in history.diffs.get(v, ())) or (
-            "first version" if v == history.versions[0] else "no screen changed"
-        )
-        console.print(
-            f"v{v}: {history.sessions[v]:,} sessions, usability "
-            f"{'–' if score is None else f'{score:.0f}'} — {changed}",
-            markup=False,
-        )
+    for line in version_lines(history):
+        console.print(line, markup=False)
     for title, rows, metrics in (
-        ("Tasks", history.tasks, ("success", "usability", "misclick_rate", "median_s")),
-        ("Screens", history.screens, ("drop_off_rate", "misclick_rate", "sessions")),
+        ("Tasks", history.tasks, TASK_COLUMNS),
+        ("Screens", history.screens, SCREEN_COLUMNS),
     ):
         table = Table(title=title, show_lines=True, header_style="bold")
         table.add_column(title[:-1].lower())
@@ -71,3 +65,54 @@ def show_history(history: IterationHistory, console: Console) -> None:
         for row in rows:
             table.add_row(row.name, *row_cells(row, history.versions, metrics))
         console.print(table)
+
+
+def version_lines(history: IterationHistory) -> list[str]:
+    """One line per version: sessions, usability score and what changed in its spec."""
+    out = []
+    for v in history.versions:
+        score = history.scores[v]
+        changed = "; ".join(d.describe() for d in history.diffs.get(v, ())) or (
+            "first version" if v == history.versions[0] else "no screen changed"
+        )
+        out.append(
+            f"v{v}: {history.sessions[v]:,} sessions, usability "
+            f"{'–' if score is None else f'{score:.0f}'} — {changed}"
+        )
+    return out
+
+
+def render_history_html(history: IterationHistory) -> str:
+    """The history as one self-contained HTML page (its JSON embedded as ``#history``)."""
+    import json
+    from html import escape
+
+    from reports.htmlreport import CSS, PAGE_CSS
+    from reports.usability_html import table_html
+
+    tables = "".join(
+        f"<h2>{title}</h2>"
+        + table_html(
+            [title[:-1].lower(), *(f"v{v}" for v in history.versions)],
+            [[r.name, *row_cells(r, history.versions, metrics)] for r in rows],
+            "sl-history",
+        )
+        for title, rows, metrics in (
+            ("Tasks", history.tasks, TASK_COLUMNS),
+            ("Screens", history.screens, SCREEN_COLUMNS),
+        )
+    )
+    versions = "".join(f"<li>{escape(line)}</li>" for line in version_lines(history))
+    data_json = json.dumps(history.to_dict(), ensure_ascii=False).replace("<", "\\u003c")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{escape(history.prototype)} · iteration history</title>
+<style>{CSS}{PAGE_CSS}.sl-history td {{ white-space: pre-line; vertical-align: top; }}</style>
+</head><body><div class="page sl">
+<h1>{escape(history.prototype)} — iteration history</h1>
+<ul>{versions}</ul>
+<p class="sl-legend">In brackets: the change from the version before. “Δ spec”: what changed in
+the prototype spec for that version.</p>
+{tables}
+</div><script type="application/json" id="history">{data_json}</script></body></html>
+"""

@@ -90,6 +90,12 @@ def test_cli_json_and_text(history_lab) -> None:
     ).output
     assert "Δ spec: shop changed: 'pay' changed, 'tip' added" in text
     assert "drop_off_rate 25% (-50.0 pp)" in text
+    page = history_lab.root / "out" / "h.html"
+    out = runner.invoke(cli_app, ["report", "history", "mini", "--lab", lab, "--html", str(page)])
+    assert out.exit_code == 0, out.output
+    html = page.read_text(encoding="utf-8")
+    assert "Δ spec: shop changed: &#x27;pay&#x27; changed, &#x27;tip&#x27; added" in html
+    assert "drop_off_rate 25% (-50.0 pp)" in html and 'id="history"' in html
     bad = runner.invoke(cli_app, ["report", "history", "nope", "--lab", lab])
     assert bad.exit_code != 0 and "Traceback" not in bad.output and "nope" in bad.output
 

@@ -9,10 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from reports.app_pages import _shared
-from reports.history_view import row_cells
-
-TASK_METRICS = ("success", "usability", "misclick_rate", "median_s")
-SCREEN_METRICS = ("drop_off_rate", "misclick_rate", "sessions")
+from reports.history_view import SCREEN_COLUMNS, TASK_COLUMNS, row_cells
 
 lab = _shared.current_lab()
 _shared.style()
@@ -56,8 +53,8 @@ for col, v in zip(cols, history.versions, strict=True):
     )
 
 for title, rows, metrics in (
-    ("Tasks", history.tasks, TASK_METRICS),
-    ("Screens", history.screens, SCREEN_METRICS),
+    ("Tasks", history.tasks, TASK_COLUMNS),
+    ("Screens", history.screens, SCREEN_COLUMNS),
 ):
     st.subheader(title)
     table = [
