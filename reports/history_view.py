@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 RATES = ("success", "drop_off_rate", "misclick_rate")
 TASK_COLUMNS = ("success", "usability", "misclick_rate", "median_s")
 SCREEN_COLUMNS = ("drop_off_rate", "misclick_rate", "sessions")
+HISTORY_CSS = (
+    ".sl-history td, .sl-history th "
+    "{ white-space: pre-line; vertical-align: top; text-align: left; }"
+)
 
 
 def cell(name: str, value: float | None, *, delta: bool = False) -> str:
@@ -82,21 +86,26 @@ def version_lines(history: IterationHistory) -> list[str]:
     return out
 
 
+def history_table_html(history: IterationHistory, title: str, rows, metrics) -> str:
+    """One table (Tasks or Screens): a row per task/screen, a column per version (escaped)."""
+    from reports.usability_html import table_html
+
+    return table_html(
+        [title[:-1].lower(), *(f"v{v}" for v in history.versions)],
+        [[r.name, *row_cells(r, history.versions, metrics)] for r in rows],
+        "sl-history",
+    )
+
+
 def render_history_html(history: IterationHistory) -> str:
     """The history as one self-contained HTML page (its JSON embedded as ``#history``)."""
     import json
     from html import escape
 
     from reports.htmlreport import CSS, PAGE_CSS
-    from reports.usability_html import table_html
 
     tables = "".join(
-        f"<h2>{title}</h2>"
-        + table_html(
-            [title[:-1].lower(), *(f"v{v}" for v in history.versions)],
-            [[r.name, *row_cells(r, history.versions, metrics)] for r in rows],
-            "sl-history",
-        )
+        f"<h2>{title}</h2>" + history_table_html(history, title, rows, metrics)
         for title, rows, metrics in (
             ("Tasks", history.tasks, TASK_COLUMNS),
             ("Screens", history.screens, SCREEN_COLUMNS),
@@ -107,7 +116,7 @@ def render_history_html(history: IterationHistory) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>{escape(history.prototype)} · iteration history</title>
-<style>{CSS}{PAGE_CSS}.sl-history td {{ white-space: pre-line; vertical-align: top; }}</style>
+<style>{CSS}{PAGE_CSS}{HISTORY_CSS}</style>
 </head><body><div class="page sl">
 <h1>{escape(history.prototype)} — iteration history</h1>
 <ul>{versions}</ul>

@@ -9,10 +9,11 @@ from __future__ import annotations
 import streamlit as st
 
 from reports.app_pages import _shared
-from reports.history_view import SCREEN_COLUMNS, TASK_COLUMNS, row_cells
+from reports.history_view import HISTORY_CSS, SCREEN_COLUMNS, TASK_COLUMNS, history_table_html
 
 lab = _shared.current_lab()
 _shared.style()
+st.markdown(f"<style>{HISTORY_CSS}</style>", unsafe_allow_html=True)
 st.title("History")
 
 prototypes = _shared.prototype_ids(lab)
@@ -57,14 +58,7 @@ for title, rows, metrics in (
     ("Screens", history.screens, SCREEN_COLUMNS),
 ):
     st.subheader(title)
-    table = [
-        {title[:-1]: row.name}
-        | {
-            f"v{v}": text
-            for v, text in zip(
-                history.versions, row_cells(row, history.versions, metrics), strict=True
-            )
-        }
-        for row in rows
-    ]
-    st.dataframe(table, hide_index=True, width="stretch", key=f"history_{title}")
+    st.markdown(
+        f'<div class="sl">{history_table_html(history, title, rows, metrics)}</div>',
+        unsafe_allow_html=True,
+    )
