@@ -330,7 +330,7 @@ def analyze(
     # over time and by segment: in the JSON; the text read-out points to `report show`
     options = ReadOut(timeline and json_, breakdowns and json_, correction=correction)
     if all_:
-        results = read_out_all(the_lab, options)
+        results = [_with_rework(the_lab, r) for r in read_out_all(the_lab, options)]
         if json_:
             print_json([r.to_dict() for r in results])
             return
@@ -345,7 +345,7 @@ def analyze(
             else:
                 print_analysis(result)
         return
-    result = read_out(the_lab, experiment_id, options)
+    result = _with_rework(the_lab, read_out(the_lab, experiment_id, options))
     if json_:
         print_json(result.to_dict())
         return
@@ -353,6 +353,17 @@ def analyze(
     console().print(
         f"[dim]Over time and by segment: storelab report show {escape(experiment_id)}[/]"
     )
+
+
+def _with_rework(the_lab, result):
+    """An ``iterate``/``extend`` names the screens to rework first (``insights.advice``)."""
+    from experiments.results import ExperimentResult
+    from experiments.spec import load_experiment
+    from insights.advice import with_rework
+
+    if not isinstance(result, ExperimentResult):
+        return result  # an AnalysisFailure of --all stays what it is
+    return with_rework(the_lab, load_experiment(the_lab, result.experiment), result)
 
 
 def _num(x: float | None, fmt: str = ".3g") -> str:
@@ -434,6 +445,11 @@ def print_analysis(result: ExperimentResult) -> None:
     con.print(f"Recommendation: [bold]{result.decision.recommendation}[/]")
     for reason in result.decision.reasons:
         con.print(f"  - {reason}")
+    if result.decision.rework_screens:
+        first = result.decision.rework_screens[0]
+        con.print(f"Screens to rework first ({escape(first.variant)}, v{first.version}):")
+    for i, screen in enumerate(result.decision.rework_screens, 1):
+        con.print(f"  {i}. {escape(screen.evidence)}")
 
 
 @app.command("decide")

@@ -330,20 +330,56 @@ class Extension:
 
 
 @dataclass(frozen=True)
+class ReworkScreen:
+    """A screen to rework first, with its evidence: what an ``iterate`` or ``extend`` names.
+
+    Composed outside ``experiments`` (``insights.advice``: the usability report of the
+    sessions of ``variant``, which shows prototype ``version``); ``score`` is the screen's share
+    of that variant's failures and misclicks (``insights.screens``), ``evidence`` one line.
+    """
+
+    screen: str
+    score: float
+    evidence: str
+    variant: str
+    version: int
+    tasks: tuple[str, ...]
+    failures: int  # failed runs that ended on the screen (the drop-off)
+    drop_off_rate: float | None  # failures / runs that showed the screen
+    misclicks: int
+    misclick_rate: float | None  # misclicks / (taps + misclicks) on the screen
+
+    def to_dict(self) -> dict:
+        out = _flat(self)
+        out["tasks"] = list(self.tasks)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ReworkScreen:
+        values = {f.name: d[f.name] for f in fields(cls)}
+        values["tasks"] = tuple(values["tasks"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class Decision:
     """The recommendation (``roll_out``, ``extend``, ``iterate``, ``scrap``, ``keep_running``)
     and the reasons a person can read; ``extend_by`` says how much more an ``extend`` needs
-    (None for every other recommendation, or when the spec has no ``min_effect``)."""
+    (None for every other recommendation, or when the spec has no ``min_effect``);
+    ``rework_screens`` the screens an ``iterate`` or ``extend`` should rework first (empty
+    otherwise, and until the reports or the command layer add them: ``insights.advice``)."""
 
     recommendation: str
     reasons: tuple[str, ...]
     extend_by: Extension | None = None
+    rework_screens: tuple[ReworkScreen, ...] = ()
 
     def to_dict(self) -> dict:
         return {
             "recommendation": self.recommendation,
             "reasons": list(self.reasons),
             "extend_by": None if self.extend_by is None else self.extend_by.to_dict(),
+            "rework_screens": [s.to_dict() for s in self.rework_screens],
         }
 
     @classmethod
@@ -353,6 +389,7 @@ class Decision:
             d["recommendation"],
             tuple(d["reasons"]),
             None if ext is None else Extension.from_dict(ext),
+            tuple(ReworkScreen.from_dict(s) for s in d.get("rework_screens", [])),
         )
 
 

@@ -40,6 +40,8 @@ WITH ev AS MATERIALIZED (
     WHERE prototype_id = $prototype AND prototype_version = $version
       AND ($variant IS NULL OR variant = $variant)
       AND ($store IS NULL OR store_id = $store)
+      AND ($experiment IS NULL OR experiment_id = $experiment)
+      AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until)
       AND type IN ('task_start', 'task_success', 'task_fail', 'task_abandon', 'screen_view',
                    'tap', 'misclick', 'answer')
 ),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from errors import InvalidInputError
@@ -48,12 +49,19 @@ QUANTILES = ("p10", "p25", "p50", "p75", "p90")
 @dataclass(frozen=True)
 class UsabilityQuery:
     """Which sessions a report covers: a version (None = the current one), optionally one
-    variant (the label events carry) and one store; how many top paths to list."""
+    variant (the label events carry) and one store; how many top paths to list.
+
+    ``experiment`` and ``period`` narrow it to one experiment's events (``experiment_id``) and
+    its UTC days (both inclusive, like the spec's ``start``/``end``): what a decision's screens
+    to rework are read from (``insights.advice``).
+    """
 
     version: int | None = None
     variant: str | None = None
     store: str | None = None
     top_paths: int = 5
+    experiment: str | None = None
+    period: tuple[date, date] | None = None
 
 
 def wilson(count: int, total: int) -> Rate:
@@ -116,6 +124,9 @@ def usability_report(lab: Lab, prototype_id: str, query: UsabilityQuery) -> Usab
         "version": version,
         "variant": query.variant,
         "store": query.store,
+        "experiment": query.experiment,
+        "since": None if query.period is None else _utc_midnight(query.period[0]),
+        "until": None if query.period is None else _utc_midnight(query.period[1], 1),
     }
     with connect(lab) as con:
         rows = usability_rows(con, params, HISTOGRAM_BINS, targets)
@@ -126,6 +137,10 @@ def usability_report(lab: Lab, prototype_id: str, query: UsabilityQuery) -> Usab
     return build_report(proto, version, query, rows, sessions)
 
 
+def _utc_midnight(day: date, plus_days: int = 0) -> datetime:
+    return datetime.combine(day + timedelta(days=plus_days), time(0), tzinfo=UTC)
+
+
 def target_seconds(task) -> float:
     """The task's target time: its ``time_limit_s``, else ``SECONDS_PER_SCREEN`` per screen of
     its expected path."""
@@ -134,7 +149,13 @@ def target_seconds(task) -> float:
 
 def _no_data_message(prototype_id: str, version: int, query: UsabilityQuery, counts) -> str:
     where = "".join(
-        f" {k} {v!r}" for k, v in (("variant", query.variant), ("store", query.store)) if v
+        f" {k} {v!r}"
+        for k, v in (
+            ("variant", query.variant),
+            ("store", query.store),
+            ("experiment", query.experiment),
+        )
+        if v
     )
     have = ", ".join(f"v{v} ({n:,} sessions)" for v, n in counts)
     return (

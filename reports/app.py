@@ -67,6 +67,12 @@ def main() -> None:
                 url_path="usability",
             ),
             st.Page(
+                PAGES / "history.py",
+                title="History",
+                icon=":material/history:",
+                url_path="history",
+            ),
+            st.Page(
                 PAGES / "health.py",
                 title="Pilot health",
                 icon=":material/monitor_heart:",

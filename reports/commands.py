@@ -97,6 +97,33 @@ def usability_command(
         out.print(f"HTML report: {path}")
 
 
+@app.command("history")
+def history_command(
+    prototype: Annotated[str, typer.Argument(help="Prototype id (lab/prototypes/<id>/).")],
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write the history as one HTML file here.")
+    ] = None,
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """v1 → v2 → v3 of one prototype side by side: per task and per screen each version's
+    usability numbers, what changed in the spec, and how the numbers moved."""
+    from insights.history import iteration_history
+    from reports.history_view import render_history_html, show_history
+
+    history = iteration_history(open_lab(lab), prototype)
+    if html is not None:
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text(render_history_html(history), encoding="utf-8")
+    if json_:
+        print_json(history.to_dict() | ({"html": str(html)} if html else {}))
+        return
+    out = console()
+    show_history(history, out)
+    if html:
+        out.print(f"HTML: {html}")
+
+
 @app.command("tapmap")
 def tapmap_command(
     prototype: Annotated[str, typer.Argument(help="Prototype id.")],

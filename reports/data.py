@@ -76,11 +76,14 @@ class ExperimentReport:
 
 def analyze(lab: Lab, experiment_id: str) -> ExperimentReport:
     """``experiments.readout.read_out`` (the analysis with its timeline and breakdowns) with the
-    spec's context (hypothesis, dates, min effect)."""
+    spec's context (hypothesis, dates, min effect); an ``iterate``/``extend`` names the screens
+    to rework first (``insights.advice``)."""
     from experiments.readout import read_out
     from experiments.spec import load_experiment
+    from insights.advice import with_rework
 
-    return ExperimentReport.of(load_experiment(lab, experiment_id), read_out(lab, experiment_id))
+    spec = load_experiment(lab, experiment_id)
+    return ExperimentReport.of(spec, with_rework(lab, spec, read_out(lab, experiment_id)))
 
 
 def list_experiments(lab: Lab) -> list[str]:

@@ -48,6 +48,8 @@ CSS = """
 .sl-decision .sl-meaning { color: var(--muted); margin: 0 0 8px; }
 .sl-decision ul { margin: 6px 0 0; padding-left: 20px; }
 .sl-decision li { margin: 2px 0; }
+.sl-decision .sl-rework { margin-top: 10px; }
+.sl-decision ol { margin: 4px 0 0; padding-left: 22px; }
 .sl-note { border-radius: 10px; padding: 10px 14px; margin: 0 0 16px; font-size: 14px;
   border: 1px solid var(--line); }
 .sl-note.ok { background: #f0fdf4; border-color: #bbf7d0; }
@@ -132,8 +134,21 @@ def decision_html(result: ExperimentResult) -> str:
         f'<div class="sl-verdict">{escape(label)}</div>'
         f'<p class="sl-meaning">{escape(meaning)}</p>'
         + (f"<ul>{items}</ul>" if items else "")
+        + _rework_html(result)
         + "</div>"
     )
+
+
+def _rework_html(result: ExperimentResult) -> str:
+    """The decision's screens to rework first, numbered, each with its evidence."""
+    title = sc.rework_title(result)
+    if title is None:
+        return ""
+    items = "".join(
+        f'<li data-screen="{escape(s.screen)}">{escape(s.evidence)}</li>'
+        for s in result.decision.rework_screens
+    )
+    return f'<div class="sl-rework"><b>{escape(title)}</b><ol>{items}</ol></div>'
 
 
 def srm_html(result: ExperimentResult) -> str:
@@ -317,6 +332,18 @@ def meta_html(report: ExperimentReport) -> str:
     )
 
 
+def history_html(report: ExperimentReport) -> str:
+    """The line pointing to the prototype's iteration history (every version side by side)."""
+    if not report.prototype:
+        return ""
+    return (
+        '<p class="sl-history" id="history">Iteration history of this prototype (every '
+        "version side by side, per task and screen, with the spec changes): "
+        f"<code>storelab report history {escape(report.prototype)}</code>, or the dashboard's "
+        "History page.</p>"
+    )
+
+
 def _lab_html(lab_summary: dict | None) -> str:
     if not lab_summary:
         return ""
@@ -438,6 +465,7 @@ def render_html(
 {f'<p class="hyp">{escape(hypothesis)}</p>' if hypothesis else ""}
 {meta_html(report)}
 {decision_html(result)}
+{history_html(report)}
 {srm_html(result)}
 {mislabelled_html(result)}
 <h2>Scorecard</h2>

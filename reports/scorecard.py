@@ -64,6 +64,17 @@ def recommendation(result: ExperimentResult) -> tuple[str, str, str, str]:
     return key, label, colour, meaning
 
 
+def rework_title(result: ExperimentResult) -> str | None:
+    """The heading over a decision's screens to rework (None when it names none)."""
+    screens = result.decision.rework_screens
+    if not screens:
+        return None
+    return (
+        f"Screens to rework first (variant {screens[0].variant}, version {screens[0].version};"
+        " by their share of failures, drop-off and misclicks)"
+    )
+
+
 def measure(name: str) -> Metric | None:
     """The catalogue's definition of metric ``name`` (a store KPI's for ``kpi:<name>``; None
     for one it does not know)."""

@@ -30,6 +30,11 @@ def _headline(report: ExperimentReport) -> Panel:
     head.append(meaning, style="italic")
     for reason in result.decision.reasons:
         head.append(f"\n • {reason}")
+    title = sc.rework_title(result)
+    if title:
+        head.append(f"\n{title}:", style="bold")
+    for i, screen in enumerate(result.decision.rework_screens, 1):
+        head.append(f"\n {i}. {screen.evidence}")
     subtitle = " · ".join(
         str(x)
         for x in (

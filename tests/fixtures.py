@@ -235,6 +235,7 @@ ANALYSIS_JSON: dict = {
             "All 12 planned stores delivered data; sample ratio check passed.",
         ],
         "extend_by": None,
+        "rework_screens": [],
     },
 }
 

@@ -328,7 +328,7 @@ def check_shape(typed: ExperimentResult) -> dict:
     result = typed.to_dict()
     assert set(result) == TOP_KEYS
     assert set(result["srm"]) == SRM_KEYS
-    assert set(result["decision"]) == {"recommendation", "reasons", "extend_by"}
+    assert set(result["decision"]) == {"recommendation", "reasons", "extend_by", "rework_screens"}
     assert result["decision"]["recommendation"] in {
         "roll_out", "extend", "iterate", "scrap", "keep_running"
     }  # fmt: skip

@@ -205,3 +205,15 @@ def _usability(root: str, version: int, prototype: str, proto_version, variant, 
 def usability(lab: Lab, prototype: str, version: int, variant: str | None, store: str | None):
     """The usability report (``insights.usability``), cached until the data change."""
     return _usability(str(lab.root), data.db_version(lab), prototype, version, variant, store)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, show_spinner="Reading every version…")
+def _history(root: str, version: int, prototype: str):
+    from insights.history import iteration_history
+
+    return iteration_history(Lab(Path(root)), prototype)
+
+
+def history(lab: Lab, prototype: str):
+    """The prototype's iteration history (``insights.history``), cached until the data change."""
+    return _history(str(lab.root), data.db_version(lab), prototype)

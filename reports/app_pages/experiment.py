@@ -59,6 +59,14 @@ st.markdown(
     unsafe_allow_html=True,
 )
 
+if report.prototype:
+    st.page_link(
+        "app_pages/history.py",
+        label=f"History of {report.prototype}: every version side by side",
+        icon=":material/history:",
+        query_params={"prototype": report.prototype},
+    )
+
 st.subheader("Scorecard")
 st.markdown(
     f'<div class="sl">{report_html.metrics_table_html(result)}</div>', unsafe_allow_html=True
