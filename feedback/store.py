@@ -23,11 +23,13 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 2
 LOCK_RETRY_SECONDS = 3.0
-# Readers (analyze, reports, the dashboard) cap DuckDB's own memory so a process stays well
-# under 1 GiB: ``experiment analyze`` on 10M events peaks at ~650 MiB whole process with it,
-# no slower (bench/analyze_scale.py); a bigger lab spills to ``<db>.tmp`` instead of growing.
-# DuckDB's default is 80 % of the machine's memory. Threads stay DuckDB's default (all cores).
-READ_MEMORY_LIMIT = "512MB"
+# Readers (analyze, reports, the dashboard) cap DuckDB's own memory (its default is 80 % of
+# the machine's). Not lower than 2 GB: below about 1.5 GB DuckDB's hash aggregates take a
+# partitioned path that made `experiment analyze` on 10M events ~20 % slower while its peak
+# stayed the same (measured: 512 MB → 3.2 s query, 671 MiB; 2 GB → 2.6 s, 685 MiB whole
+# process; bench/analyze_scale.py). A bigger lab spills to ``<db>.tmp`` instead of growing.
+# Threads stay DuckDB's default (all cores).
+READ_MEMORY_LIMIT = "2GB"
 
 # --- schema and migrations -------------------------------------------------------------------
 
