@@ -412,6 +412,31 @@ def _breakdowns_section(result: ExperimentResult) -> str:
     return f'<h2 id="breakdowns">Breakdowns</h2>{body}' if body else ""
 
 
+def figure_embedder():
+    """A function turning plotly figures into ``<div>``s for one self-contained page: numbered
+    ids, no plotly.js of their own (the page inlines it once, in ``<head>``)."""
+    import plotly.io as pio
+
+    from reports.figures import PLOTLY_CONFIG
+
+    count = 0
+
+    def fig_html(fig) -> str:
+        nonlocal count
+        count += 1
+        return pio.to_html(
+            fig,
+            include_plotlyjs=False,
+            full_html=False,
+            config=PLOTLY_CONFIG,
+            default_width="100%",
+            default_height=f"{fig.layout.height or 300}px",
+            div_id=f"fig-{count}",
+        )
+
+    return fig_html
+
+
 def render_html(
     report: ExperimentReport,
     lab_summary: dict | None = None,
@@ -422,28 +447,12 @@ def render_html(
 ) -> str:
     """The full report page; plotly.js is inlined with the first figure and reused after.
     ``comments`` (the prototype's comments) adds the comments section after the breakdowns."""
-    import plotly.io as pio
-
-    from reports.figures import PLOTLY_CONFIG
 
     result = report.result
     exp = result.experiment
     title = title or f"{exp} · experiment report"
     when = (generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
-    fig_no = 0
-
-    def fig_html(fig) -> str:
-        nonlocal fig_no
-        fig_no += 1
-        return pio.to_html(
-            fig,
-            include_plotlyjs=False,  # the library is inlined once, in <head>
-            full_html=False,
-            config=PLOTLY_CONFIG,
-            default_width="100%",
-            default_height=f"{fig.layout.height or 300}px",
-            div_id=f"fig-{fig_no}",
-        )
+    fig_html = figure_embedder()
 
     cards = "".join(_metric_card(report, m, fig_html) for m in sc.sorted_metrics(result))
     data_json = json.dumps(report.to_dict(), ensure_ascii=False).replace("<", "\\u003c")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reports import usability_view as uv
-from reports.htmlreport import CSS, PAGE_CSS, plotly_js
+from reports.htmlreport import CSS, PAGE_CSS, figure_embedder, plotly_js
 
 if TYPE_CHECKING:
     from insights.usability_results import TaskUsability, UsabilityReport
@@ -73,22 +73,11 @@ def _task_card(task: TaskUsability, fig_html) -> str:
 
 def render_usability_html(report: UsabilityReport, *, generated: datetime | None = None) -> str:
     """The whole page; the report's JSON is embedded (``#usability``) so numbers can be checked."""
-    import plotly.io as pio
 
-    from reports.figures import PLOTLY_CONFIG
     from reports.usability_figures import outcomes_figure
 
     when = (generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
-    fig_no = 0
-
-    def fig_html(fig) -> str:
-        nonlocal fig_no
-        fig_no += 1
-        return pio.to_html(
-            fig, include_plotlyjs=False, full_html=False, config=PLOTLY_CONFIG,
-            default_width="100%", default_height=f"{fig.layout.height or 300}px",
-            div_id=f"fig-{fig_no}",
-        )  # fmt: skip
+    fig_html = figure_embedder()
 
     cards = "".join(_task_card(t, fig_html) for t in report.tasks)
     once = uv.score_lines(report.scores) + uv.answer_lines(report.answers)

@@ -705,3 +705,20 @@ def wait_for_app(page, timeout_ms: int = 60_000) -> None:
         " && document.querySelector(\"[data-testid='stMainBlockContainer']\")",
         timeout=timeout_ms,
     )
+
+
+def sample_cli():
+    """A Typer app holding only the ``sample`` group, as the real CLI mounts it."""
+    import typer
+
+    from clikit import StorelabGroup
+    from sample_data.commands import app as sample_app
+
+    root = typer.Typer(cls=StorelabGroup, pretty_exceptions_enable=False)
+    root.add_typer(sample_app, name="sample")
+
+    @root.command("noop")
+    def noop() -> None:  # a second command keeps "sample" a group
+        pass
+
+    return root

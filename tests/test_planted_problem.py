@@ -10,14 +10,12 @@ from __future__ import annotations
 import json
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from clikit import StorelabGroup
 from errors import InvalidInputError
-from sample_data.commands import app as sample_app
 from sample_data.generate import generate_sample
 from sample_data.problem import PROBLEMS_FILE, PlantedProblem, parse_problem, read_problems
+from tests.fixtures import sample_cli
 
 PROBLEM = PlantedProblem("reserve", x=0.62, y=0.38, variant="treatment", drop=0.3,
                          misclicks=1.2, theme="payment", comment_share=0.25)  # fmt: skip
@@ -120,27 +118,16 @@ def test_the_truth_is_kept_in_the_lab(planted):
     assert summary["true_effects"]["task_success_rate"]["treatment"] < -0.03
 
 
-def _cli() -> typer.Typer:
-    root = typer.Typer(cls=StorelabGroup, pretty_exceptions_enable=False)
-    root.add_typer(sample_app, name="sample")
-
-    @root.command("noop")
-    def noop() -> None:  # a second command keeps "sample" a group
-        pass
-
-    return root
-
-
 def test_cli_plants_a_problem_and_says_what_it_wrote(lab):
     args = ["sample", "generate", "--lab", str(lab.root), "--sessions", "400"]
-    result = CliRunner().invoke(_cli(), [*args, "--problem", "reserve@0.3,0.7",
+    result = CliRunner().invoke(sample_cli(), [*args, "--problem", "reserve@0.3,0.7",
                                          "--problem-theme", "waiting", "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output
     problem = json.loads(result.stdout)["problem"]
     assert (problem["screen"], problem["x"], problem["y"]) == ("reserve", 0.3, 0.7)
     assert set(problem["planted"]) == {"control", "treatment"}  # no variant named: every one
     assert problem["comments_planted"] == problem["comments_on_theme"] > 0
-    text = CliRunner().invoke(_cli(), [*args, "--seed", "8", "--problem", "reserve"])
+    text = CliRunner().invoke(sample_cli(), [*args, "--seed", "8", "--problem", "reserve"])
     assert text.exit_code == 0, text.output
     assert "Planted problem on screen reserve" in text.output and "left there" in text.output
 
@@ -159,7 +146,7 @@ def test_cli_plants_a_problem_and_says_what_it_wrote(lab):
 )
 def test_cli_bad_problems_are_one_line(lab, extra, says):
     result = CliRunner().invoke(
-        _cli(), ["sample", "generate", "--lab", str(lab.root), "--sessions", "50", *extra]
+        sample_cli(), ["sample", "generate", "--lab", str(lab.root), "--sessions", "50", *extra]
     )
     assert result.exit_code == 1
     assert says in result.output and "Traceback" not in result.output

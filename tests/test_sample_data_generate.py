@@ -5,24 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from clikit import StorelabGroup
 from errors import InvalidInputError
-from sample_data.commands import app as sample_app
 from sample_data.generate import generate_sample, parse_effects
-
-
-def _cli() -> typer.Typer:
-    root = typer.Typer(cls=StorelabGroup, pretty_exceptions_enable=False)
-    root.add_typer(sample_app, name="sample")
-
-    @root.command("noop")
-    def noop() -> None:  # a second command keeps "sample" a group
-        pass
-
-    return root
+from tests.fixtures import sample_cli
 
 
 def test_generate_fills_and_ingests_a_lab(lab):
@@ -57,12 +44,12 @@ def test_parse_effects():
 
 def test_cli_generate_json_and_bad_effect(lab):
     runner = CliRunner()
-    result = runner.invoke(_cli(), ["sample", "generate", "--lab", str(lab.root),
+    result = runner.invoke(sample_cli(), ["sample", "generate", "--lab", str(lab.root),
                                     "--sessions", "300", "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["sessions"] == 300 and data["ingest"]["rejected"] == 0
-    bad = runner.invoke(_cli(), ["sample", "generate", "--lab", str(lab.root),
+    bad = runner.invoke(sample_cli(), ["sample", "generate", "--lab", str(lab.root),
                                  "--effect", "happiness=1"])  # fmt: skip
     assert bad.exit_code == 1
     assert "happiness" in bad.output and "task_success_rate" in bad.output
