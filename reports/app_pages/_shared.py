@@ -217,3 +217,24 @@ def _history(root: str, version: int, prototype: str):
 def history(lab: Lab, prototype: str):
     """The prototype's iteration history (``insights.history``), cached until the data change."""
     return _history(str(lab.root), data.db_version(lab), prototype)
+
+
+def choice_from_url(param: str, options: list[str], key: str) -> None:
+    """Seed the picker state ``key`` from ``?param=`` once per new value, so links open the
+    page on their choice and the picker stays free afterwards; fall back to the first option."""
+    wanted = st.query_params.get(param)
+    if wanted and wanted != st.session_state.get(f"{key}_from_url"):
+        st.session_state[f"{key}_from_url"] = wanted
+        if wanted in options:
+            st.session_state[key] = wanted
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = options[0]
+
+
+def prototypes_or_stop(lab: Lab) -> list[str]:
+    """The lab's prototype ids; a hint and the end of the page when there are none."""
+    prototypes = prototype_ids(lab)
+    if not prototypes:
+        st.info("No prototypes in this lab yet: `storelab prototype new ID --template T`.")
+        st.stop()
+    return prototypes

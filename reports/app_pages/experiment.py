@@ -23,21 +23,14 @@ if not ids:
     st.info("No experiment specs in this lab yet: `storelab experiment new ID --prototype P`.")
     st.stop()
 
-# ?exp= is read once per value into the state of the picker, so links from the overview work
-# and the picker stays free afterwards.
-wanted = st.query_params.get("exp")
-if wanted and wanted != st.session_state.get("exp_from_url"):
-    st.session_state["exp_from_url"] = wanted
-    if wanted in ids:
-        st.session_state["experiment_select"] = wanted
-if st.session_state.get("experiment_select") not in ids:
-    st.session_state["experiment_select"] = ids[0]
+# ?exp= opens the picker on a linked experiment (links from the overview)
+_shared.choice_from_url("exp", ids, "experiment_select")
 
 
 def _remember_choice() -> None:
     chosen = st.session_state["experiment_select"]
     st.query_params["exp"] = chosen
-    st.session_state["exp_from_url"] = chosen
+    st.session_state["experiment_select_from_url"] = chosen
 
 
 title_col, pick_col = st.columns([3, 1], vertical_alignment="bottom")

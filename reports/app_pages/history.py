@@ -16,19 +16,8 @@ _shared.style()
 st.markdown(f"<style>{HISTORY_CSS}</style>", unsafe_allow_html=True)
 st.title("History")
 
-prototypes = _shared.prototype_ids(lab)
-if not prototypes:
-    st.info("No prototypes in this lab yet: `storelab prototype new ID --template T`.")
-    st.stop()
-
-# ?prototype= is read once per value into the picker's state, as the experiment page does
-wanted = st.query_params.get("prototype")
-if wanted and wanted != st.session_state.get("history_from_url"):
-    st.session_state["history_from_url"] = wanted
-    if wanted in prototypes:
-        st.session_state["history_prototype"] = wanted
-if st.session_state.get("history_prototype") not in prototypes:
-    st.session_state["history_prototype"] = prototypes[0]
+prototypes = _shared.prototypes_or_stop(lab)
+_shared.choice_from_url("prototype", prototypes, "history_prototype")
 prototype = st.selectbox("Prototype", prototypes, key="history_prototype")
 
 with _shared.friendly_errors():

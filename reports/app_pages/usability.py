@@ -21,10 +21,7 @@ _shared.style()
 st.markdown(f"<style>{USABILITY_CSS}</style>", unsafe_allow_html=True)
 st.title("Usability")
 
-prototypes = _shared.prototype_ids(lab)
-if not prototypes:
-    st.info("No prototypes in this lab yet: `storelab prototype new ID --template T`.")
-    st.stop()
+prototypes = _shared.prototypes_or_stop(lab)
 
 cols = st.columns(4)
 prototype = cols[0].selectbox("Prototype", prototypes, key="usab_prototype")
