@@ -13,8 +13,8 @@ Unit of inference
                   False)``), relative effect and CI by the delta method.
     unit=store    The store is the unit. Effect = difference of ratio-of-sums means (Σ values /
                   Σ sessions over the variant's stores: the session-weighted mean), CI from
-                  the CR3 (leave-one-store-out) cluster-robust variance with t on stores − 2
-                  dof (``experiments.store_inference``: keeps 95% coverage with 6 + 6 stores of
+                  the CR2 cluster-robust variance with Bell–McCaffrey dof
+                  (``experiments.store_inference``: keeps 95% coverage with 6 + 6 stores of
                   very unequal size, where the delta method covered 85%); the p-value is an
                   exact permutation p-value over all store assignments (Monte-Carlo with a
                   fixed seed above ~20 stores). A per-session test is never used here: sessions
@@ -300,18 +300,18 @@ def _store_stats(spec: ExperimentSpec, data: MetricData, metric: str, variant: s
     return [s for s in stats if s is not None and s.n > 0]
 
 
-def _store_parts(stat: Statistic) -> tuple[float, float]:
-    """A store's (numerator, denominator): (Σ values, sessions with a value), or (Σm, Σd) of
-    a ratio metric, so its value is Σm/Σd either way."""
+def _store_parts(stat: Statistic) -> tuple[float, float, float]:
+    """A store's (numerator, denominator, sampling variance of its value): (Σ values, sessions
+    with a value), or (Σm, Σd) of a ratio metric, so its value is Σm/Σd either way."""
     if isinstance(stat, RatioStatistic):
-        return stat.m_statistic.sum, stat.d_statistic.sum
-    return stat.sum, float(stat.n)
+        return stat.m_statistic.sum, stat.d_statistic.sum, stat.mean_variance
+    return stat.sum, float(stat.n), stat.mean_variance
 
 
 def _store_values(spec: ExperimentSpec, data: MetricData, metric: str, variant: str) -> StoreValues:
     """Per-store numerators and denominators of the variant's stores that have data."""
     parts = [_store_parts(s) for s in _store_stats(spec, data, metric, variant)]
-    return StoreValues.of([m for m, _ in parts], [d for _, d in parts])
+    return StoreValues.of(*zip(*parts, strict=True)) if parts else StoreValues.of([], [])
 
 
 def _store_variant_summary(
@@ -326,7 +326,7 @@ def _store_variant_summary(
 def _store_comparison(
     spec: ExperimentSpec, data: MetricData, metric: str, challenger: str
 ) -> TestResult:
-    """CI from ``store_inference`` (CR3, t on stores − 2), p from the exact permutation test."""
+    """CI from ``store_inference`` (CR2, Bell–McCaffrey dof), p from the exact permutation test."""
     a = _store_values(spec, data, metric, spec.baseline)
     b = _store_values(spec, data, metric, challenger)
     result = store_ratio_test(a, b, alpha=spec.alpha)

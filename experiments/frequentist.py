@@ -7,8 +7,8 @@
   difference of the ratios of sums ``Σm/Σd``, variance by the delta method with the units
   (sessions) as independent, Welch–Satterthwaite degrees of freedom over the unit counts.
   ``misclick_rate`` (misclicks / (taps + misclicks) over a variant's sessions) is one. The
-  store-level CI of unit=store experiments is ``experiments.store_inference`` (CR3, t on
-  stores − 2 dof): the delta method with stores as units covers too little when store sizes
+  store-level CI of unit=store experiments is ``experiments.store_inference`` (CR2,
+  Bell–McCaffrey dof): the delta method with stores as units covers too little when store sizes
   differ.
 - ``permutation_p_value``: exact (all store assignments, ``itertools.combinations``) or, when
   there are too many, Monte-Carlo with a fixed seed. The sharp null "the variant changes nothing

@@ -148,7 +148,7 @@ class Comparison:
     ``p_adjusted`` is adjusted within its family (``ExperimentResult.families``: primary ×
     challengers, secondaries; guardrails unadjusted);
     ``significant`` means ``p_adjusted < alpha``; ``risk`` is the expected loss of choosing
-    the variant; ``method`` names the test (e.g. ``welch``, ``store_cr3+permutation_exact``,
+    the variant; ``method`` names the test (e.g. ``welch``, ``store_cr2+permutation_exact``,
     ``ancova+randomisation_exact``).
 
     ``sequential`` is the always-valid reading beside the fixed-horizon one (unit=session). It

@@ -13,7 +13,7 @@ variance of the 0/1 values (``p(1-p)·n/(n-1)``), not ``p(1-p)``, so that a Welc
 ratio with the units as independent (see ``variance_of_ratio``). With sessions as units it is a
 ratio metric such as the misclick rate (m = misclicks, d = taps + misclicks of a session); with
 stores as units (m = Σ values, d = sessions with a value) it is the store-level mean, whose
-small-sample CI is ``experiments.store_inference`` (CR3) rather than this delta variance.
+small-sample CI is ``experiments.store_inference`` (CR2) rather than this delta variance.
 """
 
 from __future__ import annotations

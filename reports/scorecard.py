@@ -400,9 +400,10 @@ def methods(result: ExperimentResult) -> list[str]:
         paras.append(
             "Each variant's value is the mean over its sessions (sum of session values over "
             "sessions with a value, pooled over its stores). Its confidence interval uses a "
-            "small-sample cluster-robust variance with stores as the units (CR3, leave one store "
-            "out) and Student's t with stores − 2 degrees of freedom, which keeps 95% coverage "
-            "with a handful of stores of very different size. The p-value is an exact (or "
+            "small-sample cluster-robust variance with stores as the units (CR2) and Student's t "
+            "with Bell–McCaffrey degrees of freedom (fewer than stores − 2 when a few big stores "
+            "carry most sessions), which keeps 95% coverage with a handful of stores of very "
+            "different size. The p-value is an exact (or "
             "Monte-Carlo) permutation p-value over all possible store assignments, which needs "
             "no distributional assumption."
         )

@@ -56,7 +56,7 @@ def _per_store(control: list[float], treatment: list[float], sessions: list[int]
 
 
 _SESSIONS = [142, 128, 151, 119, 137, 135, 131, 126, 140, 122, 138, 133]
-_METHOD = "store_cr3+permutation_exact"
+_METHOD = "store_cr2+permutation_exact"
 
 ANALYSIS_JSON: dict = {
     "experiment": "scan-pos-v2",

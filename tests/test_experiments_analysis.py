@@ -428,7 +428,7 @@ def test_analyze_store_unit_uses_stores_and_permutation(lab):
     assert [v["units"] for v in primary["variants"]] == [4, 4]
     assert sum(v["sessions"] for v in primary["variants"]) == 800
     c = primary["comparisons"][0]
-    assert c["method"] == "store_cr3+permutation_exact"
+    assert c["method"] == "store_cr2+permutation_exact"
     # 4 + 4 stores: p is a multiple of 1/70
     assert round(c["p_value"] * 70, 6) == pytest.approx(round(c["p_value"] * 70))
     # ratio of sums = mean over the variant's sessions

@@ -271,28 +271,28 @@ def simulate_stores(rng, k_per_arm, sessions_mean, base, store_sd, effect=0.0):
 def test_aa_store_level_keeps_alpha_but_per_session_test_does_not():
     """A/A on store-clustered data (ICC ≈ 0.04, 150 sessions per store, 6 + 6 stores).
 
-    The store-level permutation test and the CR3 t-test stay near alpha. Welch on the
+    The store-level permutation test and the CR2 t-test stay near alpha. Welch on the
     sessions treats 1800 correlated sessions as independent: its standard error ignores the
     design effect 1 + (m − 1)·ICC ≈ 7, so it rejects a true null far more often than 5%. That
     is why a per-session test is never the default for unit=store.
     """
     rng = np.random.default_rng(2026)
     sims, alpha = 500, 0.05
-    rejections = {"permutation": 0, "cr3": 0, "session": 0}
+    rejections = {"permutation": 0, "cr2": 0, "session": 0}
     for _ in range(sims):
         m, d, treated = simulate_stores(rng, 6, 150, base=0.5, store_sd=0.1)
         p_perm, _, _ = permutation_p_value(m, d, treated)
         rejections["permutation"] += p_perm < alpha
         ra = StoreValues.of(m[~treated], d[~treated])
         rb = StoreValues.of(m[treated], d[treated])
-        rejections["cr3"] += store_ratio_test(ra, rb).p_value < alpha
+        rejections["cr2"] += store_ratio_test(ra, rb).p_value < alpha
         sa = ProportionStatistic(n=int(d[~treated].sum()), sum=m[~treated].sum())
         sb = ProportionStatistic(n=int(d[treated].sum()), sum=m[treated].sum())
         rejections["session"] += welch_test(sa, sb).p_value < alpha
     rates = {k: v / sims for k, v in rejections.items()}
     print("A/A false-positive rates:", rates)
     assert rates["permutation"] < 0.1
-    assert rates["cr3"] < 0.1
+    assert rates["cr2"] < 0.1
     assert rates["session"] > 0.25
 
 
