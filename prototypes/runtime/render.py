@@ -145,11 +145,12 @@ class Renderer:
 
     # --- the screen ---------------------------------------------------------------------------
 
-    def render_screen(self, screen: Any) -> None:
-        """All elements of a screen, inside the ``proto_screen`` container the taps refer to."""
+    def render_screen(self, screen: Any, container: str = "proto_screen") -> None:
+        """All elements of a screen, inside the ``proto_screen`` container the taps refer to
+        (another ``container`` key where a question shows screens: runtime/asking.py)."""
         self.screen_id = screen.id
         self.hotspot_css = []
-        with st.container(key="proto_screen"):
+        with st.container(key=container):
             self.html(f'<div data-sl-screen="{html.escape(screen.id)}" hidden></div>')
             if self.preview:
                 self.html(f'<span class="sl-pv-id">screen: {html.escape(screen.id)}</span>')
