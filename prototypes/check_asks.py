@@ -8,6 +8,8 @@ and variant.
 
 from __future__ import annotations
 
+from difflib import get_close_matches
+
 from prototypes.check_written import broken_link_message
 from prototypes.problems import Locator, Problem
 from prototypes.spec import PrototypeView
@@ -62,8 +64,11 @@ def _shown_screens(view: PrototypeView, spec, path: str, where: Locator) -> list
             problems.append(
                 where.problem(
                     f"{path}.target",
-                    f"screen '{spec.screen}' has no element '{spec.target}' "
-                    f"(its elements: {', '.join(on_screen) or 'none'})",
+                    f"screen '{spec.screen}' has no element '{spec.target}'"
+                    + "".join(
+                        f"; did you mean '{m}'?"
+                        for m in get_close_matches(spec.target, on_screen, n=1)
+                    ),
                     "question",
                 )
             )

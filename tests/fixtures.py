@@ -590,6 +590,10 @@ ASKS_PROTOTYPE = textwrap.dedent(
     goals:
       reserved: {screen: done}
       helped: {element: help}
+    variants:
+      treatment:
+        elements:
+          - {screen: shop, after: body, element: {type: text, id: hint, text: {de: Tipp, en: Tip}}}
     """
 )
 
