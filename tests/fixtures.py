@@ -590,6 +590,7 @@ ASKS_PROTOTYPE = textwrap.dedent(
     goals:
       reserved: {screen: done}
       helped: {element: help}
+      checkout: {element: pay, label: {de: Zur Kasse, en: To checkout}}
     variants:
       treatment:
         elements:

@@ -34,7 +34,7 @@ from tests.fixtures import (
 
 METRICS = [
     "question:found.yes", "question:channels.online", "question:stars", "question:layout.b",
-    "question:recall.recalled", "question:where.pay", "goal:helped",
+    "question:recall.recalled", "question:where.pay", "goal:helped", "goal:checkout",
 ]  # fmt: skip
 
 
@@ -113,20 +113,26 @@ def test_runtime_events_carry_answers_and_goals(walked):
 def test_usability_report_reads_runtime_events(walked):
     lab, first, second = walked
     report = usability_report(lab, "asks", UsabilityQuery())
-    one = {q.question: q for q in report.own if q.variant == first}
-    assert one["found"].answered == 1 and one["found"].option("yes").rate.rate == 1.0
-    assert [o.rate.count for o in one["channels"].options] == [1, 1, 1]
-    assert one["stars"].mean == 5.0
-    assert ("Mehr Farben", 1) in one["wish"].texts
-    assert one["layout"].option("b").rate.count >= 1
-    assert one["where"].option("pay").rate.count >= 1
+
+    def total(question, option=None):  # over the variants the two customers happened to get
+        rows = [q for q in report.own if q.question == question]
+        if option is None:
+            return sum(q.answered for q in rows)
+        return sum(q.option(option).rate.count for q in rows)
+
+    assert (total("found"), total("found", "yes")) == (2, 2)
+    assert [total("channels", o) for o in ("store", "online", "app")] == [2, 2, 2]
+    assert {q.mean for q in report.own if q.question == "stars"} == {5.0}
+    texts = {t for q in report.own if q.question == "wish" for t, _ in q.texts}
+    assert texts == {"Mehr Farben", "Nichts"}
+    assert (total("layout", "b"), total("where", "pay")) == (2, 2)
     recalled_by = {q.variant: q.option("recalled").rate.count for q in report.own
                    if q.question == "recall"}  # fmt: skip
     assert sum(recalled_by.values()) == 1 and recalled_by[first] == 1
     goals = {}
     for g in report.goals:
         goals[g.goal] = goals.get(g.goal, 0) + g.rate.count
-    assert goals == {"reserved": 1, "helped": 1}
+    assert goals == {"reserved": 1, "helped": 1, "checkout": 1}
     assert {g.variant for g in report.goals} == {first, second}
     again = type(report).from_dict(report.to_dict())
     assert again.own == report.own and again.goals == report.goals
@@ -172,7 +178,7 @@ def pilot(tmp_path_factory):
 
 def test_goal_rates_equal_the_simulators_exact_counts(pilot):
     lab, truth, result = pilot
-    for name in ("reserved", "helped"):
+    for name in ("reserved", "checkout"):
         m = metric(result, f"goal:{name}")
         for v in m.variants:
             reached = truth["own"]["goal_sessions"][v.variant][name]
@@ -220,3 +226,28 @@ def test_preference_p_value_is_the_exact_binomial_test():
     for k, n in ((0, 1), (3, 10), (5, 10), (60, 100), (520, 1000), (13, 40)):
         assert preference_p_value(k, n) == pytest.approx(binomtest(k, n, 0.5).pvalue, rel=1e-9)
     assert preference_p_value(0, 0) is None
+
+
+def test_reports_show_own_questions_and_goals(pilot, tmp_path):
+    from rich.console import Console
+
+    from reports.usability_html import render_usability_html
+    from reports.usability_terminal import show_usability
+
+    lab, _, result = pilot
+    report = usability_report(lab, "asks", UsabilityQuery())
+    page = render_usability_html(report)
+    assert "The prototype&#x27;s own questions and goals" in page or "own questions" in page
+    assert "layout (preference) · treatment: View A 34% [32–36%], View B 66%" in page
+    assert "against 50%: p = " in page
+    assert "where (first click) · control: pay (target)" in page
+    assert "reserved · control:" in page and "To checkout · treatment:" in page
+    console = Console(record=True, width=200)
+    show_usability(report, console)
+    text = console.export_text()
+    assert "recall (five-second test) · treatment: recalled" in text
+    assert "stars (rating) · control: mean" in text
+    from reports import scorecard
+
+    assert scorecard.metric_label("goal:reserved") == "Goal: reserved"
+    assert {m.metric for m in result.metrics} >= {"goal:reserved", "question:layout.b"}

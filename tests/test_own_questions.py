@@ -38,6 +38,7 @@ def test_the_asks_prototype_is_valid(tmp_path):
     assert view.questions_after("buy")[0].id == "found"
     assert view.goals_reached(screen="done") == ["reserved"]
     assert view.goals_reached(element="help") == ["helped"]
+    assert view.goals_reached(element="pay") == ["checkout"]
 
 
 BAD = [
@@ -133,7 +134,8 @@ def test_unknown_goal_in_an_experiment_is_refused_clearly(tmp_path):
         check_experiment_measures(lab, spec)
     text = str(err.value)
     assert (
-        "goal:reservd: prototype asks has no goal 'reservd' (its goals: reserved, helped)" in text
+        "goal:reservd: prototype asks has no goal 'reservd' (its goals: reserved, helped, checkout)"
+        in text
     )
     assert (
         "question:layout.c: no such answer; 'layout' has question:layout.a, question:layout.b"
