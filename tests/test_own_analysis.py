@@ -251,3 +251,20 @@ def test_reports_show_own_questions_and_goals(pilot, tmp_path):
 
     assert scorecard.metric_label("goal:reserved") == "Goal: reserved"
     assert {m.metric for m in result.metrics} >= {"goal:reserved", "question:layout.b"}
+
+
+def test_experiment_report_shows_goal_and_question_metrics(pilot, tmp_path):
+    from rich.console import Console
+
+    from reports import terminal
+    from reports.htmlreport import write_report
+
+    lab, _, _ = pilot
+    page = write_report(lab, "asks-test", tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Goal: reserved" in page and "layout: b" in page
+    from reports.data import analyze as report_of
+
+    console = Console(record=True, width=200)
+    terminal.show(report_of(lab, "asks-test"), console)
+    text = console.export_text()
+    assert "Goal: reserved" in text and "recall: recalled" in text

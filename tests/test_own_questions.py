@@ -154,3 +154,27 @@ def experiment_raw(secondary: list[str], primary: str = "goal:reserved") -> dict
         "start": "2026-11-02", "end": "2026-11-29", "primary_metric": primary,
         "secondary_metrics": secondary, "guardrails": [],
     }  # fmt: skip
+
+
+def test_cli_lists_a_prototypes_metrics_and_refuses_unknown_ones(tmp_path):
+    import yaml
+    from typer.testing import CliRunner
+
+    from cli import app
+    from tests.fixtures import new_lab, write_prototype
+
+    lab = new_lab(tmp_path / "lab")
+    write_prototype(lab, "asks", ASKS_PROTOTYPE)
+    runner = CliRunner()
+    out = runner.invoke(app, ["prototype", "metrics", "asks", "--lab", str(lab.root)])
+    assert out.exit_code == 0, out.output
+    assert "goal:reserved" in out.output and "question:layout.b" in out.output
+    assert "question:stars " in out.output and "mean answer to 'stars'" in out.output
+    (lab.experiments_dir / "asks-test.yaml").write_text(
+        yaml.safe_dump(experiment_raw(["question:stars"], primary="goal:reservd")),
+        encoding="utf-8",
+    )
+    out = runner.invoke(app, ["experiment", "analyze", "asks-test", "--lab", str(lab.root)])
+    assert out.exit_code == 1
+    assert "goal:reservd: prototype asks has no goal 'reservd'" in out.output
+    assert "Traceback" not in out.output

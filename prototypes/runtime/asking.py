@@ -8,8 +8,8 @@ draws the rest, each answer a call of ``CustomerSession`` (``choose``, ``recall`
   "send";
 - preference test: the two designs (a screen of the prototype, shown small and inert, or an
   image) each with its "I prefer this one" button;
-- five-second test: the screen is shown for ``seconds`` and then hidden by CSS in the browser
-  (no rerun, so the time is the browser's), and the question and its text box appear;
+- five-second test: after "show the page", the screen is shown for ``seconds`` (a fragment
+  reruns the page when the server's clock says so), then only the question and a text box;
 - first-click test: the screen, inert; the browser's first tap on it (``taps.py``) is the
   answer with its position and the element it hit (in ``AppTest`` a button's click).
 
@@ -20,6 +20,7 @@ screens a question shows sit in containers keyed ``ask_…``.
 from __future__ import annotations
 
 import html
+import time
 
 import streamlit as st
 
@@ -34,6 +35,10 @@ DRAWN_HERE = ("single_choice", "multiple_choice", "preference", "five_second", "
 _INERT = (
     "<style>.st-key-{key} button, .st-key-{key} input, .st-key-{key} textarea "
     "{{ pointer-events: none !important; }}</style>"
+)
+_FRAME = (
+    "<style>.st-key-{key} {{ border: 1px solid #d0d5dd; border-radius: 16px; padding: .8rem; "
+    "background: #fff; box-shadow: 0 1px 3px rgba(16,24,40,.08); }}</style>"
 )
 _SMALL = (
     "<style>.st-key-{key} {{ zoom: .62; border: 1px solid #d0d5dd; border-radius: 16px; "
@@ -138,45 +143,46 @@ def _send_recall() -> None:
     current_session().recall(st.session_state.pop("sl_recall", "") or "")
 
 
+def _show_now(key: str) -> None:
+    current_session().selections[key] = f"shown:{time.monotonic()}"
+
+
+@st.fragment(run_every=0.5)
+def _hide_when_due(due: float) -> None:
+    """Rerun the page once the screen has been shown long enough (the server's clock)."""
+    if time.monotonic() >= due:
+        st.rerun()
+
+
 def _five_second(session: CustomerSession, r: Renderer, spec) -> None:
-    loc, n = session.locale, spec.shown_seconds
-    screen = session.view.screens.get(spec.screen)
-    started = session.selections.get(_selection_key(spec)) == "shown"
-    if not started:  # first say what comes, then show it when they are ready
+    loc, n, key = session.locale, spec.shown_seconds, _selection_key(spec)
+    state = session.selections.get(key, "")
+    if not state.startswith("shown:"):  # first say what comes, then show it when they are ready
         r.html(f'<p class="sl-text">{html.escape(tr("look_seconds", loc).format(n=n))}</p>')
         st.button(
-            tr("look_start", loc),
-            key="sl_fs_start",
-            type="primary",
-            width="stretch",
-            on_click=session.selections.__setitem__,
-            args=(_selection_key(spec), "shown"),
-        )
-        return
-    # shown for n seconds, then hidden and the question appears: CSS animations, no rerun
-    r.html(
-        "<style>@keyframes sl-fs-hide { to { visibility: hidden; height: 0; overflow: hidden; "
-        "margin: 0; padding: 0; } } @keyframes sl-fs-show { from { visibility: hidden; "
-        "height: 0; overflow: hidden; } to { visibility: visible; } } "
-        f".st-key-ask_fs_show {{ animation: sl-fs-hide .01s linear {n}s forwards; }} "
-        f".st-key-sl_fs_ask {{ animation: sl-fs-show .01s linear {n}s both; }}</style>"
-        + _INERT.format(key="ask_fs_show")
-    )
-    if screen is not None:
-        r.render_screen(screen, container="ask_fs_show")
-    with st.container(key="sl_fs_ask"):
-        r.html(f'<div class="sl-question-text">{r.t(spec.text)}</div>')
-        st.text_area(
-            r.plain(spec.text),
-            key="sl_recall",
-            placeholder=tr("recall_ph", loc),
-            label_visibility="collapsed",
-            height=120,
-        )
-        st.button(
-            tr("send", loc), key="sl_send_recall", type="primary", width="stretch",
-            on_click=_send_recall,
+            tr("look_start", loc), key="sl_fs_start", type="primary", width="stretch",
+            on_click=_show_now, args=(key,),
         )  # fmt: skip
+        return
+    due = float(state.removeprefix("shown:")) + n
+    screen = session.view.screens.get(spec.screen)
+    if time.monotonic() < due and screen is not None:  # shown, inert, until it is due
+        r.render_screen(screen, container="ask_fs_show")
+        r.html(_INERT.format(key="ask_fs_show") + _FRAME.format(key="ask_fs_show"))
+        _hide_when_due(due)
+        return
+    r.html(f'<div class="sl-question-text">{r.t(spec.text)}</div>')
+    st.text_area(
+        r.plain(spec.text),
+        key="sl_recall",
+        placeholder=tr("recall_ph", loc),
+        label_visibility="collapsed",
+        height=120,
+    )
+    st.button(
+        tr("send", loc), key="sl_send_recall", type="primary", width="stretch",
+        on_click=_send_recall,
+    )  # fmt: skip
 
 
 def _first_click(session: CustomerSession, r: Renderer, spec) -> None:
@@ -184,7 +190,7 @@ def _first_click(session: CustomerSession, r: Renderer, spec) -> None:
     screen = session.view.screens.get(spec.screen)
     if screen is not None:
         r.render_screen(screen, container="ask_fc")
-        r.html(_INERT.format(key="ask_fc"))
+        r.html(_INERT.format(key="ask_fc") + _FRAME.format(key="ask_fc"))
 
 
 __all__ = ["DRAWN_HERE", "ask_custom"]
