@@ -16,7 +16,7 @@ one value for the baseline and one for every other variant (the lift is the plan
   exactly as the runtime writes it;
 - first click: the target with ``hit`` (+ ``hit_lift``) at its typical position, else empty
   space;
-- open text: a short comment with ``comment`` share.
+- open text: a short comment with ``comment`` share (``own.texts_written`` counts them).
 
 Every question is answered by a consenting session with ``answer`` share (after-task
 questions only by sessions that reached the task), at the end of its visit. Goals are set on
@@ -145,10 +145,10 @@ class OwnAnswers:
         n, rng, truth, v = len(who), self.rng, self.truth, self.vocab
         codes = np.array([v.code(o) for o in spec.option_ids()], np.int32)
         if spec.type in ("single_choice", "preference"):
-            p = (choice_shares(truth, len(codes), self.challenger) if spec.type == "single_choice"
-                 else np.array([1 - (b := true_values(spec, truth, self.challenger)[
-                     f"question:{spec.id}.{spec.option_ids()[1]}"]), b]))  # fmt: skip
-            k = rng.choice(len(codes), size=n, p=p)
+            # the planted share of every option (a preference: of both designs)
+            planted = true_values(spec, truth, self.challenger)
+            p = np.array([planted[f"question:{spec.id}.{o}"] for o in spec.option_ids()])
+            k = rng.choice(len(codes), size=n, p=p / p.sum())
             self._add(who, spec, element=codes[k], value=(k + 1).astype(float))
         elif spec.type == "multiple_choice":
             for k, code in enumerate(codes):
@@ -173,6 +173,8 @@ class OwnAnswers:
             mk = rng.random(n) < truth.comment
             texts = np.array([v.code(_TEXTS["comment"][loc]) for loc in ("de", "en")], np.int32)
             self._add(who[mk], spec, type_="comment", text=texts[english[mk].astype(int)])
+            written = self.walk.ctx.tally.setdefault("texts", {}).setdefault(self.walk.arm.name, {})
+            written[spec.id] = written.get(spec.id, 0) + int(mk.sum())
 
     def _recall(self, spec: Any, who: np.ndarray, english: np.ndarray) -> None:
         """A keyword of the session's language, or "not sure"; element as the runtime's."""
@@ -242,6 +244,7 @@ def own_truth(design: Any, truth: OwnTruth, tally: dict) -> dict:
             for arm in design.arms
         },  # fmt: skip
         "goal_sessions": tally.get("goals", {}),
+        "texts_written": tally.get("texts", {}),
     }
 
 

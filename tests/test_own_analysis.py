@@ -220,6 +220,15 @@ def test_preference_share_and_binomial_test(pilot):
     assert len(clicks) > 100 and all(0 <= x <= 1 and 0 <= y <= 1 for x, y, _ in clicks)
 
 
+def test_open_text_counts_equal_what_the_simulator_wrote(pilot):
+    lab, truth, _ = pilot
+    report = usability_report(lab, "asks", UsabilityQuery())
+    for q in report.own:
+        if q.question == "wish":
+            assert sum(n for _, n in q.texts) == truth["own"]["texts_written"][q.variant]["wish"]
+            assert q.answered == truth["own"]["texts_written"][q.variant]["wish"]
+
+
 def test_preference_p_value_is_the_exact_binomial_test():
     from scipy.stats import binomtest
 

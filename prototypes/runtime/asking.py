@@ -189,7 +189,7 @@ def _first_click(session: CustomerSession, r: Renderer, spec) -> None:
     r.html(f'<p class="sl-text muted">{tr("first_click_hint", session.locale)}</p>')
     screen = session.view.screens.get(spec.screen)
     if screen is not None:
-        r.render_screen(screen, container="ask_fc")
+        r.render_screen(screen, container="ask_fc", only_inside=True)
         r.html(_INERT.format(key="ask_fc") + _FRAME.format(key="ask_fc"))
 
 

@@ -154,6 +154,11 @@ def test_a_first_click_on_empty_space_is_a_miss(asks_server, asks_lab, chromium_
     while not page.locator(".st-key-ask_fc").first.is_visible():
         tap(page, "sl_skip")
     settle(page)
+    hint = page.locator(".sl-question-text").first  # the question above: not on the screen
+    box = hint.bounding_box()
+    page.mouse.click(box["x"] + 5, box["y"] + box["height"] / 2)
+    settle(page)
+    assert page.locator(".st-key-ask_fc").first.is_visible(), "a tap off the screen is no answer"
     text = page.locator(".st-key-ask_fc .sl-text").first
     box = text.bounding_box()
     page.mouse.click(box["x"] + box["width"] - 4, box["y"] + box["height"] / 2)
