@@ -277,3 +277,64 @@ def test_experiment_report_shows_goal_and_question_metrics(pilot, tmp_path):
     terminal.show(report_of(lab, "asks-test"), console)
     text = console.export_text()
     assert "Goal: reserved" in text and "recall: recalled" in text
+
+
+def test_dashboard_usability_page_shows_own_questions(pilot, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_reports_app import APP, all_text
+
+    lab, _, _ = pilot
+    monkeypatch.setenv("STORELAB_LAB", str(lab.root))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["token"] = lab.config.dashboard.token
+    at.run()
+    at.switch_page("app_pages/usability.py").run()
+    assert not at.exception, at.exception
+    text = all_text(at)
+    assert "The prototype's own questions and goals" in text
+    assert "layout (preference) · treatment: View A" in text and "reserved · control:" in text
+
+
+def test_a_preference_image_must_exist(tmp_path):
+    from prototypes.validate import validate_file
+
+    text = ASKS_PROTOTYPE.replace(
+        "      - {id: b, label: {de: Ansicht B, en: View B}, screen: shop-b}\n",
+        "      - {id: b, label: {de: Ansicht B, en: View B}, image: design-b.png}\n",
+    )
+    path = tmp_path / "prototype.yaml"
+    path.write_text(text, encoding="utf-8")
+    problems = [p for p in validate_file(path) if "design-b.png" in p.message]
+    assert len(problems) == 1 and problems[0].path == "questions[4].options[1].image", problems
+
+
+def test_a_preference_between_two_images_in_the_runtime(tmp_path, monkeypatch):
+    from PIL import Image
+
+    text = ASKS_PROTOTYPE.replace(
+        "      - {id: a, label: {de: Ansicht A, en: View A}, screen: shop}\n"
+        "      - {id: b, label: {de: Ansicht B, en: View B}, screen: shop-b}\n",
+        "      - {id: a, label: {de: Ansicht A, en: View A}, image: a.png}\n"
+        "      - {id: b, label: {de: Ansicht B, en: View B}, image: b.png}\n",
+    )
+    lab = new_lab(tmp_path / "lab")
+    spec = write_prototype(lab, "asks", text)
+    for name, colour in (("a.png", "#1f3a5f"), ("b.png", "#c0392b")):
+        Image.new("RGB", (60, 100), colour).save(spec.parent / name)
+    at = app_test(lab, monkeypatch, prototype="asks", store="S01")
+    click(at, "sl_consent_yes")
+    walk_task(at)
+    while session(at).question is not None and session(at).question.id != "layout":
+        answer_questions_once(at)
+    page = " ".join(m.value for m in at.markdown)
+    assert page.count("data:image/png;base64,") == 2
+    click(at, "sl_pref_a")
+    answer = [e for e in spool_events(lab) if e["question"] == "layout"]
+    assert [(e["element"], e["value"]) for e in answer] == [("a", 1.0)]
+
+
+def answer_questions_once(at) -> None:
+    from tests.fixtures import answer_own_question
+
+    answer_own_question(at, "ok", "nichts")
