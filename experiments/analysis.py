@@ -99,7 +99,7 @@ from experiments.results import (
 from experiments.spec import ExperimentSpec, list_experiments, load_experiment
 from experiments.statistics import RatioStatistic, SampleMeanStatistic, Statistic
 from experiments.store_inference import StoreValues, store_ratio_test
-from feedback.catalogue import CATALOGUE
+from feedback import kpi_measures
 from feedback.kpi_measures import is_kpi
 
 if TYPE_CHECKING:
@@ -216,7 +216,7 @@ def unadjusted_metric_result(
 
 
 def _metric_result(spec: ExperimentSpec, data: MetricData, metric: str, role: str) -> MetricResult:
-    measure = CATALOGUE.metric(metric)
+    measure = kpi_measures.measure(metric)
     higher_is_better = measure.higher_is_better
     challengers = list(spec.variants)[1:]
     stores = None

@@ -345,6 +345,7 @@ def analyze(
             else:
                 print_analysis(result)
         return
+    _check_measures(the_lab, experiment_id)
     result = _with_rework(the_lab, read_out(the_lab, experiment_id, options))
     if json_:
         print_json(result.to_dict())
@@ -353,6 +354,14 @@ def analyze(
     console().print(
         f"[dim]Over time and by segment: storelab report show {escape(experiment_id)}[/]"
     )
+
+
+def _check_measures(the_lab, experiment_id: str) -> None:
+    """Refuse goal:/question: metrics the experiment's prototype does not define."""
+    from experiments.spec import load_experiment
+    from prototypes.measures import check_experiment_measures
+
+    check_experiment_measures(the_lab, load_experiment(the_lab, experiment_id))
 
 
 def _with_rework(the_lab, result):

@@ -18,8 +18,9 @@ Which sessions count
     TEAM_FLAGS``: the team trying the prototype) never counts, in no metric and not in the SRM.
 
 Per-session metrics (NULL = the session has no value and is left out of that metric)
-    Every metric of ``feedback.catalogue.CATALOGUE``, in catalogue order. Behavioural metrics
-    are aggregates over the session's events or its task runs (each metric's ``sql``):
+    Every metric of ``feedback.catalogue.CATALOGUE``, in catalogue order, and the spec's own
+    goal:/question: metrics (``experiments.measures``). Behavioural metrics are aggregates
+    over the session's events or its task runs (each metric's ``sql``):
     task_success_rate  per started task 1 if a ``task_success`` followed, else 0; the mean.
     time_on_task_s     per started task: seconds from its first ``task_start`` to its end,
                        the first ``task_success``/``task_fail``/``task_abandon`` (give up,
@@ -66,6 +67,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from experiments.measures import catalogue_for, column
 from experiments.statistics import RatioStatistic, SampleMeanStatistic, Statistic
 from feedback.catalogue import CATALOGUE, Catalogue, Instrument, Metric
 from feedback.events import team_event_sql
@@ -233,9 +235,12 @@ def _behaviour_columns(metrics: list[Metric]) -> list[str]:
     items = []
     for m in metrics:
         if m.is_ratio:
-            items += [f"{m.numerator_sql} AS {m.id}__num", f"{m.denominator_sql} AS {m.id}__den"]
+            items += [
+                f"{m.numerator_sql} AS {column(m.id, '__num')}",
+                f"{m.denominator_sql} AS {column(m.id, '__den')}",
+            ]
         else:
-            items.append(f"{m.sql} AS {m.id}")
+            items.append(f"{m.sql} AS {column(m.id)}")
     return items
 
 
@@ -253,15 +258,17 @@ def _per_session_columns(metrics: list[Metric]) -> str:
     in it (d > 0 and m not NULL): the statistics aggregate exactly those."""
     values, parts = [], []
     for m in metrics:
+        col = column(m.id)
         if not m.is_ratio:
-            values.append(f"CAST({m.id} AS DOUBLE) AS {m.id}")
+            values.append(f"CAST({col} AS DOUBLE) AS {col}")
             continue
-        num, den = f"CAST({m.id}__num AS DOUBLE)", f"CAST({m.id}__den AS DOUBLE)"
+        num_col, den_col = column(m.id, "__num"), column(m.id, "__den")
+        num, den = f"CAST({num_col} AS DOUBLE)", f"CAST({den_col} AS DOUBLE)"
         counts = f"{den} > 0 AND {num} IS NOT NULL"
-        values.append(f"CASE WHEN {counts} THEN {num} / {den} END AS {m.id}")
+        values.append(f"CASE WHEN {counts} THEN {num} / {den} END AS {col}")
         parts += [
-            f"CASE WHEN {counts} THEN {num} END AS {m.id}__num",
-            f"CASE WHEN {counts} THEN {den} END AS {m.id}__den",
+            f"CASE WHEN {counts} THEN {num} END AS {num_col}",
+            f"CASE WHEN {counts} THEN {den} END AS {den_col}",
         ]
     return ",\n           ".join(values + parts)
 
@@ -330,8 +337,9 @@ def _moments(m: Metric) -> list[str]:
     (with slices) and ``analyze`` (without) could differ by rounding; and it is more exact.
     """
     if not m.is_ratio:
-        return [f"count({m.id})", f"fsum({m.id})", f"fsum({m.id} * {m.id})"]
-    num, den = f"{m.id}__num", f"{m.id}__den"
+        col = column(m.id)
+        return [f"count({col})", f"fsum({col})", f"fsum({col} * {col})"]
+    num, den = column(m.id, "__num"), column(m.id, "__den")
     sums = [num, f"{num} * {num}", den, f"{den} * {den}", f"{num} * {den}"]
     return [f"count({num})", *(f"fsum({s})" for s in sums)]
 
@@ -443,8 +451,9 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[tupl
 
 def sufficient_statistics(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) -> MetricData:
     """Run the reduction for ``spec`` on an open connection (read-only is enough)."""
-    rows = execute(con, sufficient_statistics_sql(), query_parameters(spec))
-    return read_statistics(rows)[0]
+    catalogue = catalogue_for(spec)
+    rows = execute(con, sufficient_statistics_sql(catalogue), query_parameters(spec))
+    return read_statistics(rows, catalogue=catalogue)[0]
 
 
 def statistics_with_slices(
@@ -453,17 +462,21 @@ def statistics_with_slices(
     """``sufficient_statistics`` and, from the same query, the ``SliceData`` of the spec's
     metrics: days are local days in ``time_zone`` (an IANA name)."""
     params = {**query_parameters(spec), "time_zone": time_zone}
-    rows = execute(con, sufficient_statistics_sql(slices=True), params)
+    catalogue = catalogue_for(spec)
+    rows = execute(con, sufficient_statistics_sql(catalogue, slices=True), params)
     keep = {m for m, _role in spec.metric_roles()} | {SESSIONS}
-    return read_statistics(rows, SliceData(time_zone), keep)
+    return read_statistics(rows, SliceData(time_zone), keep, catalogue)
 
 
 def read_statistics(
-    rows: list[tuple], slices: SliceData | None = None, keep: set[str] | None = None
+    rows: list[tuple],
+    slices: SliceData | None = None,
+    keep: set[str] | None = None,
+    catalogue: Catalogue = CATALOGUE,
 ) -> tuple[MetricData, SliceData | None]:
-    """The rows of ``sufficient_statistics_sql`` as ``MetricData`` and (the 'day', 'device'
-    and 'locale' rows, metrics in ``keep``) ``slices``."""
-    metrics = list(CATALOGUE.metrics.values())
+    """The rows of ``sufficient_statistics_sql(catalogue)`` as ``MetricData`` and (the 'day',
+    'device' and 'locale' rows, metrics in ``keep``) ``slices``."""
+    metrics = list(catalogue.metrics.values())
     data = MetricData()
     for level, variant, store_id, day, device, locale, sessions, *moments in rows:
         if level == "mislabelled":
@@ -476,7 +489,7 @@ def read_statistics(
             values = moments[at : at + width]
             at += width
             if values[0]:  # sessions with a value; none: no statistic
-                stats[m.id] = _statistic(m.id, int(values[0]), *map(float, values[1:3]), values[3:])
+                stats[m.id] = _statistic(m, int(values[0]), *map(float, values[1:3]), values[3:])
         if level in SLICE_DIMENSIONS:
             value = {"day": day, "device": device, "locale": locale}[level]
             cell = {k: s for k, s in stats.items() if keep is None or k in keep}
@@ -490,10 +503,9 @@ def read_statistics(
     return data, slices
 
 
-def _statistic(metric: str, n: int, total: float, squares: float, den_sums) -> Statistic:
+def _statistic(measure: Metric, n: int, total: float, squares: float, den_sums) -> Statistic:
     """The sufficient statistic of one metric in one unit, from its SQL moments."""
-    measure = CATALOGUE.metrics.get(metric)
-    if measure is None or not measure.is_ratio:
+    if not measure.is_ratio:
         return SampleMeanStatistic(n=n, sum=total, sum_squares=squares)
     den, den_squares, products = (float(x) for x in den_sums)
     return RatioStatistic(
@@ -505,12 +517,12 @@ def _statistic(metric: str, n: int, total: float, squares: float, den_sums) -> S
 
 
 def per_session_values(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) -> list[tuple]:
-    """Per-session metric values (session_id, variant, store_id, one column per metric; a
-    ratio metric's is the session's own ratio), for tests and debugging."""
-    columns = ", ".join(["session_id", "variant", "store_id", *CATALOGUE.metrics])
+    """Per-session values (session_id, variant, store_id, a column per metric), for tests."""
+    catalogue = catalogue_for(spec)
+    columns = ", ".join(["session_id", "variant", "store_id", *map(column, catalogue.metrics)])
     return execute(
         con,
-        per_session_sql() + f"SELECT {columns} FROM per_session ORDER BY session_id",
+        per_session_sql(catalogue) + f"SELECT {columns} FROM per_session ORDER BY session_id",
         query_parameters(spec),
     )
 
@@ -520,10 +532,8 @@ def session_counts(
 ) -> MetricData:
     """Only the counted sessions per variant and per store (what the SRM check needs).
 
-    The same ``sessions`` as ``sufficient_statistics`` counts, without computing any metric;
-    with ``until``, only those that started before it. Pilot health checks the sample ratio of
-    a running experiment so far this way.
-    """
+    The same ``sessions`` as ``sufficient_statistics`` counts, without any metric; with
+    ``until``, only those that started before it (pilot health's SRM so far)."""
     params = query_parameters(spec)
     if until is not None:
         params["end_ts"] = min(params["end_ts"], until)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 import yamlguard
 from errors import InvalidInputError, format_validation_error
 from feedback.catalogue import CATALOGUE
+from feedback.custom_measures import custom_name_problem, is_custom
 from feedback.kpi_measures import is_kpi, kpi_name_problem
 
 if TYPE_CHECKING:
@@ -201,12 +202,21 @@ class ExperimentSpec(_Strict):
 
 
 def _known_metric(name: str) -> str:
+    if is_custom(name):
+        # whether the prototype defines it is checked where both are known
+        # (``prototypes.measures.check_experiment_measures``, called by the command layer)
+        if problem := custom_name_problem(name):
+            raise ValueError(problem)
+        return name
     if is_kpi(name):
         if problem := kpi_name_problem(name):
             raise ValueError(problem)
         return name
     if name not in CATALOGUE.metrics:
-        raise ValueError(f"unknown metric {name!r}; known: {', '.join(CATALOGUE.metrics)}")
+        raise ValueError(
+            f"unknown metric {name!r}; known: {', '.join(CATALOGUE.metrics)}, "
+            "goal:<name> and question:<id>[.<option>] from the prototype, kpi:<name>"
+        )
     return name
 
 

@@ -19,6 +19,7 @@ from experiments.analysis import unadjusted_metric_result
 from experiments.metrics import MetricData, add_cell
 from experiments.slice_results import DayPoint, MetricTimeline, Timeline
 from feedback.catalogue import CATALOGUE
+from feedback.custom_measures import is_custom
 
 if TYPE_CHECKING:
     from experiments.metrics import SliceData
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 def session_metrics(spec: ExperimentSpec) -> list[tuple[str, str]]:
     """The spec's (metric, role) pairs that are per-session metrics of the catalogue (store
     KPIs and other metrics not measured per session have no day or segment)."""
-    return [(m, role) for m, role in spec.metric_roles() if m in CATALOGUE.metrics]
+    return [(m, role) for m, role in spec.metric_roles() if m in CATALOGUE.metrics or is_custom(m)]
 
 
 def _day(spec: ExperimentSpec, day: date) -> date:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from feedback.catalogue import CATALOGUE, Metric
+from feedback.custom_measures import custom_metric, is_custom
 
 PREFIX = "kpi:"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -65,5 +66,10 @@ def kpi_metric(metric: str) -> Metric:
 
 
 def measure(metric: str) -> Metric:
-    """The definition of any metric an experiment may name: a KPI or a catalogue metric."""
-    return kpi_metric(metric) if is_kpi(metric) else CATALOGUE.metric(metric)
+    """The definition of any metric an experiment may name: a KPI, a prototype's own goal or
+    question (``feedback.custom_measures``) or a catalogue metric."""
+    if is_kpi(metric):
+        return kpi_metric(metric)
+    if is_custom(metric):
+        return custom_metric(metric)
+    return CATALOGUE.metric(metric)

@@ -400,3 +400,73 @@ WHERE ($screen IS NULL OR coalesce(c.screen, v.screen) = $screen)
   AND ($search IS NULL OR contains(lower(c."text"), lower($search)))
 ORDER BY c.ts, c.event_id
 """
+
+
+# === a prototype's own questions and goals (insights.own) ======================================
+#
+# The answers to the questions a prototype asks in its own words (``prototypes.asks``) and the
+# goals its sessions reached, per variant, for the usability report. One temporary table of the
+# version's counted sessions (customers only, as everywhere) and their own answers and goal
+# events; the aggregates below read it. A choice counts a session once per option it named (a
+# multiple choice names several); a rating, a five-second text and a first click count the
+# session's last answer. Goals: ``props.goals`` as the runtime writes it (substring test
+# first, as ``feedback.custom_measures.goal_sql``); every counted session is in the base.
+
+_OWN_SQL = f"""
+CREATE OR REPLACE TEMP TABLE own_events AS
+WITH ev AS MATERIALIZED (
+    SELECT session_id, variant, ts, type, question, element, "value", "text", x, y, props,
+           {team_event_sql()} AS team
+    FROM events
+    WHERE prototype_id = $prototype AND prototype_version = $version
+      AND ($variant IS NULL OR variant = $variant)
+      AND ($store IS NULL OR store_id = $store)
+      AND ($experiment IS NULL OR experiment_id = $experiment)
+      AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until)
+),
+counted AS (
+    SELECT session_id, min(variant) AS variant FROM ev
+    GROUP BY session_id HAVING bool_or(team) IS NOT TRUE
+)
+SELECT c.session_id, c.variant, e.ts, e.type, e.question, e.element, e."value", e."text",
+       e.x, e.y,
+       CASE WHEN e.type IN ('screen_view', 'tap') AND contains(CAST(e.props AS VARCHAR), 'goals')
+            THEN json_extract_string(e.props, '$.goals[*]') END AS goals
+FROM counted c LEFT JOIN ev e
+  ON e.session_id = c.session_id
+ AND ((e.type IN ('answer', 'comment') AND list_contains($questions, e.question))
+      OR (e.type IN ('screen_view', 'tap') AND contains(CAST(e.props AS VARCHAR), 'goals')))
+"""
+
+OWN_QUERIES = {
+    "sessions": "SELECT variant, count(DISTINCT session_id) FROM own_events GROUP BY variant",
+    "answered": """SELECT variant, question, count(DISTINCT session_id) FROM own_events
+        WHERE type IN ('answer', 'comment') GROUP BY ALL""",
+    "options": """SELECT variant, question, element, count(DISTINCT session_id) FROM own_events
+        WHERE type = 'answer' AND element IS NOT NULL GROUP BY ALL""",
+    "values": """SELECT variant, question, v, count(*) FROM (
+            SELECT variant, session_id, question, arg_max("value", ts) AS v FROM own_events
+            WHERE type = 'answer' AND "value" IS NOT NULL GROUP BY ALL)
+        GROUP BY ALL ORDER BY ALL""",
+    "texts": """SELECT variant, question, t, count(*) FROM (
+            SELECT variant, session_id, question, arg_max("text", ts) AS t FROM own_events
+            WHERE type IN ('answer', 'comment') AND "text" IS NOT NULL GROUP BY ALL)
+        GROUP BY ALL ORDER BY 4 DESC, 3""",
+    "firsts": """SELECT variant, question, x, y, element FROM (
+            SELECT variant, session_id, question, arg_max(x, ts) AS x, arg_max(y, ts) AS y,
+                   arg_max(element, ts) AS element FROM own_events
+            WHERE type = 'answer' AND x IS NOT NULL GROUP BY ALL)
+        ORDER BY hash(session_id) LIMIT 2000""",
+    "goals": """SELECT variant, g, count(DISTINCT session_id) FROM (
+            SELECT variant, session_id, unnest(goals) AS g FROM own_events
+            WHERE goals IS NOT NULL) GROUP BY ALL""",
+}
+
+
+def own_rows(
+    con: duckdb.DuckDBPyConnection, params: dict[str, Any], questions: list[str]
+) -> dict[str, list]:
+    """The raw rows of a prototype version's own questions and goals, by part (``OWN_QUERIES``)."""
+    con.execute("SET enable_progress_bar = false")
+    con.execute(_OWN_SQL, {**params, "questions": questions or [""]})
+    return {name: con.execute(sql).fetchall() for name, sql in OWN_QUERIES.items()}

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from errors import InvalidInputError
 from feedback.catalogue import CATALOGUE
+from insights.own import own_section
 from insights.paths import PathGroup, classify, drop_offs, task_paths
 from insights.screens import rework_ranking
 from insights.sql import usability_rows, versions_with_data_sql
@@ -26,11 +27,11 @@ from insights.usability_results import (
     Distribution,
     InstrumentScore,
     ItemAnswers,
-    Rate,
     ScreenStats,
     TaskUsability,
     UsabilityReport,
     UsabilityScore,
+    wilson,
 )
 from prototypes.library import load_lab_prototype
 
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     from lab import Lab
     from prototypes.spec import Prototype, PrototypeView
 
-Z95 = 1.959963984540054
 SECONDS_PER_SCREEN = 10.0
 """A task's target time when it has no ``time_limit_s``: this many seconds per screen of its
 expected path (read the screen, find the button, tap)."""
@@ -62,17 +62,6 @@ class UsabilityQuery:
     top_paths: int = 5
     experiment: str | None = None
     period: tuple[date, date] | None = None
-
-
-def wilson(count: int, total: int) -> Rate:
-    """``count`` of ``total`` with the Wilson score 95% interval (statsmodels' ``wilson``)."""
-    if total <= 0:
-        return Rate(count, total, None, None, None)
-    p = count / total
-    z2 = Z95 * Z95
-    centre = (p + z2 / (2 * total)) / (1 + z2 / total)
-    half = Z95 * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total)) / (1 + z2 / total)
-    return Rate(count, total, p, max(0.0, centre - half), min(1.0, centre + half))
 
 
 def usability_score(
@@ -134,7 +123,8 @@ def usability_report(lab: Lab, prototype_id: str, query: UsabilityQuery) -> Usab
             counts = con.execute(versions_with_data_sql(), {"prototype": prototype_id}).fetchall()
             raise InvalidInputError(_no_data_message(prototype_id, version, query, counts))
         sessions = con.execute("SELECT count(DISTINCT session_id) FROM usab_runs").fetchone()[0]
-    return build_report(proto, version, query, rows, sessions)
+        own, goals = own_section(con, proto, version, params)  # the prototype's own questions
+    return replace(build_report(proto, version, query, rows, sessions), own=own, goals=goals)
 
 
 def _utc_midnight(day: date, plus_days: int = 0) -> datetime:

@@ -7,6 +7,7 @@ seconds; a number that cannot be computed is ``None``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -14,6 +15,9 @@ OUTCOMES = ("direct", "indirect", "give_up", "timeout", "unfinished")
 """How a task run ended: a goal along exactly the expected path (direct) or another way
 (indirect); "I give up"; the time limit or the idle timeout; no end recorded (the session
 stopped)."""
+
+
+Z95 = 1.959963984540054
 
 
 def _flat(obj: Any) -> dict:
@@ -36,6 +40,17 @@ class Rate:
     @classmethod
     def from_dict(cls, d: dict) -> Rate:
         return cls(**d)
+
+
+def wilson(count: int, total: int) -> Rate:
+    """``count`` of ``total`` with the Wilson score 95% interval (statsmodels' ``wilson``)."""
+    if total <= 0:
+        return Rate(count, total, None, None, None)
+    p = count / total
+    z2 = Z95 * Z95
+    centre = (p + z2 / (2 * total)) / (1 + z2 / total)
+    half = Z95 * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total)) / (1 + z2 / total)
+    return Rate(count, total, p, max(0.0, centre - half), min(1.0, centre + half))
 
 
 @dataclass(frozen=True)
@@ -351,6 +366,94 @@ class ScreenEvidence:
         return cls(**values)
 
 
+# --- a prototype's own questions and goals (insights.own) -------------------------------------
+
+
+@dataclass(frozen=True)
+class OptionShare:
+    """One answer of a question of the prototype's own: the sessions naming it, of those that
+    answered (a choice's option, a design, recalled / not_recalled, the element tapped first;
+    ``(elsewhere)`` for a first tap on empty space)."""
+
+    option: str
+    label: str
+    rate: Rate
+
+    def to_dict(self) -> dict:
+        return {"option": self.option, "label": self.label, "rate": self.rate.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> OptionShare:
+        return cls(d["option"], d["label"], Rate.from_dict(d["rate"]))
+
+
+@dataclass(frozen=True)
+class OwnAnswers:
+    """The answers of one variant to one question of the prototype's own (``prototypes.asks``).
+
+    ``options``: shares with Wilson intervals (choices, preference, five-second, first click);
+    ``mean`` with its t interval and ``values`` (value, sessions) for a rating; ``p_value``:
+    a preference test's exact two-sided binomial test of the second design against 50 %;
+    ``texts`` (text, sessions): open text and what five-second tests were answered; ``clicks``
+    (x, y, on target): first taps with a position (at most 2,000)."""
+
+    question: str
+    type: str
+    text: str
+    variant: str
+    answered: int
+    options: tuple[OptionShare, ...] = ()
+    mean: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    values: tuple[tuple[float, int], ...] = ()
+    p_value: float | None = None
+    texts: tuple[tuple[str, int], ...] = ()
+    clicks: tuple[tuple[float, float, bool], ...] = ()
+
+    def option(self, option_id: str) -> OptionShare:
+        """The share of one answer (KeyError if there is none)."""
+        for o in self.options:
+            if o.option == option_id:
+                return o
+        raise KeyError(option_id)
+
+    def to_dict(self) -> dict:
+        d = _flat(self)
+        d["options"] = [o.to_dict() for o in self.options]
+        for key in ("values", "texts", "clicks"):
+            d[key] = [list(row) for row in d[key]]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> OwnAnswers:
+        return cls(**{
+            **d,
+            "options": tuple(OptionShare.from_dict(o) for o in d["options"]),
+            "values": tuple(tuple(r) for r in d["values"]),
+            "texts": tuple(tuple(r) for r in d["texts"]),
+            "clicks": tuple(tuple(r) for r in d["clicks"]),
+        })  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GoalReach:
+    """How many of one variant's sessions reached one of the prototype's goals."""
+
+    goal: str
+    label: str
+    variant: str
+    rate: Rate
+
+    def to_dict(self) -> dict:
+        return {"goal": self.goal, "label": self.label, "variant": self.variant,
+                "rate": self.rate.to_dict()}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, d: dict) -> GoalReach:
+        return cls(d["goal"], d["label"], d["variant"], Rate.from_dict(d["rate"]))
+
+
 @dataclass(frozen=True)
 class UsabilityReport:
     """The usability report of one prototype version (optionally one variant or store)."""
@@ -366,6 +469,8 @@ class UsabilityReport:
     scores: tuple[InstrumentScore, ...]
     usability: UsabilityScore  # the mean of the tasks' scores
     rework: tuple[ScreenEvidence, ...] = ()
+    own: tuple[OwnAnswers, ...] = ()  # the prototype's own questions, per variant
+    goals: tuple[GoalReach, ...] = ()  # the prototype's goals, per variant
 
     def task(self, task_id: str) -> TaskUsability:
         """The task named ``task_id`` (KeyError if the report has none)."""
@@ -387,6 +492,8 @@ class UsabilityReport:
             "answers": [a.to_dict() for a in self.answers],
             "scores": [s.to_dict() for s in self.scores],
             "screens_to_rework": [e.to_dict() for e in self.rework],
+            "own_questions": [q.to_dict() for q in self.own],
+            "goals": [g.to_dict() for g in self.goals],
         }
 
     @classmethod
@@ -403,4 +510,6 @@ class UsabilityReport:
             scores=tuple(InstrumentScore.from_dict(s) for s in d["scores"]),
             usability=UsabilityScore.from_dict(d["usability"]),
             rework=tuple(ScreenEvidence.from_dict(e) for e in d["screens_to_rework"]),
+            own=tuple(OwnAnswers.from_dict(q) for q in d.get("own_questions", ())),
+            goals=tuple(GoalReach.from_dict(g) for g in d.get("goals", ())),
         )

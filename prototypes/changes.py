@@ -15,9 +15,10 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from prototypes.asks import AnyQuestionSpec
 from prototypes.elements import Element, Screen
 from prototypes.fields import Id, LocalizedText, SpecModel
-from prototypes.tasks import QuestionSpec, Task
+from prototypes.tasks import Task
 
 
 class ElementChange(SpecModel):
@@ -68,7 +69,7 @@ class Changes(SpecModel):
     elements: list[ElementChange] = Field(default_factory=list)
     tasks: list[Task] = Field(default_factory=list)
     remove_tasks: list[Id] = Field(default_factory=list)
-    questions: list[QuestionSpec] | None = None
+    questions: list[AnyQuestionSpec] | None = None
 
 
 class VariantSpec(Changes):
@@ -107,7 +108,7 @@ class Draft:
     start_origin: str
     screens: dict[str, Screen]
     tasks: dict[str, Task]
-    questions: list[QuestionSpec]
+    questions: list[AnyQuestionSpec]
     questions_origin: str
     variants: dict[str, VariantSpec]
     origins: dict[str, str] = field(default_factory=dict)

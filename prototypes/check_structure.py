@@ -16,14 +16,15 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from prototypes import changes, elements, fields, spec, tasks
+from prototypes import asks, changes, elements, fields, spec, tasks
+from prototypes.asks import AnyQuestionSpec, question_entry
 from prototypes.check_written import CheckContext, written_problems
 from prototypes.elements import ELEMENT_TYPES, Screen
 from prototypes.fields import Locale, LocalizedText
 from prototypes.problems import Locator, Problem, join_path
-from prototypes.tasks import QuestionSpec, Task
+from prototypes.tasks import Task
 
-_MODEL_MODULES = (fields, elements, tasks, changes, spec)
+_MODEL_MODULES = (fields, elements, tasks, asks, changes, spec)
 """Where the spec models are defined: their field names are the keys a spec may use."""
 
 
@@ -64,6 +65,9 @@ def _loc_to_path(loc: tuple[Any, ...], data: Any) -> str:
             and current.get("type") == seg
         ):
             tag_skipped = True  # pydantic names the union member: not a key in the file
+            continue
+        if not tag_skipped and isinstance(current, dict) and seg == question_entry(current):
+            tag_skipped = True  # a questions: entry's union member ('instrument', 'custom')
             continue
         tag_skipped = False
         in_dict = isinstance(current, dict) and seg in current
@@ -130,7 +134,7 @@ def salvage_problems(data: dict[str, Any], where: Locator, folder: Path) -> list
         with contextlib.suppress(ValidationError):
             pieces.append((TypeAdapter(model).validate_python(data.get(key)), key))
     for group in ("tasks", "questions"):
-        adapter = TypeAdapter(Task if group == "tasks" else QuestionSpec)
+        adapter = TypeAdapter(Task if group == "tasks" else AnyQuestionSpec)
         items = data.get(group)
         for i, item in enumerate(items if isinstance(items, list) else []):
             with contextlib.suppress(ValidationError):

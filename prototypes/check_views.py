@@ -10,7 +10,9 @@ and questions follow tasks that exist. Problems found beyond the base say where:
 from __future__ import annotations
 
 from feedback.catalogue import CATALOGUE
+from prototypes.asks import CustomQuestionSpec
 from prototypes.changes import origin_key
+from prototypes.check_asks import ask_problems
 from prototypes.check_written import broken_link_message
 from prototypes.problems import Locator, Problem
 from prototypes.spec import BASE_VARIANT, Prototype, PrototypeView, resolve_with_problems
@@ -41,6 +43,7 @@ def _view_problems(view: PrototypeView, where: Locator) -> list[Problem]:
         path = view.origins.get(origin_key("task", task.id), "tasks")
         problems += _task_problems(view, task, path, where)
     problems += _question_problems(view, where)
+    problems += ask_problems(view, where)
     return problems
 
 
@@ -117,6 +120,8 @@ def _question_problems(view: PrototypeView, where: Locator) -> list[Problem]:
                     "question",
                 )
             )
+        if isinstance(spec_q, CustomQuestionSpec):
+            continue  # its id is unique per view: prototypes.check_asks
         key = (spec_q.instrument, spec_q.after_task)
         if key in asked:
             when = f"after task '{spec_q.after_task}'" if spec_q.after_task else "at the end"
@@ -131,10 +136,13 @@ def _question_problems(view: PrototypeView, where: Locator) -> list[Problem]:
     return problems
 
 
-def _question_specs(view: PrototypeView) -> list[QuestionSpec]:
-    """The question specs behind ``view.questions`` (one per instrument entry, in order)."""
-    specs: list[QuestionSpec] = []
+def _question_specs(view: PrototypeView) -> list[QuestionSpec | CustomQuestionSpec]:
+    """The question specs behind ``view.questions`` (one per entry, in order)."""
+    specs: list[QuestionSpec | CustomQuestionSpec] = []
     for q in view.questions:
+        if q.custom is not None:
+            specs.append(q.custom)
+            continue
         inst = CATALOGUE.instrument(q.instrument)
         if q.id == inst.items[0].id:
             specs.append(QuestionSpec(instrument=q.instrument, after_task=q.after_task))

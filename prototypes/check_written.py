@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from feedback.catalogue import CATALOGUE
+from prototypes.asks import Option
 from prototypes.changes import Changes
 from prototypes.check_files import asset_problems, custom_module_problems
 from prototypes.elements import CustomScreen, Image, Screen
@@ -90,6 +91,8 @@ def _part_problems(obj: Any, path: str, ctx: CheckContext) -> list[Problem]:
         return custom_module_problems(obj, path, ctx.where, ctx.folder)
     if isinstance(obj, QuestionSpec):
         return _built_in_text_problems(obj, path, ctx)
+    if isinstance(obj, Option) and obj.image is not None:
+        return asset_problems(obj.image, join_path(path, "image"), ctx.where, ctx.folder)
     if isinstance(obj, Changes | Prototype):
         return _duplicate_screens_and_tasks(obj, path, ctx.where)
     return []

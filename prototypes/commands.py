@@ -261,3 +261,31 @@ def snapshot_command(
             f"{len(manifest.failed)} of {len(manifest.failed) + len(manifest.screens)} screens "
             f"did not render: {names}; the others were kept."
         )
+
+
+# --- the metrics a prototype defines (issue 15: its own questions and goals) ------------------
+
+
+@app.command("metrics")
+def metrics_command(
+    prototype: Annotated[str, typer.Argument(help="Prototype id in the lab.", show_default=False)],
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """The goal: and question: metrics an experiment on this prototype may name."""
+    from prototypes.library import load_lab_prototype
+    from prototypes.measures import defined_measures
+
+    defined = defined_measures(load_lab_prototype(open_lab(lab), prototype))
+    if json_:
+        print_json([{"metric": name, "measures": what} for name, what in defined.items()])
+        return
+    if not defined:
+        typer.echo(
+            f"{prototype} has no questions of its own and no goals; add `goals:` or a question "
+            "with `type:` to its spec (docs/architecture.md)."
+        )
+        return
+    width = max(len(name) for name in defined)
+    for name, what in defined.items():
+        typer.echo(f"{name:<{width}}  {what}")

@@ -47,7 +47,8 @@ A screen the elements cannot express names a Python function in the prototype fo
 
 Where the parts live: ``prototypes.fields`` (ids, ``LocalizedText``, the strict base model),
 ``prototypes.elements`` (the 17 element types, ``CustomScreen``, ``Screen``),
-``prototypes.tasks`` (``Task``, ``QuestionSpec``, ``Question``), ``prototypes.changes``
+``prototypes.tasks`` (``Task``, ``QuestionSpec``, ``Question``), ``prototypes.asks`` (questions
+of the team's own and ``goals:``), ``prototypes.changes``
 (variants and versions, and how they are applied); this module holds the whole ``Prototype``
 and the ``PrototypeView`` of one version and variant.
 
@@ -66,11 +67,12 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, PrivateAttr
 
 from errors import InvalidInputError, SpecError
+from prototypes.asks import AnyQuestionSpec, GoalSpec
 from prototypes.changes import Draft, VariantSpec, VersionSpec, apply_changes, origin_key
 from prototypes.elements import Screen
 from prototypes.fields import Id, Locale, LocalizedText, PrototypeId, SpecModel
 from prototypes.problems import Problem
-from prototypes.tasks import Question, QuestionSpec, Task
+from prototypes.tasks import Question, Task
 
 PHASES: tuple[str, ...] = (
     "inspiration",
@@ -119,7 +121,9 @@ class Prototype(SpecModel):
     start_screen: Id | None = None
     screens: list[Screen] = Field(min_length=1)
     tasks: list[Task] = Field(default_factory=list)
-    questions: list[QuestionSpec] = Field(default_factory=list)
+    questions: list[AnyQuestionSpec] = Field(default_factory=list)
+    goals: dict[Id, GoalSpec] = Field(default_factory=dict)
+    """Business goals (``prototypes.asks``): name -> the screen viewed or element tapped."""
     variants: dict[Id, VariantSpec] = Field(default_factory=dict)
     versions: list[VersionSpec] = Field(default_factory=list)
     kiosk: DeviceSettings | None = None
@@ -178,6 +182,8 @@ class PrototypeView:
     phase: str
     touchpoint: str
     description: dict[str, str] | None = None
+    goals: dict[str, GoalSpec] = field(default_factory=dict)
+    """The prototype's business goals (the same in every version and variant)."""
     origins: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     """Where each screen/element/task came from in the spec (used to locate problems)."""
 
@@ -208,6 +214,15 @@ class PrototypeView:
             if t.id == task_id:
                 return t
         raise KeyError(task_id)
+
+    def goals_reached(self, screen: str | None = None, element: str | None = None) -> list[str]:
+        """The goals a view of ``screen`` or a tap on ``element`` reaches (names, in order)."""
+        return [
+            name
+            for name, goal in self.goals.items()
+            if (screen is not None and goal.screen == screen)
+            or (element is not None and goal.element == element)
+        ]
 
     def questions_after(self, task_id: str | None) -> list[Question]:
         """Questions asked right after that task (``None``: at the end of the session)."""
@@ -285,6 +300,7 @@ def resolve_with_problems(
         phase=proto.phase,
         touchpoint=proto.touchpoint,
         description=dict(proto.description) if proto.description else None,
+        goals=dict(proto.goals),
         origins=origins,
     )
     return view, draft.problems

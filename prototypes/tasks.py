@@ -9,7 +9,7 @@ asks and events name.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
@@ -91,6 +91,9 @@ class Question:
     text: dict[str, str]
     anchors: tuple[dict[str, str], dict[str, str]] | None = None
     """Labels of the low and the high end of the scale."""
+    custom: Any = None
+    """A question of the team's own: its ``prototypes.asks.CustomQuestionSpec`` (``instrument``
+    is then its type); None for a standard instrument's item."""
 
 
 __all__ = ["Question", "QuestionSpec", "Task"]

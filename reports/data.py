@@ -81,8 +81,10 @@ def analyze(lab: Lab, experiment_id: str) -> ExperimentReport:
     from experiments.readout import read_out
     from experiments.spec import load_experiment
     from insights.advice import with_rework
+    from prototypes.measures import check_experiment_measures
 
     spec = load_experiment(lab, experiment_id)
+    check_experiment_measures(lab, spec)  # goal:/question: metrics its prototype defines
     return ExperimentReport.of(spec, with_rework(lab, spec, read_out(lab, experiment_id)))
 
 

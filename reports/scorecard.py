@@ -19,6 +19,7 @@ from experiments.results import (
     VariantSummary,
 )
 from feedback.catalogue import CATALOGUE, Metric
+from feedback.custom_measures import custom_metric, custom_name_problem, is_custom
 from feedback.kpi_measures import is_kpi, kpi_metric
 
 # --- colours: one palette for every output ---------------------------------------------------
@@ -80,6 +81,8 @@ def measure(name: str) -> Metric | None:
     for one it does not know)."""
     if is_kpi(name):
         return kpi_metric(name)
+    if is_custom(name):
+        return custom_metric(name) if custom_name_problem(name) is None else None
     return CATALOGUE.metrics.get(name)
 
 

@@ -124,3 +124,73 @@ def sankey_figure(task: TaskUsability) -> go.Figure | None:
     )
     _layout(fig, height=360, title="Paths through the task (blue: towards the goal)")
     return fig
+
+
+# --- the prototype's own questions (insights.own) ---------------------------------------------
+
+VARIANT_BAR_COLOURS = ("#64748b", "#2563eb", "#d97706", "#7c3aed")
+
+
+def own_figure(answers: list) -> go.Figure | None:
+    """One question's answer shares per variant (grouped bars with 95% intervals); None for a
+    rating or open text (their lines say it) and without answers."""
+    import plotly.graph_objects as go
+
+    answers = [a for a in answers if a.options]
+    if not answers:
+        return None
+    fig = go.Figure()
+    for i, a in enumerate(answers):
+        rates = [o.rate for o in a.options]
+        fig.add_bar(
+            x=[o.label for o in a.options],
+            y=[100 * (r.rate or 0) for r in rates],
+            name=a.variant,
+            marker_color=VARIANT_BAR_COLOURS[i % len(VARIANT_BAR_COLOURS)],
+            error_y={
+                "type": "data",
+                "array": [100 * ((r.ci_high or 0) - (r.rate or 0)) for r in rates],
+                "arrayminus": [100 * ((r.rate or 0) - (r.ci_low or 0)) for r in rates],
+                "color": "#475467",
+            },
+            hovertemplate=f"{a.variant}: %{{y:.1f}}%<extra>%{{x}}</extra>",
+        )
+    _layout(fig, height=260, title=f"{answers[0].question}: {answers[0].text}")
+    fig.update_layout(barmode="group", showlegend=True, legend={"orientation": "h", "y": -0.2})
+    fig.update_yaxes(range=[0, 100], ticksuffix="%", showgrid=True, gridcolor=GRID)
+    return fig
+
+
+def first_click_figure(answers: list) -> go.Figure | None:
+    """A first-click test's first taps on the screen (shares of the viewport, top left = 0, 0):
+    on the target green, elsewhere red; None without positions (taps outside a browser)."""
+    import plotly.graph_objects as go
+
+    clicks = [(a.variant, c) for a in answers for c in a.clicks]
+    if not clicks:
+        return None
+    fig = go.Figure()
+    for hit, colour, label in ((True, "#15803d", "on the target"), (False, "#b91c1c", "elsewhere")):
+        pts = [c for _, c in clicks if c[2] is hit]
+        fig.add_scatter(
+            x=[p[0] for p in pts], y=[p[1] for p in pts], mode="markers", name=label,
+            marker={"color": colour, "size": 7, "opacity": 0.55},
+        )  # fmt: skip
+    _layout(fig, height=420, title=f"{answers[0].question}: first taps")
+    fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.1})
+    fig.update_xaxes(range=[0, 1], showgrid=True, gridcolor=GRID, constrain="domain")
+    fig.update_yaxes(range=[1, 0], showgrid=True, gridcolor=GRID, scaleanchor="x", scaleratio=2)
+    return fig
+
+
+def own_figures(report: UsabilityReport) -> list[tuple[str, go.Figure]]:
+    """(key, figure) for every own question that has one: shares, and first taps."""
+    by_question: dict[str, list] = {}
+    for a in report.own:
+        by_question.setdefault(a.question, []).append(a)
+    out = []
+    for qid, answers in by_question.items():
+        for kind, fig in (("own", own_figure(answers)), ("clicks", first_click_figure(answers))):
+            if fig is not None:
+                out.append((f"{kind}_{qid}", fig))
+    return out

@@ -60,6 +60,10 @@ def usability_view(report: UsabilityReport) -> RenderableType:
         parts.append(Text("\nAsked once per session", style="bold"))
         parts += [Text(f"  {line}") for line in uv.score_lines(report.scores)]
         parts += [Text(f"  {line}") for line in uv.answer_lines(report.answers)]
+    if report.own or report.goals:
+        parts.append(Text("\nThe prototype's own questions and goals", style="bold"))
+        parts += [Text(f"  {line}") for line in uv.own_lines(report) + uv.goal_lines(report)]
+        parts.append(Text(uv.OWN_NOTE, style="dim"))
     parts.append(Text(uv.SCORE_NOTE, style="dim"))
     return Group(*parts)
 

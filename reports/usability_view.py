@@ -162,3 +162,45 @@ def score_lines(scores) -> list[str]:
         f"{s.instrument}: {num(s.mean, 1)} [{num(s.ci_low, 1)}–{num(s.ci_high, 1)}] (n={s.n:,})"
         for s in scores
     ]
+
+
+# --- the prototype's own questions and goals (insights.own) -----------------------------------
+
+OWN_NOTE = (
+    "Questions in the prototype's own words, per variant: shares of the sessions that answered "
+    "with Wilson 95% intervals (a multiple choice's add up to more than 100%); a rating's mean "
+    "with its t interval; a preference test's p-value is the exact binomial test of the second "
+    "design against 50%; a five-second test counts as recalled when the answer names one of "
+    "the spec's keywords; a first-click test's share is the first taps on the target. Goals: "
+    "the share of all customer sessions of the variant that reached it."
+)
+TYPE_LABELS = {
+    "single_choice": "single choice", "multiple_choice": "multiple choice", "rating": "rating",
+    "open_text": "open text", "preference": "preference", "five_second": "five-second test",
+    "first_click": "first click",
+}  # fmt: skip
+
+
+def own_line(q) -> str:
+    """One line for one variant's answers to one of the prototype's own questions."""
+    head = f"{q.question} ({TYPE_LABELS.get(q.type, q.type)}) · {q.variant}: "
+    if q.type == "rating":
+        body = f"mean {num(q.mean, 2)} [{num(q.ci_low, 2)}–{num(q.ci_high, 2)}]"
+    elif q.type == "open_text":
+        body = " · ".join(f"“{t}” ×{n}" for t, n in q.texts[:3]) or "no text"
+    else:
+        body = ", ".join(f"{o.label} {rate_text(o.rate)}" for o in q.options)
+        if q.p_value is not None:
+            body += f" · against 50%: p = {q.p_value:.3g}"
+    return head + body + f" (n={q.answered:,})"
+
+
+def own_lines(report: UsabilityReport) -> list[str]:
+    """Every own question per variant, in the spec's order."""
+    return [own_line(q) for q in report.own]
+
+
+def goal_lines(report: UsabilityReport) -> list[str]:
+    """Per goal and variant: the share of sessions that reached it."""
+    return [f"{g.label} · {g.variant}: {rate_text(g.rate)} of {g.rate.total:,} sessions"
+            for g in report.goals]  # fmt: skip

@@ -9,7 +9,7 @@ period. ``design_from_spec`` builds one from an experiment spec and the lab's fi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +71,10 @@ class Arm:
     end_questions: list[str]
     comment: str | None = None
     problem: ArmProblem | None = None  # a planted problem (``sample_data.problem``)
+    own: list[Any] = field(default_factory=list)
+    """The prototype's own questions (``prototypes.asks.CustomQuestionSpec``; sample_data.own)."""
+    goals: dict[str, Any] = field(default_factory=dict)
+    """The prototype's goals (name -> ``GoalSpec``), set on the events by ``sample_data.own``."""
 
     @property
     def asked(self) -> set[str]:
@@ -126,7 +130,11 @@ def arm_from_view(name: str, version: int, view: Any) -> Arm:
     after: dict[str, list[str]] = {}
     end: list[str] = []
     comment = None
+    own = []
     for q in view.questions:
+        if getattr(q, "custom", None) is not None:  # the prototype's own: sample_data.own
+            own.append(q.custom)
+            continue
         found = CATALOGUE.item(q.id)
         if found is None:
             raise InvalidInputError(f"question {q.id!r} is no item of a catalogue instrument")
@@ -138,7 +146,8 @@ def arm_from_view(name: str, version: int, view: Any) -> Arm:
             after.setdefault(after_task, []).append(q.id)
         else:
             end.append(q.id)
-    return Arm(name, int(version), tasks, after, end, comment)
+    goals = dict(getattr(view, "goals", {}) or {})
+    return Arm(name, int(version), tasks, after, end, comment, own=own, goals=goals)
 
 
 def _resolve(prototype: Any, version: int, variant: str | None) -> Any:

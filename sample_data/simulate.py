@@ -33,6 +33,7 @@ from sample_data.comments import flat_bank
 from sample_data.design import PilotDesign, check_design, design_from_spec, make_design
 from sample_data.encoding import Positions, Vocab, encode_arm, open_days
 from sample_data.model import draw_stores
+from sample_data.own import OwnTruth, own_truth
 from sample_data.problem import (
     PlantedProblem,
     plant,
@@ -75,7 +76,9 @@ def _design(target: Any, experiment: Any) -> PilotDesign:
     return design
 
 
-def _chunk_context(design: PilotDesign, cal: Any, stores: Any, seed: int) -> ChunkContext:
+def _chunk_context(
+    design: PilotDesign, cal: Any, stores: Any, seed: int, own: OwnTruth | None = None
+) -> ChunkContext:
     vocab = Vocab()
     texts, slices = flat_bank()
     text_codes = np.array([vocab.code(s) for s in texts], np.int32)
@@ -91,6 +94,7 @@ def _chunk_context(design: PilotDesign, cal: Any, stores: Any, seed: int) -> Chu
         comment_codes={key: text_codes[s0:s1] for key, (s0, s1) in slices.items()},
         seed=seed,
         theme=theme,
+        own_truth=own or OwnTruth(),
     )
 
 
@@ -107,6 +111,7 @@ def simulate_pilot(
     truth_path: Path | str | None = None,
     mc_sessions: int = MC_SESSIONS,
     problem: PlantedProblem | None = None,
+    own: OwnTruth | None = None,
 ) -> SimResult:
     """Simulate ``sessions`` pilot sessions and write them as spool files plus the truth.
 
@@ -118,7 +123,9 @@ def simulate_pilot(
     ``time_on_task_s=-3``); metrics not named get no planted effect. ``progress(done, total)``
     is called after each chunk. ``problem``: a usability problem planted on one screen
     (``sample_data.problem``); the truth's ``problem`` says exactly what it wrote. Never opens
-    the database.
+    the database. ``own``: the planted answers to the prototype's own questions
+    (``sample_data.own``; default ``OwnTruth()``); the truth's ``own`` says what they and
+    its goals wrote.
     """
     started = time.perf_counter()
     if sessions < 1:
@@ -133,7 +140,7 @@ def simulate_pilot(
         design = plant(design, problem)
     stores = draw_stores(design, seed, icc)
     cal = calibrate(design, run.effects, stores, seed, mc_sessions)
-    ctx = _chunk_context(design, cal, stores, seed)
+    ctx = _chunk_context(design, cal, stores, seed, own)
 
     files: list[Path] = []
     events = done = chunk = 0
@@ -153,6 +160,8 @@ def simulate_pilot(
     truth["files"] = [f.name for f in files]
     if design.problem is not None:
         truth["problem"] = problem_truth(design, ctx.tally)
+    if any(arm.own or arm.goals for arm in design.arms.values()):
+        truth["own"] = own_truth(design, ctx.own_truth, ctx.tally)
     if truth_file is not None:
         truth_file.parent.mkdir(parents=True, exist_ok=True)
         truth_file.write_text(json.dumps(truth, indent=2, ensure_ascii=False), encoding="utf-8")

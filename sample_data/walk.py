@@ -31,6 +31,7 @@ from sample_data.encoding import (
     uuid4_strings,
 )
 from sample_data.model import Outcomes, StoreEffects, draw_noise, outcomes
+from sample_data.own import OwnAnswers, OwnTruth, mark_goals, tally_goals
 from sample_data.problem import ThemeCodes
 
 EN_SHARE = 0.12
@@ -52,6 +53,7 @@ class ChunkContext:
     seed: int
     theme: ThemeCodes | None = None  # a planted problem's comments
     tally: dict[str, dict[str, int]] = field(default_factory=dict)  # what the problem did
+    own_truth: OwnTruth = field(default_factory=OwnTruth)  # the own questions' planted answers
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,11 @@ def chunk_table(ctx: ChunkContext, chunk: int, n: int) -> pa.Table:
         mix = ctx.stores.mix(sessions.store[idx], sessions.phone[idx])
         nz = draw_noise(arm, ctx.seed, (2, chunk, a), len(idx))
         out = outcomes(arm, ctx.cal.params[name], ctx.cal.base_p[name], mix, nz)
+        # the prototype's own questions draw from a stream of their own, so adding one
+        # leaves every other answer of the pilot as it was
+        own_rng = np.random.default_rng(np.random.SeedSequence([ctx.seed, 3, chunk, a]))
         walk = _ArmWalk(buf, rng, ctx, props, arm, ctx.codes[name], out, idx,
-                        sessions.clock[idx].copy())  # fmt: skip
+                        sessions.clock[idx].copy(), own_rng)  # fmt: skip
         walk.emit(sessions.phone[idx], sessions.english[idx])
     labels = Labels(
         design.experiment_id,
@@ -128,7 +133,12 @@ def chunk_table(ctx: ChunkContext, chunk: int, n: int) -> pa.Table:
         np.array([arm.version for arm in design.arms.values()], np.int32),
         ctx.stores.ids,
     )
-    return events_table(buf.arrays(), sessions, labels, ctx.vocab, lambda m: uuid4_strings(rng, m))
+    cols = buf.arrays()
+    goals = next(iter(design.arms.values())).goals
+    if goals:  # props.goals on the events that reach a goal, as the runtime writes them
+        masks = mark_goals(cols, goals, ctx.vocab)
+        tally_goals(cols, masks, sessions.arm, list(design.arms), ctx.tally)
+    return events_table(cols, sessions, labels, ctx.vocab, lambda m: uuid4_strings(rng, m))
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,7 @@ class _ArmWalk:
     out: Outcomes
     idx: np.ndarray  # the sessions' positions in the chunk
     t: np.ndarray
+    own_rng: np.random.Generator | None = None  # the prototype's own questions (sample_data.own)
 
     def emit(self, phone: np.ndarray, english: np.ndarray) -> None:
         """Every event of these sessions, in the order the runtime writes them."""
@@ -156,6 +167,8 @@ class _ArmWalk:
             if len(on):
                 self._task(ti, on)
         self._end_answers()
+        if self.arm.own and self.own_rng is not None:
+            OwnAnswers(self, self.own_rng, self.ctx.own_truth).emit(english)
         self._comments(english)
         self._session_end()
         if self.arm.problem is not None:

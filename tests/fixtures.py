@@ -509,6 +509,124 @@ MINI_PROTOTYPE = textwrap.dedent(
 )
 
 
+# --- questions of a prototype's own and goals (issue 15) -------------------------------------
+
+# MINI on a phone with every question type of feedback.question_types after its task or at
+# the end, a second design of the shop (shop-b) for the preference test, and two goals.
+ASKS_PROTOTYPE = textwrap.dedent(
+    """\
+    id: asks
+    title: {de: Fragen, en: Questions}
+    phase: purchase
+    touchpoint: phone
+    screens:
+      - id: start
+        elements:
+          - {type: heading, id: head, text: {de: Start, en: Start}}
+          - {type: button, id: go, label: {de: Weiter, en: Next}, target: shop}
+          - type: button
+            id: go-b
+            label: {de: Andere Ansicht, en: Other view}
+            target: shop-b
+      - id: shop
+        elements:
+          - type: text
+            id: body
+            text: {de: Regenjacke Nordkap 129 Euro, en: Nordkap rain jacket 129 euros}
+          - {type: button, id: pay, label: {de: Reservieren, en: Reserve}, target: done}
+          - {type: button, id: help, label: {de: Hilfe, en: Help}, target: start, style: secondary}
+      - id: shop-b
+        elements:
+          - {type: banner, id: stock, text: {de: Größe M da, en: Size M here}, tone: success}
+          - {type: button, id: pay, label: {de: Jetzt reservieren, en: Reserve now}, target: done}
+      - id: done
+        elements:
+          - {type: banner, id: ok, text: {de: Fertig, en: Done}, tone: success}
+          - {type: button, id: again, label: {de: Nochmal, en: Again}, target: start}
+    tasks:
+      - id: buy
+        prompt: {de: Reservieren Sie die Jacke., en: Reserve the jacket.}
+        start_screen: start
+        goal_screens: [done]
+        expected_path: [start, shop, done]
+    questions:
+      - id: found
+        type: single_choice
+        after_task: buy
+        text: {de: "Haben Sie gefunden, was Sie suchten?", en: "Did you find what you wanted?"}
+        options:
+          - {id: "yes", label: {de: Ja, en: "Yes"}}
+          - {id: partly, label: {de: Teilweise, en: Partly}}
+          - {id: "no", label: {de: Nein, en: "No"}}
+      - id: channels
+        type: multiple_choice
+        text: {de: "Wo kaufen Sie Jacken?", en: "Where do you buy jackets?"}
+        options:
+          - {id: store, label: {de: Im Laden, en: In store}}
+          - {id: online, label: {de: Online, en: Online}}
+          - {id: app, label: {de: In der App, en: In the app}}
+      - id: stars
+        type: rating
+        text: {de: "Wie gefällt Ihnen die Seite?", en: "How do you like the page?"}
+        anchors: [{de: Gar nicht, en: Not at all}, {de: Sehr, en: Very much}]
+      - {id: wish, type: open_text, text: {de: "Was fehlt Ihnen?", en: "What is missing?"}}
+      - id: layout
+        type: preference
+        text: {de: "Welche Ansicht ist klarer?", en: "Which view is clearer?"}
+        options:
+          - {id: a, label: {de: Ansicht A, en: View A}, screen: shop}
+          - {id: b, label: {de: Ansicht B, en: View B}, screen: shop-b}
+      - id: recall
+        type: five_second
+        screen: shop
+        seconds: 5
+        text: {de: "Woran erinnern Sie sich?", en: "What do you remember?"}
+        expect: {de: [preis, jacke, euro], en: [price, jacket, euro]}
+      - id: where
+        type: first_click
+        screen: shop
+        target: pay
+        text: {de: "Wo tippen Sie, um zu reservieren?", en: "Where do you tap to reserve?"}
+    goals:
+      reserved: {screen: done}
+      helped: {element: help}
+      checkout: {element: pay, label: {de: Zur Kasse, en: To checkout}}
+    variants:
+      treatment:
+        elements:
+          - {screen: shop, after: body, element: {type: text, id: hint, text: {de: Tipp, en: Tip}}}
+    """
+)
+
+
+def answer_own_question(at, comment: str, recall: str) -> None:
+    """Answer the current question of the prototype's own (issue 15): the first option, every
+    option of a multiple choice, the last design, ``recall`` in a five-second test, the target
+    of a first-click test; a rating's top, ``comment`` for open text."""
+    q, present = session(at).question, keys(at)
+    if q.instrument == "first_click":
+        click(at, next(k for k in present if k.endswith(f"__{q.custom.screen}__{q.custom.target}")))
+    elif "sl_fs_start" in present:
+        click(at, "sl_fs_start")
+    elif q.instrument == "five_second" and "sl_send_recall" not in present:
+        session(at).selections[f"q:{q.id}"] = "shown:0"  # the seconds are over
+        at.run()
+    elif "sl_send_recall" in present:
+        at.text_area(key="sl_recall").input(recall)
+        click(at, "sl_send_recall")
+    elif "sl_send_choices" in present:
+        for key in [k for k in present if k.startswith("sl_opt_")]:
+            click(at, key)
+        click(at, "sl_send_choices")
+    elif options := [k for k in present if k.startswith(("sl_opt_", "sl_pref_"))]:
+        click(at, options[0] if options[0].startswith("sl_opt_") else options[-1])
+    elif "sl_send" in present:
+        at.text_area(key="sl_comment").input(comment)
+        click(at, "sl_send")
+    else:
+        click(at, [k for k in present if k.startswith("sl_scale_")][-1])
+
+
 # A made-up instrument for the tests that prove one catalogue entry is enough: two items on
 # 1-5, the second negatively worded; score 12.5 · ((q1 − 1) + (5 − q2)), 0-100.
 TRUST = Instrument(
@@ -677,9 +795,12 @@ def walk_task(at) -> None:
     click(at, "sl_next")
 
 
-def answer_questions(at, comment: str = "Gute Idee!") -> None:
+def answer_questions(at, comment: str = "Gute Idee!", recall: str = "Die Jacke") -> None:
     while session(at).phase == "question":
         present = keys(at)
+        if session(at).question.custom is not None:
+            answer_own_question(at, comment, recall)
+            continue
         if "sl_send" in present:
             at.text_area(key="sl_comment").input(comment)
             click(at, "sl_send")

@@ -77,9 +77,12 @@ def test_every_template_walks_its_happy_path(lab: Lab, monkeypatch, template: st
     seen = [e["screen"] for e in events if e["type"] == "screen_view"]
     assert seen[: len(first.expected_path)] == first.expected_path
     # one answer per scale question, ids exactly as the spec's Question.id
-    answers = [e for e in events if e["type"] == "answer"]
+    own = {q.id for q in view.questions if q.custom is not None}  # the template's own words
+    answers = [e for e in events if e["type"] == "answer" and e["question"] not in own]
     asked = [q for t in [*(t.id for t in view.tasks), None] for q in view.questions_after(t)]
-    expected = [q for q in asked if q.scale is not None]
+    expected = [q for q in asked if q.scale is not None and q.custom is None]
+    answered_own = {e["question"] for e in events if e["type"] in ("answer", "comment")} & own
+    assert answered_own == own
     assert [(a["question"], a["task"]) for a in answers] == [(q.id, q.after_task) for q in expected]
     for a, q in zip(answers, expected, strict=True):
         assert a["value"] == q.scale[1]

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from cli import app as cli_app
 from insights.paths import first_deviation
 from insights.screens import rework_ranking
-from insights.usability import UsabilityQuery, usability_report, wilson
-from insights.usability_results import UsabilityReport
+from insights.usability import UsabilityQuery, usability_report
+from insights.usability_results import UsabilityReport, wilson
 from tests.fixtures import (
     answer_questions,
     app_test,

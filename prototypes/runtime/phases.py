@@ -13,6 +13,7 @@ import html
 import streamlit as st
 
 from prototypes.runtime import theme
+from prototypes.runtime.asking import ask_custom
 from prototypes.runtime.render import Renderer, first_placeholder
 from prototypes.runtime.session import CustomerSession
 from prototypes.runtime.texts import tr
@@ -215,12 +216,15 @@ def question(session: CustomerSession, r: Renderer) -> None:
     if session.question_index == 0 and session.last_outcome == "success" and q.after_task:
         done = f'<span class="sl-done">✓ {tr("done_chip", loc)}</span>'
     count = f" {n} {tr('of', loc)} {total}" if total > 1 else ""
+    text = "" if q.instrument == "five_second" else html.escape(r.plain(q.text))
     r.html(
         f'<div class="sl-question">{done}{steps(n - 1, total)}'
         f'<div class="sl-eyebrow">{tr("question", loc)}{count}</div>'
-        f'<div class="sl-question-text">{html.escape(r.plain(q.text))}</div></div>'
+        f'<div class="sl-question-text">{text}</div></div>'
     )
-    if q.scale is None:
+    if ask_custom(session, r):
+        pass  # a question of the prototype's own (runtime/asking.py)
+    elif q.scale is None:
         st.text_area(
             r.plain(q.text),
             key="sl_comment",

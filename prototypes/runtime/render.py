@@ -145,12 +145,15 @@ class Renderer:
 
     # --- the screen ---------------------------------------------------------------------------
 
-    def render_screen(self, screen: Any) -> None:
-        """All elements of a screen, inside the ``proto_screen`` container the taps refer to."""
-        self.screen_id = screen.id
-        self.hotspot_css = []
-        with st.container(key="proto_screen"):
-            self.html(f'<div data-sl-screen="{html.escape(screen.id)}" hidden></div>')
+    def render_screen(
+        self, screen: Any, container: str = "proto_screen", *, only_inside: bool = False
+    ) -> None:
+        """All elements of a screen, inside the ``proto_screen`` container the taps refer to
+        (a question's screens: another key, ``only_inside`` taps: runtime/asking.py)."""
+        self.screen_id, self.hotspot_css = screen.id, []
+        strict = ' data-sl-inside="1"' if only_inside else ""
+        with st.container(key=container):
+            self.html(f'<div data-sl-screen="{html.escape(screen.id)}"{strict} hidden></div>')
             if self.preview:
                 self.html(f'<span class="sl-pv-id">screen: {html.escape(screen.id)}</span>')
             custom = getattr(screen, "custom", None)

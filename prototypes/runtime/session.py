@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from errors import InvalidInputError
 from experiments.assignment import arm_for
+from feedback.custom_measures import recalled
 from feedback.events import Event
+from feedback.question_types import NOT_RECALLED, RECALLED
 from prototypes.spec import BASE_VARIANT, Prototype, PrototypeView, Question, Task
 
 if TYPE_CHECKING:
@@ -204,6 +206,8 @@ class CustomerSession:
         if self.ctx.assignment != "none" and type_ == "session_start":
             props["assignment"] = self.ctx.assignment
         fields.setdefault("screen", self.screen)
+        if type_ in ("screen_view", "tap") and (goals := self._goals(type_, fields)):
+            props["goals"] = goals  # the metric goal:<name> reads them (custom_measures)
         event = Event(
             session_id=self.session_id,
             experiment_id=self.ctx.experiment_id,
@@ -251,6 +255,12 @@ class CustomerSession:
         event, _ = self.outbox.pop()
         return event
 
+    def _goals(self, type_: str, fields: dict[str, Any]) -> list[str]:
+        """The prototype's goals this screen view or tap reaches (``goals:`` in the spec)."""
+        if type_ == "screen_view":
+            return self.view.goals_reached(screen=fields.get("screen"))
+        return self.view.goals_reached(element=fields.get("element"))
+
     def browser_taps(self, taps: list[dict[str, Any]]) -> None:
         """Taps the browser saw (``taps.py``): misclicks become events, hits give positions.
 
@@ -259,6 +269,9 @@ class CustomerSession:
         """
         now = time.monotonic()
         self.last_activity = now
+        if self.first_click_pending:
+            self._first_click_from(taps)
+            return
         for tap in taps:
             screen = tap.get("screen")
             if not screen or self.phase != "screen" or screen not in self.view.screens:
@@ -336,6 +349,9 @@ class CustomerSession:
     def navigate(self, element_id: str, target: str, key: str | None = None) -> None:
         """A button, hotspot, scan, banner or product was tapped: tap event, then go."""
         self.last_activity = time.monotonic()
+        if self.first_click_pending:  # a first-click test's screen: the tap is the answer
+            self.first_click(element_id)
+            return
         self.emit("tap", element=element_id, key=key, props={"target": target})
         if target in self.view.screens:
             self.show(target)
@@ -343,6 +359,9 @@ class CustomerSession:
     def tap(self, element_id: str, key: str | None = None, **props: Any) -> None:
         """A tap on an element that does not navigate (a size chip, a slot, a field)."""
         self.last_activity = time.monotonic()
+        if self.first_click_pending:
+            self.first_click(element_id.split(".")[0])
+            return
         self.emit("tap", element=element_id, key=key, props=props)
 
     def elapsed(self) -> float:
@@ -422,8 +441,71 @@ class CustomerSession:
                 self.emit("comment", question=q.id, task=q.after_task, text=text.strip()[:2000])
         elif value is not None:
             self.emit("answer", question=q.id, task=q.after_task, value=float(value))
+        self._advance_question()
+
+    def _advance_question(self) -> None:
         self.question_index += 1
         self._next_after_questions()
+
+    # --- questions of the prototype's own (prototypes.asks; drawn by runtime/asking.py) -------
+
+    @property
+    def first_click_pending(self) -> bool:
+        """A first-click test is on screen: the next tap on its screen is the answer."""
+        q = self.question
+        return self.phase == "question" and q is not None and q.instrument == "first_click"
+
+    def choose(self, option_ids: list[str]) -> None:
+        """Answer a choice or preference question: one ``answer`` per option chosen
+        (``element`` = the option id, ``value`` = its position); none chosen = skipped."""
+        self.last_activity = time.monotonic()
+        q = self.question
+        if q is None or q.custom is None:
+            return
+        order = q.custom.option_ids()
+        for option in dict.fromkeys(option_ids):
+            if option in order:
+                self.emit("answer", question=q.id, task=q.after_task, element=option,
+                          value=float(order.index(option) + 1))  # fmt: skip
+        self._advance_question()
+
+    def recall(self, text: str | None) -> None:
+        """A five-second test's answer: what they remember, and whether it names one of the
+        spec's keywords (``element`` recalled / not_recalled, ``value`` 1 / 0)."""
+        self.last_activity = time.monotonic()
+        q = self.question
+        if q is None or q.custom is None:
+            return
+        said = (text or "").strip()[:2000]
+        if said:
+            hit = recalled(said, q.custom.keywords(self.locale))
+            self.emit("answer", question=q.id, task=q.after_task, screen=q.custom.screen,
+                      element=RECALLED if hit else NOT_RECALLED, value=float(hit),
+                      text=said)  # fmt: skip
+        self._advance_question()
+
+    def first_click(self, element: str | None, x: float | None = None, y: float | None = None):
+        """A first-click test's answer: the element tapped first (None: empty space), where,
+        and whether it is the target (``value`` 1 / 0)."""
+        self.last_activity = time.monotonic()
+        q = self.question
+        if q is None or q.custom is None:
+            return
+        self.emit("answer", question=q.id, task=q.after_task, screen=q.custom.screen,
+                  element=element, x=x, y=y,
+                  value=float(element is not None and element == q.custom.target))  # fmt: skip
+        self._advance_question()
+
+    def _first_click_from(self, taps: list[dict[str, Any]]) -> None:
+        """The browser's first tap on the first-click test's screen is the answer."""
+        q = self.question
+        for tap in taps:
+            if q is None or q.custom is None or tap.get("screen") != q.custom.screen:
+                continue
+            key = tap.get("key")
+            element = self.key_elements.get(key) if key else None
+            self.first_click(element, _share(tap.get("x")), _share(tap.get("y")))
+            return
 
     def complete(self) -> None:
         self.phase = "thanks"

@@ -14,9 +14,10 @@ with ``task_abandon``, the session with ``idle_timeout``, and the welcome screen
 the next customer). ``idle_ms`` comes from ``CustomerSession.idle_timeout_s``.
 
 Taps on the runtime's own chrome (keys starting ``sl_``: language, task bar, questionnaire)
-are not sent; hits become x/y for the element's ``tap`` event, misses become ``misclick``
-events (``CustomerSession.browser_taps``). Without a browser (``AppTest``) nothing is sent and
-taps are still recorded by the buttons' callbacks, only without x/y.
+are not sent, nor, where the screen's marker says ``data-sl-inside`` (a first-click test),
+taps outside the screen's container; hits become x/y for the element's ``tap`` event, misses
+become ``misclick`` events (``CustomerSession.browser_taps``). Without a browser (``AppTest``)
+nothing is sent and taps are still recorded by the buttons' callbacks, only without x/y.
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ export default function (component) {
     if (t.closest('[class*="st-key-sl_"]') || t.closest('[data-testid="stSidebar"]')) return;
     const screen = document.querySelector('[data-sl-screen]');
     if (!screen) return;
+    if (screen.dataset.slInside) {  // a first-click test: only taps on the screen shown count
+      const host = screen.closest('[class*="st-key-"]');
+      if (!host || !host.contains(t)) return;
+    }
     let key = null;
     const keyed = t.closest('[class*="st-key-el_"]');
     if (keyed) {

@@ -62,6 +62,20 @@ T: dict[str, dict[str, str]] = {
     "skip": {"de": "Überspringen", "en": "Skip"},
     "send": {"de": "Absenden", "en": "Send"},
     "comment_ph": {"de": "Ihre Anmerkung …", "en": "Your comment …"},
+    # --- questions of the prototype's own (runtime/asking.py) ---
+    "pick_any": {"de": "Mehrere Antworten möglich", "en": "Choose as many as you like"},
+    "prefer": {"de": "Diese gefällt mir besser", "en": "I prefer this one"},
+    "look_seconds": {
+        "de": "Sehen Sie sich die folgende Seite {n} Sekunden lang an. Danach fragen wir Sie, "
+        "woran Sie sich erinnern.",
+        "en": "Look at the following page for {n} seconds. Then we ask what you remember.",
+    },
+    "look_start": {"de": "Seite zeigen", "en": "Show the page"},
+    "recall_ph": {"de": "Woran erinnern Sie sich?", "en": "What do you remember?"},
+    "first_click_hint": {
+        "de": "Tippen Sie auf der Seite unten dorthin, wo Sie zuerst tippen würden.",
+        "en": "Tap the page below where you would tap first.",
+    },
     "thanks_title": {"de": "Vielen Dank!", "en": "Thank you!"},
     "thanks_text": {
         "de": "Ihre Antworten helfen uns, das Einkaufen bei uns besser zu machen.",

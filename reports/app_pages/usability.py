@@ -86,4 +86,12 @@ once = uv.score_lines(report.scores) + uv.answer_lines(report.answers)
 if once:
     st.subheader("Asked once per session")
     st.markdown("\n".join(f"- {x}" for x in once))
+if report.own or report.goals:
+    from reports.usability_figures import own_figures
+
+    st.subheader("The prototype's own questions and goals")
+    st.markdown("\n".join(f"- {x}" for x in uv.own_lines(report) + uv.goal_lines(report)))
+    for key, fig in own_figures(report):
+        st.plotly_chart(fig, key=f"usab_{key}", theme=None, config=PLOTLY_CONFIG)
+    st.caption(uv.OWN_NOTE)
 st.caption(uv.SCORE_NOTE)
