@@ -24,23 +24,27 @@ app = typer.Typer(
 
 @app.command("templates")
 def templates(json_: JsonOption = False) -> None:
-    """List the built-in journey templates."""
+    """List the built-in journey templates: phase, touchpoint, journey break, variants."""
     from prototypes.templates import list_templates
 
     rows = list_templates()
     if json_:
         print_json(rows)
         return
-    from rich.table import Table
-
-    table = Table(title="Journey templates", title_justify="left")
-    for column in ("id", "phase", "title"):
-        table.add_column(column)
+    width = max(len(row["id"]) for row in rows) + 2
+    lines = [f"{len(rows)} journey templates, along the customer journey:"]
+    phase = None
     for row in rows:
-        table.add_row(row["id"], row["phase"], row["title"])
-    out = console()
-    out.print(table)
-    out.print("Start one with: storelab prototype new ID --template TEMPLATE", markup=False)
+        if row["phase"] != phase:
+            phase = row["phase"]
+            lines += ["", phase.upper()]
+        named = [v for v in row["variants"] if v != "control"]
+        compare = f"A/B: control vs {', '.join(named)}" if named else "no variant to compare"
+        lines.append(f"  {row['id']:<{width}}{row['touchpoint']} · {compare}")
+        if row["journey_break"]:
+            lines.append(f"  {'':<{width}}break: “{row['journey_break']}”")
+    lines += ["", "Start one with: storelab prototype new ID --template TEMPLATE"]
+    typer.echo("\n".join(lines))
 
 
 @app.command("new")
