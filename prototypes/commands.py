@@ -164,6 +164,49 @@ def version(
     )
 
 
+@app.command("diff")
+def diff_command(
+    target: Annotated[
+        str, typer.Argument(metavar="ID", help="Prototype id in the lab (or its prototype.yaml).")
+    ],
+    old: Annotated[
+        str, typer.Argument(metavar="OLD", help="A version, e.g. 1, or a variant: 1:treatment.")
+    ],
+    new: Annotated[
+        str, typer.Argument(metavar="NEW", help="A version, e.g. 2, or a variant: 2:treatment.")
+    ],
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Show what changed between two versions (or variants): screens, elements, texts, tasks."""
+    from prototypes.diff import view_diff
+    from prototypes.library import load_prototype
+
+    (file,) = _spec_files(target, lab)
+    proto = load_prototype(file)
+    diff = view_diff(proto.resolve(*_arm(old)), proto.resolve(*_arm(new)))
+    if json_:
+        print_json({"id": proto.id, **diff.to_dict()})
+        return
+    head = f"{proto.id}: {diff.old} → {diff.new}"
+    if diff.empty:
+        typer.echo(f"{head}: the same (nothing a customer sees or is asked differs).")
+        return
+    typer.echo(head)
+    for line in diff.lines(proto.locales[0]):
+        typer.echo(f"  {line}")
+
+
+def _arm(text: str) -> tuple[int, str | None]:
+    """``2`` -> (2, None); ``1:treatment`` -> (1, "treatment")."""
+    version, _, variant = text.partition(":")
+    if not version.strip().isdigit():
+        raise InvalidInputError(
+            f"{text!r} is not a version: write a number like 2, or 1:treatment for a variant."
+        )
+    return int(version), (variant.strip() or None)
+
+
 def _spec_files(target: str | None, lab_path: Path | None) -> list[Path]:
     """The spec file(s) a command means: a file, a folder, an id in the lab, or all of them."""
     from prototypes.library import SPEC_FILE, list_prototype_ids, prototype_file

@@ -111,10 +111,20 @@ class FieldChange:
         )
 
     def describe(self, locale: str | None = None) -> str:
-        if not self.is_text:
-            return f"{self.where}: {self.field} changed"
-        lang = locale if locale in self.old and locale in self.new else next(iter(self.new))
-        return f"{self.where}: {self.field} “{self.old.get(lang, '')}” → “{self.new[lang]}”"
+        """``cart/basket: checkout “Zur Kasse” → “Bezahlen”``, ``… target: pay → exit``."""
+        what = f"{self.where}: {self.field}"
+        if self.old is None or self.new is None:
+            return f"{what} {'added' if self.old is None else 'removed'}"
+        if self.is_text:
+            lang = locale if locale in self.old and locale in self.new else next(iter(self.new))
+            return f"{what} “{self.old.get(lang, '')}” → “{self.new.get(lang, '')}”"
+        if all(isinstance(v, str | int | float) for v in (self.old, self.new)):
+            return f"{what}: {self.old} → {self.new}"
+        if all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in (self.old, self.new)
+        ):
+            return f"{what}: {', '.join(self.old)} → {', '.join(self.new)}"
+        return f"{what} changed"
 
     def to_dict(self) -> dict:
         return {"where": self.where, "field": self.field, "old": self.old, "new": self.new}
@@ -155,8 +165,11 @@ class SpecDiff:
             out.append("title changed")
         if self.start_screen:
             out.append(f"start screen: {self.start_screen[0]} → {self.start_screen[1]}")
-        out += [f"screen {d.describe()}" for d in self.screens]
-        out += [f"  {f.describe(locale)}" for f in self.fields]
+        for d in self.screens:
+            out.append(f"screen {d.describe()}")
+            prefix = f"{d.screen}/"
+            out += [f"  {f.describe(locale)}" for f in self.fields if f.where.startswith(prefix)]
+        out += [f.describe(locale) for f in self.fields if f.where.startswith("task:")]
         out += [f"task {t} added" for t in self.tasks_added]
         out += [f"task {t} removed" for t in self.tasks_removed]
         if self.questions:
