@@ -29,8 +29,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "total": {"de": "Summe", "en": "Total"},
     "removed": {"de": "entfernt", "en": "removed"},
     "each": {"de": "je", "en": "each"},
-    "less": {"de": "eins weniger", "en": "one less"},
-    "more": {"de": "eins mehr", "en": "one more"},
     "pay_to": {"de": "Bezahlen an", "en": "Pay"},
     "method": {"de": "Zahlungsart", "en": "Payment method"},
     "order": {"de": "Bestellung", "en": "Order"},
@@ -112,14 +110,18 @@ class JourneyElements:
                 f'<div class="sl-cartline-sum">{self.money(quantity * line.price, el.currency)}'
                 "</div></div>"
             )
-            with st.container(key=self.key("stepper", line_id), horizontal=True):
+            with st.container(
+                key=self.key("stepper", line_id),
+                horizontal=True,
+                horizontal_alignment="right",
+                vertical_alignment="center",
+            ):
                 for sign, change in (("−", -1), ("+", 1)):
                     word = "less" if change < 0 else "more"
                     key = self.key("step", f"{line_id}.{word}")
                     st.button(
                         sign,
                         key=key,
-                        help=jt(word, self.locale),
                         disabled=(change < 0 and quantity == 0) or (change > 0 and quantity >= 99),
                         on_click=self._step,
                         args=(line_id, line.quantity, change, key),
@@ -132,7 +134,7 @@ class JourneyElements:
     def _el_payment_sheet(self, el: Any) -> None:
         usable = [m.id for m in el.methods if m.available]
         chosen = self.session.selections.get(el.id, el.selected or usable[0])
-        shop = html.escape(self.fill("storelab {{store.name}}"))
+        shop = html.escape(self.fill("{{store.name}}"))
         self.html(
             '<div class="sl-paysheet"><div class="sl-paysheet-grip"></div>'
             f'<div class="sl-row-sub">{jt("pay_to", self.locale)} {shop}</div>'
@@ -228,9 +230,9 @@ class JourneyElements:
         )
         with st.container(key=self.key("review", review_id)):
             self.html(
-                f'<div class="sl-review">{stars(review.stars)}{verified}'
-                f'<div class="sl-review-text">{self.t(review.text)}</div>'
-                f'<div class="sl-review-author">{html.escape(review.author)}</div></div>'
+                f'<div class="sl-review"><div class="sl-review-top">{stars(review.stars)}'
+                f'<span class="sl-review-author">{html.escape(review.author)}</span></div>'
+                f'{verified}<div class="sl-review-text">{self.t(review.text)}</div></div>'
             )
             key = self.key("helpful", review_id)
             st.button(
@@ -253,7 +255,8 @@ class JourneyElements:
             self.html(f'<div class="sl-grid-title">{self.t(el.title)}</div>')
         addresses = [self.fill(s.address) for s in el.stores]
         chosen = self.session.selections.get(el.id)
-        self.html(f'<div class="sl-card sl-map">{stores_svg(addresses, self.locale)}</div>')
+        svg = stores_svg(addresses, self.locale)
+        self.html(f'<div class="sl-card sl-map sl-storemap">{svg}</div>')
         for number, store in enumerate(el.stores, 1):
             eid = f"{el.id}.{store.id}"
             dist = (
@@ -295,9 +298,9 @@ class JourneyElements:
             else ""
         )
         self.html(
-            f'<div class="sl-staff {el.audience}"><div class="sl-staff-head">'
+            f'<div class="sl-staff {el.audience}">{tag}<div class="sl-staff-head">'
             f'<div class="sl-staff-avatar">{avatar}</div><div class="sl-row-main">'
-            f'<div class="sl-row-name">{html.escape(el.author)}</div>{role}</div>{tag}</div>'
+            f'<div class="sl-row-name">{html.escape(el.author)}</div>{role}</div></div>'
             f'<div class="sl-staff-text">{self.t(el.text)}</div></div>'
         )
         if el.target is not None:
@@ -315,11 +318,15 @@ def stores_svg(addresses: list[str], locale: str) -> str:
         f'<line x1="{20 + i * 75 + h[6 + i] % 20}" y1="0" x2="{i * 75 - 5}" y2="220" />'
         for i in range(6)
     ] + [f'<line x1="0" y1="{30 + j * 70}" x2="440" y2="{42 + j * 70}" />' for j in range(3)]
-    you_x, you_y = 200 + h[1] % 40, 120 + h[2] % 30
+    # pins and you stay in the middle band, which a wide kiosk still shows when it crops
+    you_x, you_y = 200 + h[1] % 40, 88 + h[2] % 20
     pins = []
+    width = 360 / len(addresses)
     for number, address in enumerate(addresses, 1):
         d = hashlib.sha256(address.encode()).digest()
-        x, y = 40 + d[0] % 360, 40 + d[1] % 150
+        # one column per store, so pins never hide each other; the height varies
+        x = round(40 + (number - 0.5) * width + (d[0] % 21 - 10))
+        y = 108 + d[1] % 45
         pins.append(
             f'<g transform="translate({x},{y})"><path d="M0,0 C-12,-15 -14,-20 -14,-26 '
             'A14,14 0 1 1 14,-26 C14,-20 12,-15 0,0Z" fill="#e8590c" stroke="#fff" '
@@ -328,7 +335,8 @@ def stores_svg(addresses: list[str], locale: str) -> str:
         )
     you = html.escape(jt("you", locale))
     return (
-        '<svg viewBox="0 0 440 220" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="map">'
+        '<svg viewBox="0 0 440 220" preserveAspectRatio="xMidYMid slice" '
+        'xmlns="http://www.w3.org/2000/svg" role="img" aria-label="map">'
         '<rect width="440" height="220" fill="#eef1ec"/>'
         f'<path d="M0,{river_y} C120,{river_y - 30} 260,{river_y + 40} 440,{river_y - 10}" '
         'stroke="#b7d7f0" stroke-width="16" fill="none"/>'
