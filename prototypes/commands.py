@@ -43,6 +43,9 @@ def templates(json_: JsonOption = False) -> None:
         lines.append(f"  {row['id']:<{width}}{row['touchpoint']} · {compare}")
         if row["journey_break"]:
             lines.append(f"  {'':<{width}}break: “{row['journey_break']}”")
+        lines += [
+            f"  {'':<{width}}{name}: {note}" for name, note in row["variant_notes"].items() if note
+        ]
     lines += ["", "Start one with: storelab prototype new ID --template TEMPLATE"]
     typer.echo("\n".join(lines))
 

@@ -30,7 +30,16 @@ def test_templates_json_lists_phase_touchpoint_journey_break_and_variants():
     assert result.exit_code == 0, said(result)
     rows = json.loads(result.stdout)
     assert rows == list_templates()
-    keys = {"id", "title", "phase", "touchpoint", "journey_break", "variants", "tasks"}
+    keys = {
+        "id",
+        "title",
+        "phase",
+        "touchpoint",
+        "journey_break",
+        "variants",
+        "variant_notes",
+        "tasks",
+    }
     assert all(set(r) == keys for r in rows)
     assert {"scan-and-discover", "feedback-kiosk", "easy-returns"} <= {r["id"] for r in rows}
 
@@ -43,6 +52,7 @@ def test_templates_listing_shows_touchpoint_journey_break_variants_and_phase():
         line = next(i for i, text in enumerate(lines) if text.split()[:1] == [row["id"]])
         assert f"{row['touchpoint']} · A/B: control vs treatment" in lines[line]
         assert row["journey_break"] in lines[line + 1]
+        assert lines[line + 2].strip() == f"treatment: {row['variant_notes']['treatment']}"
         heading = max(i for i in range(line) if lines[i] == lines[i].lstrip() and lines[i])
         assert lines[heading] == row["phase"].upper()
 

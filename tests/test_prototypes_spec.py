@@ -66,7 +66,7 @@ def test_list_templates_shows_phase_touchpoint_journey_break_and_variants():
     assert len(rows) >= 13
     for row in rows:
         assert set(row) == {"id", "title", "phase", "touchpoint", "journey_break", "variants",
-                            "tasks"}  # fmt: skip
+                            "variant_notes", "tasks"}  # fmt: skip
         proto = load_prototype(template_path(row["id"]))
         assert row["phase"] in PHASES and row["touchpoint"] in TOUCHPOINTS
         assert row["title"] == proto.title["en"]
@@ -74,6 +74,8 @@ def test_list_templates_shows_phase_touchpoint_journey_break_and_variants():
         assert set(proto.journey_break) == {"de", "en"}
         # every template has an A/B variant to compare with its base
         assert row["variants"] == proto.variant_names() and len(row["variants"]) >= 2
+        assert row["variant_notes"] == {n: v.note for n, v in proto.variants.items()}
+        assert all(row["variant_notes"].values()), "say what each variant changes"
         assert row["tasks"] == [t.id for t in proto.tasks]
     # listed along the customer journey
     positions = [PHASES.index(r["phase"]) for r in rows]

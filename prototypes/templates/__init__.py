@@ -53,8 +53,8 @@ def template_path(template_id: str) -> Path:
 def list_templates() -> list[dict[str, Any]]:
     """Every built-in template in journey order, as ``prototype templates --json`` prints it:
     ``id``, ``title`` (English), ``phase``, ``touchpoint``, ``journey_break`` (English: the break
-    in the customer journey it mends), ``variants`` (``control`` and the named ones to compare)
-    and ``tasks`` (their ids)."""
+    in the customer journey it mends), ``variants`` (``control`` and the named ones to compare),
+    ``variant_notes`` (what each named variant changes) and ``tasks`` (their ids)."""
     import yamlguard
 
     rows = []
@@ -68,6 +68,10 @@ def list_templates() -> list[dict[str, Any]]:
                 "touchpoint": data["touchpoint"],
                 "journey_break": (data.get("journey_break") or {}).get("en", ""),
                 "variants": ["control", *(data.get("variants") or {})],
+                "variant_notes": {
+                    name: (variant or {}).get("note") or ""
+                    for name, variant in (data.get("variants") or {}).items()
+                },
                 "tasks": [task["id"] for task in data.get("tasks") or []],
             }
         )
