@@ -11,7 +11,15 @@ import pytest
 from lab import Lab
 from prototypes.runtime.render import widget_key
 from prototypes.validate import validate_file
-from tests.fixtures import app_test, click, keys, session, spool_events, write_prototype
+from tests.fixtures import (
+    MINI_PROTOTYPE,
+    app_test,
+    click,
+    keys,
+    session,
+    spool_events,
+    write_prototype,
+)
 
 JOURNEY = textwrap.dedent(
     """\
@@ -259,3 +267,10 @@ def test_bad_journey_elements_are_reported_on_their_line(lab: Lab, element, mess
     assert problems, "the element should be refused"
     assert any(message in p.message for p in problems), [str(p) for p in problems]
     assert all(p.line == 9 for p in problems if message in p.message), [str(p) for p in problems]
+
+
+def test_a_journey_break_needs_every_language(lab: Lab) -> None:
+    text = MINI_PROTOTYPE.replace("phase: purchase", "journey_break: {de: Lang}\nphase: purchase")
+    (problem,) = validate_file(write_prototype(lab, "mini", text))
+    assert (problem.line, problem.path) == (3, "journey_break")
+    assert "missing translation for 'en'" in problem.message
