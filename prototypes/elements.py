@@ -1,4 +1,5 @@
-"""What a screen is made of: the 23 element types, custom screens drawn by Python, the screen.
+"""What a screen is made of: the 23 element types and the screen (``prototypes.custom_screen``:
+a screen drawn by Python).
 
 Every element has an ``id`` (unique on its screen: events name elements by it) and a ``type``
 that picks its model. Elements that navigate (buttons, hotspots, scans, banners, product taps)
@@ -8,18 +9,17 @@ simulator see every way from one screen to another.
 
 from __future__ import annotations
 
-import keyword
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     Field,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from prototypes.custom_screen import CustomScreen
 from prototypes.fields import Colour, Id, Label, LocalizedText, Share, SpecModel
 from prototypes.journey_parts import (
     CartLine,
@@ -481,25 +481,6 @@ ELEMENT_TYPES: tuple[str, ...] = (
 )
 
 
-def _check_function_name(value: str) -> str:
-    if not value.isidentifier() or keyword.iskeyword(value):
-        raise ValueError(f"{value!r} is not a Python function name (e.g. render, size_advisor)")
-    return value
-
-
-class CustomScreen(SpecModel):
-    """A screen drawn by a Python function in the prototype folder (``docs/custom-screens.md``).
-
-    The runtime calls ``function(api)`` from ``module`` with a ``ScreenAPI``. The validator never
-    runs the code, so ``targets`` declares the screens the function may go to: they are the
-    screen's links for reachability, task paths and the pilot simulator.
-    """
-
-    module: str = Field(min_length=1, description="a .py file inside the prototype folder")
-    function: Annotated[str, AfterValidator(_check_function_name)] = "render"
-    targets: list[Id] = Field(default_factory=list, description="screens the function may go to")
-
-
 class Screen(SpecModel):
     """One screen: a title and its elements, top to bottom. Element ids are unique per screen.
 
@@ -546,7 +527,6 @@ __all__ = [
     "Banner",
     "Button",
     "Cart",
-    "CustomScreen",
     "Detail",
     "Details",
     "Element",

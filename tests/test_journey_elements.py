@@ -204,6 +204,10 @@ BAD = [
         "cart line id 'a' appears twice",
     ),
     (
+        "{type: cart, id: c, lines: [{id: a, name: {de: A, en: A}, price: 1, quantitiy: 2}]}",
+        "unknown key 'quantitiy' (did you mean 'quantity'?)",
+    ),
+    (
         "{type: cart, id: c, lines: [{id: a, name: {de: A, en: A}, price: -1}]}",
         "greater than or equal to 0",
     ),
