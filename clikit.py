@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from errors import StorelabError
 
@@ -27,9 +27,54 @@ LabOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
+# --- help that reads cleanly -------------------------------------------------------------------
+# Typer (0.2x) prints every parameter's Python type in ``--help``: ``<bool>`` after each flag and
+# after ``--help`` itself, ``{name}`` for an argument in the usage line. A flag takes no value, so
+# it gets an empty metavar (nothing is printed after it); an argument without a metavar gets its
+# name in capitals (``PROTOTYPE_ID``). Typer builds its command objects itself (``TyperCommand``,
+# ``TyperGroup``); ``StorelabGroup`` adopts every command below it as a ``StorelabCommand`` /
+# ``StorelabGroup`` (same object, only these two methods more), so every command's help and the
+# help option that click creates on demand are cleaned the same way.
+
+
+def _clean_params(params: list[Any]) -> list[Any]:
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+        elif param.param_type_name == "argument" and param.metavar is None and param.name:
+            param.metavar = param.name.upper()
+    return params
+
+
+def _adopt(command: Any) -> None:
+    """Let a command typer built (and the commands below it) print clean help."""
+    if type(command) is TyperCommand:
+        command.__class__ = StorelabCommand
+    elif type(command) is TyperGroup:
+        command.__class__ = StorelabGroup
+    for sub in getattr(command, "commands", {}).values():
+        _adopt(sub)
+
+
+class StorelabCommand(TyperCommand):
+    """A typer command whose help shows no ``<bool>`` after flags (see ``_clean_params``)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _clean_params(super().get_params(ctx))
+
+
 class StorelabGroup(TyperGroup):
     """Root group: turns ``errors.StorelabError`` (raised anywhere below) into one line on stderr
-    and its exit code: no traceback for a problem the user can fix."""
+    and its exit code: no traceback for a problem the user can fix. Its commands print clean
+    help (``_adopt``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for command in self.commands.values():
+            _adopt(command)
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _clean_params(super().get_params(ctx))
 
     def invoke(self, ctx: Any) -> Any:
         try:

@@ -2,8 +2,9 @@
 
 ``iteration_history(lab, prototype_id)`` reads one usability report per version
 (``insights.usability``) and puts, per task and per screen, each version's numbers next to the
-spec diff between consecutive versions (``spec_diff``, pure: which screens and elements were
-added, removed or changed) and the change in their metrics (the version minus the one before).
+spec diff between consecutive versions (``prototypes.diff.spec_diff``, pure: which screens and
+elements were added, removed or changed) and the change in their metrics (the version minus the
+one before).
 A version without customer sessions keeps its diff and has no numbers.
 """
 
@@ -14,87 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from errors import InvalidInputError
 from insights.usability import UsabilityQuery, usability_report
+from prototypes.diff import ScreenDiff, spec_diff
 from prototypes.library import load_lab_prototype
 
 if TYPE_CHECKING:
     from insights.usability_results import UsabilityReport
     from lab import Lab
-    from prototypes.spec import PrototypeView
 
 TASK_METRICS = ("runs", "success", "usability", "misclick_rate", "median_s")
 SCREEN_METRICS = ("sessions", "drop_off_rate", "misclick_rate", "drop_offs", "misclicks")
-
-
-@dataclass(frozen=True)
-class ScreenDiff:
-    """How one screen changed from one version to the next (``change``: added | removed |
-    changed); for a changed screen the element ids added, removed or changed and whether its
-    title changed."""
-
-    screen: str
-    change: str
-    elements_added: tuple[str, ...] = ()
-    elements_removed: tuple[str, ...] = ()
-    elements_changed: tuple[str, ...] = ()
-    title_changed: bool = False
-
-    def describe(self) -> str:
-        """One line, e.g. ``reserve changed: button 'go' changed, 'hint' added``."""
-        if self.change != "changed":
-            return f"{self.screen} {self.change}"
-        parts = [f"{e!r} changed" for e in self.elements_changed]
-        parts += [f"{e!r} added" for e in self.elements_added]
-        parts += [f"{e!r} removed" for e in self.elements_removed]
-        if self.title_changed:
-            parts.append("title changed")
-        return f"{self.screen} changed: " + ", ".join(parts)
-
-    def to_dict(self) -> dict:
-        return {
-            "screen": self.screen,
-            "change": self.change,
-            "elements_added": list(self.elements_added),
-            "elements_removed": list(self.elements_removed),
-            "elements_changed": list(self.elements_changed),
-            "title_changed": self.title_changed,
-            "describe": self.describe(),
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict) -> ScreenDiff:
-        return cls(
-            d["screen"],
-            d["change"],
-            tuple(d["elements_added"]),
-            tuple(d["elements_removed"]),
-            tuple(d["elements_changed"]),
-            d["title_changed"],
-        )
-
-
-def spec_diff(old: PrototypeView, new: PrototypeView) -> tuple[ScreenDiff, ...]:
-    """Screens and elements that differ between two resolved versions (pure; spec order of the
-    new version, removed screens last)."""
-    out = []
-    for sid, screen in new.screens.items():
-        before = old.screens.get(sid)
-        if before is None:
-            out.append(ScreenDiff(sid, "added"))
-            continue
-        was = {e.id: e.model_dump() for e in before.elements}
-        now = {e.id: e.model_dump() for e in screen.elements}
-        diff = ScreenDiff(
-            sid,
-            "changed",
-            elements_added=tuple(e for e in now if e not in was),
-            elements_removed=tuple(e for e in was if e not in now),
-            elements_changed=tuple(e for e in now if e in was and was[e] != now[e]),
-            title_changed=before.title != screen.title or before.custom != screen.custom,
-        )
-        if diff != ScreenDiff(sid, "changed"):  # something in it changed
-            out.append(diff)
-    out += [ScreenDiff(sid, "removed") for sid in old.screens if sid not in new.screens]
-    return tuple(out)
 
 
 @dataclass(frozen=True)

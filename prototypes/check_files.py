@@ -12,7 +12,7 @@ import ast
 import re
 from pathlib import Path
 
-from prototypes.elements import CustomScreen
+from prototypes.custom_screen import CustomScreen
 from prototypes.problems import Locator, Problem
 
 MAX_ASSET_BYTES = 5 * 1024 * 1024

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from prototypes import asks, changes, elements, fields, spec, tasks
+from prototypes import asks, changes, custom_screen, elements, fields, journey_parts, spec, tasks
 from prototypes.asks import AnyQuestionSpec, question_entry
 from prototypes.check_written import CheckContext, written_problems
 from prototypes.elements import ELEMENT_TYPES, Screen
@@ -24,7 +24,7 @@ from prototypes.fields import Locale, LocalizedText
 from prototypes.problems import Locator, Problem, join_path
 from prototypes.tasks import Task
 
-_MODEL_MODULES = (fields, elements, tasks, asks, changes, spec)
+_MODEL_MODULES = (fields, elements, tasks, asks, changes, spec, custom_screen, journey_parts)
 """Where the spec models are defined: their field names are the keys a spec may use."""
 
 

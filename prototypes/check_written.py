@@ -22,7 +22,8 @@ from feedback.catalogue import CATALOGUE
 from prototypes.asks import Option
 from prototypes.changes import Changes
 from prototypes.check_files import asset_problems, custom_module_problems
-from prototypes.elements import CustomScreen, Image, Screen
+from prototypes.custom_screen import CustomScreen
+from prototypes.elements import Image, Screen
 from prototypes.fields import LocalizedText
 from prototypes.problems import Locator, Problem, join_path
 from prototypes.spec import BASE_VARIANT, Prototype

@@ -24,23 +24,30 @@ app = typer.Typer(
 
 @app.command("templates")
 def templates(json_: JsonOption = False) -> None:
-    """List the built-in journey templates."""
+    """List the built-in journey templates: phase, touchpoint, journey break, variants."""
     from prototypes.templates import list_templates
 
     rows = list_templates()
     if json_:
         print_json(rows)
         return
-    from rich.table import Table
-
-    table = Table(title="Journey templates", title_justify="left")
-    for column in ("id", "phase", "title"):
-        table.add_column(column)
+    width = max(len(row["id"]) for row in rows) + 2
+    lines = [f"{len(rows)} journey templates, along the customer journey:"]
+    phase = None
     for row in rows:
-        table.add_row(row["id"], row["phase"], row["title"])
-    out = console()
-    out.print(table)
-    out.print("Start one with: storelab prototype new ID --template TEMPLATE", markup=False)
+        if row["phase"] != phase:
+            phase = row["phase"]
+            lines += ["", phase.upper()]
+        named = [v for v in row["variants"] if v != "control"]
+        compare = f"A/B: control vs {', '.join(named)}" if named else "no variant to compare"
+        lines.append(f"  {row['id']:<{width}}{row['touchpoint']} · {compare}")
+        if row["journey_break"]:
+            lines.append(f"  {'':<{width}}break: “{row['journey_break']}”")
+        lines += [
+            f"  {'':<{width}}{name}: {note}" for name, note in row["variant_notes"].items() if note
+        ]
+    lines += ["", "Start one with: storelab prototype new ID --template TEMPLATE"]
+    typer.echo("\n".join(lines))
 
 
 @app.command("new")
@@ -158,6 +165,49 @@ def version(
         f"  Describe its changes under 'versions:' (the entry '- version: {number}'): "
         "screens, elements, tasks or questions."
     )
+
+
+@app.command("diff")
+def diff_command(
+    target: Annotated[
+        str, typer.Argument(metavar="ID", help="Prototype id in the lab (or its prototype.yaml).")
+    ],
+    old: Annotated[
+        str, typer.Argument(metavar="OLD", help="A version, e.g. 1, or a variant: 1:treatment.")
+    ],
+    new: Annotated[
+        str, typer.Argument(metavar="NEW", help="A version, e.g. 2, or a variant: 2:treatment.")
+    ],
+    lab: LabOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Show what changed between two versions (or variants): screens, elements, texts, tasks."""
+    from prototypes.diff import view_diff
+    from prototypes.library import load_prototype
+
+    (file,) = _spec_files(target, lab)
+    proto = load_prototype(file)
+    diff = view_diff(proto.resolve(*_arm(old)), proto.resolve(*_arm(new)))
+    if json_:
+        print_json({"id": proto.id, **diff.to_dict()})
+        return
+    head = f"{proto.id}: {diff.old} → {diff.new}"
+    if diff.empty:
+        typer.echo(f"{head}: the same (nothing a customer sees or is asked differs).")
+        return
+    typer.echo(head)
+    for line in diff.lines(proto.locales[0]):
+        typer.echo(f"  {line}")
+
+
+def _arm(text: str) -> tuple[int, str | None]:
+    """``2`` -> (2, None); ``1:treatment`` -> (1, "treatment")."""
+    version, _, variant = text.partition(":")
+    if not version.strip().isdigit():
+        raise InvalidInputError(
+            f"{text!r} is not a version: write a number like 2, or 1:treatment for a variant."
+        )
+    return int(version), (variant.strip() or None)
 
 
 def _spec_files(target: str | None, lab_path: Path | None) -> list[Path]:

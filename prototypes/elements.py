@@ -1,4 +1,5 @@
-"""What a screen is made of: the 17 element types, custom screens drawn by Python, the screen.
+"""What a screen is made of: the 23 element types and the screen (``prototypes.custom_screen``:
+a screen drawn by Python).
 
 Every element has an ``id`` (unique on its screen: events name elements by it) and a ``type``
 that picks its model. Elements that navigate (buttons, hotspots, scans, banners, product taps)
@@ -8,19 +9,28 @@ simulator see every way from one screen to another.
 
 from __future__ import annotations
 
-import keyword
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     Field,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from prototypes.custom_screen import CustomScreen
 from prototypes.fields import Colour, Id, Label, LocalizedText, Share, SpecModel
+from prototypes.journey_parts import (
+    CartLine,
+    Currency,
+    MapStore,
+    PaymentMethod,
+    ReviewItem,
+    TrackingStep,
+    label_with_target,
+    unique_ids,
+)
 
 
 class Placeholder(SpecModel):
@@ -286,6 +296,143 @@ class Hotspot(_Element):
     label: LocalizedText | None = None
 
 
+# --- Journey elements (issue 15): cart, payment sheet, order tracking, review list, store map,
+# staff note. Their taps name ``<element>.<part>`` (a cart line's stepper, a payment method, a
+# store, a review's "helpful"); those with a ``target`` navigate like a button.
+
+
+class Cart(_Element):
+    """A basket: its lines with big − / + steppers, the total, and a checkout button."""
+
+    type: Literal["cart"]
+    title: LocalizedText | None = None
+    lines: list[CartLine] = Field(min_length=1)
+    currency: Currency = "EUR"
+    checkout: LocalizedText | None = Field(None, description="text of the checkout button")
+    target: Id | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Cart:
+        unique_ids(self.lines, "cart line")
+        label_with_target(self.checkout, self.target, "checkout")
+        return self
+
+
+class PaymentSheet(_Element):
+    """A payment sheet: the amount, the methods as big choices, and the pay button."""
+
+    type: Literal["payment_sheet"]
+    amount: float = Field(ge=0)
+    currency: Currency = "EUR"
+    methods: list[PaymentMethod] = Field(min_length=1)
+    selected: Id | None = Field(None, description="the method chosen at first")
+    pay: LocalizedText = Field(description="text of the pay button")
+    target: Id
+    note: LocalizedText | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> PaymentSheet:
+        unique_ids(self.methods, "payment method")
+        usable = [m.id for m in self.methods if m.available]
+        if not usable:
+            raise ValueError("at least one payment method must be available")
+        if self.selected is not None and self.selected not in usable:
+            raise ValueError(
+                f"selected '{self.selected}' is not an available method ({', '.join(usable)})"
+            )
+        return self
+
+
+class OrderTracking(_Element):
+    """Where an order is: its steps (done ones first), the expected time, a pickup code."""
+
+    type: Literal["order_tracking"]
+    order: str = Field(min_length=1, max_length=40, description="the order number shown")
+    steps: list[TrackingStep] = Field(min_length=2)
+    eta: LocalizedText | None = None
+    pickup_code: str | None = Field(None, min_length=1, max_length=16)
+    target: Id | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> OrderTracking:
+        unique_ids(self.steps, "tracking step")
+        done = [step.done for step in self.steps]
+        if done != sorted(done, reverse=True):
+            raise ValueError(
+                "the steps that are done come first: a step is done only when every step "
+                "before it is"
+            )
+        return self
+
+
+class ReviewList(_Element):
+    """Reviews with a star summary, star filter chips, "helpful" taps and a write button."""
+
+    type: Literal["review_list"]
+    stars: float = Field(ge=0, le=5)
+    count: int = Field(ge=0)
+    reviews: list[ReviewItem] = Field(min_length=1)
+    highlight: LocalizedText | None = Field(None, description="what reviewers often say")
+    filters: bool = True
+    write: LocalizedText | None = Field(None, description="text of a 'write a review' button")
+    target: Id | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ReviewList:
+        unique_ids(self.reviews, "review")
+        label_with_target(self.write, self.target, "write")
+        if self.count < len(self.reviews):
+            raise ValueError(f"count {self.count} is less than the {len(self.reviews)} reviews")
+        return self
+
+
+class StoreMap(_Element):
+    """A drawn map with a pin per store and a big tappable row per store."""
+
+    type: Literal["store_map"]
+    title: LocalizedText | None = None
+    stores: list[MapStore] = Field(min_length=1, max_length=6)
+
+    @model_validator(mode="after")
+    def _check(self) -> StoreMap:
+        unique_ids(self.stores, "store")
+        return self
+
+    def link_targets(self) -> Iterator[tuple[str, str, str]]:
+        for i, store in enumerate(self.stores):
+            if store.target is not None:
+                yield f"{self.id}.{store.id}", store.target, f"stores[{i}].target"
+
+
+class StaffNote(_Element):
+    """A note from a member of staff; ``audience: staff`` marks one only the associate sees."""
+
+    type: Literal["staff_note"]
+    author: str = Field(min_length=1)
+    role: LocalizedText | None = None
+    text: LocalizedText
+    audience: Literal["customer", "staff"] = "customer"
+    icon: str | None = Field(None, max_length=16)
+    action: LocalizedText | None = Field(None, description="text of a button below the note")
+    target: Id | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> StaffNote:
+        label_with_target(self.action, self.target, "action")
+        return self
+
+
+JOURNEY_ELEMENT_TYPES: tuple[str, ...] = (
+    "cart",
+    "payment_sheet",
+    "order_tracking",
+    "review_list",
+    "store_map",
+    "staff_note",
+)
+# --- end of journey elements -------------------------------------------------------------------
+
+
 Element = Annotated[
     Heading
     | Paragraph
@@ -303,7 +450,13 @@ Element = Annotated[
     | Rating
     | Details
     | Button
-    | Hotspot,
+    | Hotspot
+    | Cart
+    | PaymentSheet
+    | OrderTracking
+    | ReviewList
+    | StoreMap
+    | StaffNote,
     Field(discriminator="type"),
 ]
 ELEMENT_TYPES: tuple[str, ...] = (
@@ -324,26 +477,8 @@ ELEMENT_TYPES: tuple[str, ...] = (
     "details",
     "button",
     "hotspot",
+    *JOURNEY_ELEMENT_TYPES,
 )
-
-
-def _check_function_name(value: str) -> str:
-    if not value.isidentifier() or keyword.iskeyword(value):
-        raise ValueError(f"{value!r} is not a Python function name (e.g. render, size_advisor)")
-    return value
-
-
-class CustomScreen(SpecModel):
-    """A screen drawn by a Python function in the prototype folder (``docs/custom-screens.md``).
-
-    The runtime calls ``function(api)`` from ``module`` with a ``ScreenAPI``. The validator never
-    runs the code, so ``targets`` declares the screens the function may go to: they are the
-    screen's links for reachability, task paths and the pilot simulator.
-    """
-
-    module: str = Field(min_length=1, description="a .py file inside the prototype folder")
-    function: Annotated[str, AfterValidator(_check_function_name)] = "render"
-    targets: list[Id] = Field(default_factory=list, description="screens the function may go to")
 
 
 class Screen(SpecModel):
@@ -387,10 +522,11 @@ class Screen(SpecModel):
 
 __all__ = [
     "ELEMENT_TYPES",
+    "JOURNEY_ELEMENT_TYPES",
     "Area",
     "Banner",
     "Button",
-    "CustomScreen",
+    "Cart",
     "Detail",
     "Details",
     "Element",
@@ -402,7 +538,9 @@ __all__ = [
     "Map",
     "Offer",
     "OnlineStock",
+    "OrderTracking",
     "Paragraph",
+    "PaymentSheet",
     "Picker",
     "PickerOption",
     "Placeholder",
@@ -412,9 +550,12 @@ __all__ = [
     "ProductGrid",
     "Rating",
     "Review",
+    "ReviewList",
     "Scan",
     "Screen",
     "Slot",
+    "StaffNote",
     "StoreAvailability",
+    "StoreMap",
     "StoreStock",
 ]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from errors import InvalidInputError, SpecError, UnknownPrototypeError
 from feedback.catalogue import CATALOGUE
+from prototypes.diff import view_diff
 from prototypes.fields import MAX_ID_LEN, PROTOTYPE_ID_RE
 from prototypes.spec import Prototype
 from prototypes.validate import SPEC_FILE, check_file
@@ -123,6 +124,7 @@ def comparison_for(lab: Lab, prototype_id: str) -> Comparison:
     asked = {q.instrument for q in proto.resolve(current).questions}
     instruments = tuple(i.id for i in CATALOGUE.scored_instruments() if i.id in asked)
     if current >= 2:
+        _refuse_identical(proto, (current - 1, None), (current, None))
         return Comparison(
             {"control": {"version": current - 1}, "treatment": {"version": current}},
             instruments,
@@ -135,6 +137,7 @@ def comparison_for(lab: Lab, prototype_id: str) -> Comparison:
             f"Run `storelab prototype version {prototype_id}` and change version 2, or add a "
             "variant to its spec."
         )
+    _refuse_identical(proto, (current, None), (current, variants[0]))
     return Comparison(
         {
             "control": {"version": current},
@@ -142,4 +145,29 @@ def comparison_for(lab: Lab, prototype_id: str) -> Comparison:
         },
         instruments,
         f"the {variants[0]} variant of {prototype_id} against its base",
+    )
+
+
+# --- identical arms (issue 15): compare what customers would see, not file names ---------------
+
+
+def _refuse_identical(
+    proto: Prototype, old: tuple[int, str | None], new: tuple[int, str | None]
+) -> None:
+    """``InvalidInputError`` naming what to change when the two arms show and ask the same."""
+    if not view_diff(proto.resolve(*old), proto.resolve(*new)).empty:
+        return
+    where = proto.path or proto.id
+    version, variant = new
+    if variant is None:
+        raise InvalidInputError(
+            f"Version {version} of {proto.id} is the same as version {old[0]}, so an experiment "
+            f"would compare two identical arms: describe what version {version} changes "
+            f"(screens, elements, tasks or questions) under its '- version: {version}' entry "
+            f"in {where}."
+        )
+    raise InvalidInputError(
+        f"The {variant} variant of {proto.id} is the same as its base, so an experiment would "
+        f"compare two identical arms: give it the screens, elements, tasks or questions it "
+        f"changes under 'variants: {variant}:' in {where}."
     )

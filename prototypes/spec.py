@@ -11,6 +11,7 @@ A short spec::
 
     id: scan-and-discover
     title: {de: Scannen und entdecken, en: Scan and discover}
+    journey_break: {de: Gibt es die Jacke in meiner Größe?, en: Is it here in my size?}
     phase: information            # inspiration|information|advice|purchase|after-sales|…
     touchpoint: phone             # kiosk|phone|associate-tablet
     locales: [de, en]             # every customer-facing text has one entry per locale
@@ -46,7 +47,7 @@ A screen the elements cannot express names a Python function in the prototype fo
 ``docs/custom-screens.md``); ``targets`` are its links.
 
 Where the parts live: ``prototypes.fields`` (ids, ``LocalizedText``, the strict base model),
-``prototypes.elements`` (the 17 element types, ``CustomScreen``, ``Screen``),
+``prototypes.elements`` (the 23 element types, ``Screen``), ``prototypes.custom_screen``,
 ``prototypes.tasks`` (``Task``, ``QuestionSpec``, ``Question``), ``prototypes.asks`` (questions
 of the team's own and ``goals:``), ``prototypes.changes``
 (variants and versions, and how they are applied); this module holds the whole ``Prototype``
@@ -115,6 +116,9 @@ class Prototype(SpecModel):
     id: PrototypeId
     title: LocalizedText
     description: LocalizedText | None = None
+    journey_break: LocalizedText | None = None
+    """The break in the customer journey it mends, in the customer's words (issue 15: shown
+    by ``prototype templates``)."""
     phase: Literal[PHASES]
     touchpoint: Literal[TOUCHPOINTS]
     locales: list[Locale] = Field(default_factory=lambda: ["de", "en"], min_length=1)

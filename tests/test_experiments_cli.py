@@ -19,6 +19,7 @@ from experiments.commands import app
 from experiments.decisions import read_decisions
 from experiments.designs import random_design
 from experiments.spec import load_experiment, read_store_ids
+from tests.fixtures import MINI_PROTOTYPE, write_prototype
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -70,11 +71,20 @@ def test_new_writes_specs_and_refuses_to_overwrite(lab):
     assert spec.variants["treatment"].variant == "treatment"  # the spec resolves
     assert spec.secondary_metrics[0] == "umux_lite"  # an instrument the prototype asks
 
+    no_variant = MINI_PROTOTYPE[: MINI_PROTOTYPE.index("variants:")].replace("id: mini", "id: p")
+    spec_file = write_prototype(lab, "p", no_variant)
     result = run("new", "kiosk-ab", "--prototype", "p", "--unit", "session", "--lab", lab.root)
     assert user_error(result, "nothing to compare", "storelab prototype version p")
     from prototypes.scaffold import add_version
 
-    add_version(lab.prototypes_dir / "p" / "prototype.yaml")
+    # right after `prototype version` version 2 equals version 1: refused, naming what to change
+    add_version(spec_file)
+    result = run("new", "kiosk-ab", "--prototype", "p", "--unit", "session", "--lab", lab.root)
+    assert user_error(result, "Version 2 of p is the same as version 1", "'- version: 2'")
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (lab.experiments_dir / "kiosk-ab.yaml").exists()
+    with spec_file.open("a", encoding="utf-8") as f:
+        f.write("    elements:\n      - {screen: shop, remove: body}\n")
     result = run("new", "kiosk-ab", "--prototype", "p", "--unit", "session", "--lab", lab.root)
     assert result.exit_code == 0, result.output
     spec = load_experiment(lab, "kiosk-ab")

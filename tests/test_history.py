@@ -10,7 +10,8 @@ from test_usability import _run, _session
 from typer.testing import CliRunner
 
 from cli import app as cli_app
-from insights.history import HistoryRow, IterationHistory, iteration_history, spec_diff
+from insights.history import HistoryRow, IterationHistory, iteration_history
+from prototypes.diff import spec_diff
 from tests.fixtures import MINI_PROTOTYPE, write_jsonl, write_prototype
 
 # v2 relabels the shop's checkout button and adds a hint: the shop is where v1 lost people

@@ -25,20 +25,36 @@ def said(result) -> str:
     return result.stdout + result.stderr + str(result.exception or "")
 
 
-def test_templates_json_is_an_array_of_id_title_phase():
+def test_templates_json_lists_phase_touchpoint_journey_break_and_variants():
     result = run("templates", "--json")
     assert result.exit_code == 0, said(result)
     rows = json.loads(result.stdout)
     assert rows == list_templates()
-    assert all(set(r) == {"id", "title", "phase"} for r in rows)
+    keys = {
+        "id",
+        "title",
+        "phase",
+        "touchpoint",
+        "journey_break",
+        "variants",
+        "variant_notes",
+        "tasks",
+    }
+    assert all(set(r) == keys for r in rows)
     assert {"scan-and-discover", "feedback-kiosk", "easy-returns"} <= {r["id"] for r in rows}
 
 
-def test_templates_table_lists_every_template():
+def test_templates_listing_shows_touchpoint_journey_break_variants_and_phase():
     result = run("templates")
     assert result.exit_code == 0
+    lines = result.stdout.splitlines()
     for row in list_templates():
-        assert row["id"] in result.stdout
+        line = next(i for i, text in enumerate(lines) if text.split()[:1] == [row["id"]])
+        assert f"{row['touchpoint']} · A/B: control vs treatment" in lines[line]
+        assert row["journey_break"] in lines[line + 1]
+        assert lines[line + 2].strip() == f"treatment: {row['variant_notes']['treatment']}"
+        heading = max(i for i in range(line) if lines[i] == lines[i].lstrip() and lines[i])
+        assert lines[heading] == row["phase"].upper()
 
 
 def test_new_validate_version_round_trip(lab):
@@ -123,7 +139,10 @@ def test_empty_lab_is_fine(lab):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["new", "x", "-t", "nope"], "Templates: scan-and-discover"),
+        (
+            ["new", "x", "-t", "nope"],
+            "Templates: wishlist-alert, personal-greeting, scan-and-discover",
+        ),
         (["new", "Bad_Id", "-t", "easy-returns"], "not a valid prototype id"),
         (["validate", "nope"], "There is no prototype 'nope'"),
         (["validate", "missing/prototype.yaml"], "does not exist"),

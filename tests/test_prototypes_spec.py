@@ -13,7 +13,7 @@ from errors import InvalidInputError, SpecError, StorelabError
 from feedback.catalogue import CATALOGUE
 from prototypes.library import load_prototype
 from prototypes.scaffold import ANSWERS_FILE, add_version, new_prototype
-from prototypes.spec import BASE_VARIANT, PHASES, Prototype
+from prototypes.spec import BASE_VARIANT, PHASES, TOUCHPOINTS, Prototype
 from prototypes.templates import list_templates, template_ids, template_path
 from prototypes.validate import validate_file
 from tests.fixtures import MINI_PROTOTYPE, new_lab
@@ -27,6 +27,12 @@ REQUIRED_TEMPLATES = {
     "personal-recommendation",
     "easy-returns",
     "feedback-kiosk",
+    # issue 15: the journeys the seed articles centre on
+    "scan-and-go",
+    "associate-tablet",
+    "order-follow-up",
+    "poster-to-app",
+    "personal-greeting",
 }
 EVENT_QUESTION_IDS = {
     "seq",
@@ -54,15 +60,28 @@ def _walk_expected_path(view, task) -> None:
 # --- templates --------------------------------------------------------------------------------
 
 
-def test_list_templates_has_every_journey_with_id_title_phase():
+def test_list_templates_shows_phase_touchpoint_journey_break_and_variants():
     rows = list_templates()
     assert {r["id"] for r in rows} >= REQUIRED_TEMPLATES
-    assert len(rows) >= 8
+    assert len(rows) >= 13
     for row in rows:
-        assert set(row) == {"id", "title", "phase"}
-        assert row["phase"] in PHASES
-        assert row["title"] and row["title"] == load_prototype(template_path(row["id"])).title["en"]
-    assert rows[0]["id"] == "scan-and-discover"
+        assert set(row) == {"id", "title", "phase", "touchpoint", "journey_break", "variants",
+                            "variant_notes", "tasks"}  # fmt: skip
+        proto = load_prototype(template_path(row["id"]))
+        assert row["phase"] in PHASES and row["touchpoint"] in TOUCHPOINTS
+        assert row["title"] == proto.title["en"]
+        assert row["journey_break"] == proto.journey_break["en"]
+        assert set(proto.journey_break) == {"de", "en"}
+        # every template has an A/B variant to compare with its base
+        assert row["variants"] == proto.variant_names() and len(row["variants"]) >= 2
+        assert row["variant_notes"] == {n: v.note for n, v in proto.variants.items()}
+        assert all(row["variant_notes"].values()), "say what each variant changes"
+        assert row["tasks"] == [t.id for t in proto.tasks]
+    # listed along the customer journey
+    positions = [PHASES.index(r["phase"]) for r in rows]
+    assert positions == sorted(positions)
+    touchpoints = {r["touchpoint"] for r in rows}
+    assert touchpoints == set(TOUCHPOINTS)
 
 
 def test_unknown_template_names_the_valid_ones():
@@ -315,7 +334,11 @@ def test_scaffold_fills_placeholders_from_stores_csv_with_quotes(tmp_path):
     ("pid", "template", "message"),
     [
         ("Scan_POS", "scan-and-discover", "not a valid prototype id"),
-        ("scan-pos", "no-such-template", "Templates: scan-and-discover, wishlist-alert"),
+        (
+            "scan-pos",
+            "no-such-template",
+            "Templates: wishlist-alert, personal-greeting, scan-and-discover",
+        ),
         ("scan-pos", "../lab", "There is no template"),
     ],
 )

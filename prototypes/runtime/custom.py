@@ -7,7 +7,8 @@ A screen may name a Python function in the prototype folder::
         custom: {module: size_advisor.py, function: render, targets: [availability]}
         elements: []          # optional: elements are drawn after the custom part
 
-(``prototypes.spec.CustomScreen``; ``prototypes.validate`` checks the file without running it.)
+(``prototypes.custom_screen.CustomScreen``; ``prototypes.validate`` checks the file without
+running it.)
 The runtime calls ``render(api)`` with a ``ScreenAPI`` and nothing else: no sink, no lab, no
 session. Everything the function does reaches the data only through the same event API the
 built-in elements use (``api.emit``, ``api.button``, ``api.go``), so every event still carries

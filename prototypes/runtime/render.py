@@ -25,6 +25,7 @@ from typing import Any
 import streamlit as st
 
 from prototypes.runtime.custom import render_custom_screen
+from prototypes.runtime.render_journeys import JourneyElements, stars
 from prototypes.runtime.session import CustomerSession
 from prototypes.runtime.texts import in_locale, ui
 
@@ -39,8 +40,9 @@ def widget_key(kind: str, screen: str, element: str) -> str:
 
 
 @dataclass
-class Renderer:
-    """Draws the elements of one screen for one session."""
+class Renderer(JourneyElements):
+    """Draws the elements of one screen for one session (the journey elements of issue 15:
+    ``render_journeys.JourneyElements``)."""
 
     session: CustomerSession
     locale: str
@@ -544,15 +546,6 @@ def first_placeholder(view: Any) -> Any:
     return None
 
 
-def stars(value: float) -> str:
-    """Five stars, filled to ``value`` (0–5)."""
-    pct = max(0.0, min(100.0, value / 5 * 100))
-    return (
-        f'<span class="sl-stars" aria-label="{value} / 5">★★★★★'
-        f'<b style="width:{pct:.0f}%">★★★★★</b></span>'
-    )
-
-
 def map_svg(address: str, locale: str) -> str:
     """A small street map drawn locally: blocks, a river, a park, you and the store, a route.
 
@@ -596,4 +589,4 @@ def map_svg(address: str, locale: str) -> str:
     )
 
 
-__all__ = ["Renderer", "first_placeholder", "map_svg", "stars", "widget_key"]
+__all__ = ["Renderer", "first_placeholder", "map_svg", "widget_key"]

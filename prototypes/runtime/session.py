@@ -179,6 +179,8 @@ class CustomerSession:
     ended: bool = False
     selections: dict[str, str] = field(default_factory=dict)
     """Picker and slot choices per element id (what the customer tapped, for display only)."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """Cart quantities and "helpful" marks per ``<element>.<part>`` (for display only)."""
     custom_state: dict[str, dict[str, Any]] = field(default_factory=dict)
     """``api.state`` of each custom screen (screen id -> the function's scratch dict)."""
     outbox: list[tuple[Event, str | None]] = field(default_factory=list)

@@ -8,20 +8,27 @@ are filled by the scaffolder; see ``prototypes.scaffold``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from errors import InvalidInputError
 
 TEMPLATES_DIR = Path(__file__).parent
 
-# Journey order for listings; templates not named here follow alphabetically.
+# Journey order for listings: by phase of the customer journey (inspiration, information,
+# advice, purchase, after-sales, recommendation); templates not named here follow alphabetically.
 ORDER: tuple[str, ...] = (
-    "scan-and-discover",
     "wishlist-alert",
-    "click-and-collect",
+    "personal-greeting",
+    "scan-and-discover",
+    "poster-to-app",
     "reserve-and-try",
+    "associate-tablet",
+    "click-and-collect",
     "endless-aisle",
-    "personal-recommendation",
+    "scan-and-go",
+    "order-follow-up",
     "easy-returns",
+    "personal-recommendation",
     "feedback-kiosk",
 )
 
@@ -43,14 +50,31 @@ def template_path(template_id: str) -> Path:
     return path
 
 
-def list_templates() -> list[dict[str, str]]:
-    """``[{"id", "title", "phase"}]`` for every built-in template (title in English)."""
+def list_templates() -> list[dict[str, Any]]:
+    """Every built-in template in journey order, as ``prototype templates --json`` prints it:
+    ``id``, ``title`` (English), ``phase``, ``touchpoint``, ``journey_break`` (English: the break
+    in the customer journey it mends), ``variants`` (``control`` and the named ones to compare),
+    ``variant_notes`` (what each named variant changes) and ``tasks`` (their ids)."""
     import yamlguard
 
     rows = []
     for template_id in template_ids():
         data = yamlguard.load(template_path(template_id).read_text(encoding="utf-8"))
-        rows.append({"id": template_id, "title": data["title"]["en"], "phase": data["phase"]})
+        rows.append(
+            {
+                "id": template_id,
+                "title": data["title"]["en"],
+                "phase": data["phase"],
+                "touchpoint": data["touchpoint"],
+                "journey_break": (data.get("journey_break") or {}).get("en", ""),
+                "variants": ["control", *(data.get("variants") or {})],
+                "variant_notes": {
+                    name: (variant or {}).get("note") or ""
+                    for name, variant in (data.get("variants") or {}).items()
+                },
+                "tasks": [task["id"] for task in data.get("tasks") or []],
+            }
+        )
     return rows
 
 
