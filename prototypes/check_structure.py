@@ -16,14 +16,14 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from prototypes import changes, elements, fields, spec, tasks
+from prototypes import changes, elements, fields, personas, spec, tasks
 from prototypes.check_written import CheckContext, written_problems
 from prototypes.elements import ELEMENT_TYPES, Screen
 from prototypes.fields import Locale, LocalizedText
 from prototypes.problems import Locator, Problem, join_path
 from prototypes.tasks import QuestionSpec, Task
 
-_MODEL_MODULES = (fields, elements, tasks, changes, spec)
+_MODEL_MODULES = (fields, elements, tasks, changes, spec, personas)
 """Where the spec models are defined: their field names are the keys a spec may use."""
 
 

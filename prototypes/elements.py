@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from prototypes.fields import Colour, Id, Label, LocalizedText, Share, SpecModel
+from prototypes.personas import When
 
 
 class Placeholder(SpecModel):
@@ -32,6 +33,8 @@ class Placeholder(SpecModel):
 
 class _Element(SpecModel):
     id: Id
+    when: When | None = None
+    """Shown only when these conditions hold (``prototypes.personas``)."""
 
     def link_targets(self) -> Iterator[tuple[str, str, str]]:
         """(element id for events, target screen, spec path below the element) per link."""
@@ -286,6 +289,28 @@ class Hotspot(_Element):
     label: LocalizedText | None = None
 
 
+# --- device handover (issue 15): hand the journey to another device, and take it over ---------
+
+HANDOVER_DEVICES = ("kiosk", "phone", "associate-tablet")
+
+
+class Handover(_Element):
+    """Continue on another device: shows a short code and a QR code that the device ``to``
+    enters or scans; there the journey goes on at ``target`` (a screen of this prototype)."""
+
+    type: Literal["handover"]
+    to: Literal[HANDOVER_DEVICES]
+    target: Id
+    text: LocalizedText | None = None
+
+
+class CodeEntry(_Element):
+    """A big keypad for the code another device shows (the receiving device's entry screen)."""
+
+    type: Literal["code_entry"]
+    label: LocalizedText | None = None
+
+
 Element = Annotated[
     Heading
     | Paragraph
@@ -303,7 +328,9 @@ Element = Annotated[
     | Rating
     | Details
     | Button
-    | Hotspot,
+    | Hotspot
+    | Handover
+    | CodeEntry,
     Field(discriminator="type"),
 ]
 ELEMENT_TYPES: tuple[str, ...] = (
@@ -324,6 +351,8 @@ ELEMENT_TYPES: tuple[str, ...] = (
     "details",
     "button",
     "hotspot",
+    "handover",
+    "code_entry",
 )
 
 
@@ -357,6 +386,18 @@ class Screen(SpecModel):
     title: LocalizedText | None = None
     custom: CustomScreen | None = None
     elements: list[Element] = Field(default_factory=list, validate_default=True)
+    when: When | None = None
+    """Shown only when these conditions hold; else the ``otherwise`` screen in its place."""
+    otherwise: Id | None = None
+
+    @model_validator(mode="after")
+    def _when_needs_otherwise(self) -> Screen:
+        if (self.when is None) != (self.otherwise is None):
+            raise ValueError(
+                "a screen's 'when' needs 'otherwise' (the screen shown in its place), and "
+                "'otherwise' needs 'when'"
+            )
+        return self
 
     @field_validator("elements")
     @classmethod
@@ -390,12 +431,15 @@ __all__ = [
     "Area",
     "Banner",
     "Button",
+    "CodeEntry",
     "CustomScreen",
     "Detail",
     "Details",
     "Element",
     "FieldOption",
     "FormField",
+    "HANDOVER_DEVICES",
+    "Handover",
     "Heading",
     "Hotspot",
     "Image",

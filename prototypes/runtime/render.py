@@ -25,6 +25,7 @@ from typing import Any
 import streamlit as st
 
 from prototypes.runtime.custom import render_custom_screen
+from prototypes.runtime.journey import JourneyElements
 from prototypes.runtime.session import CustomerSession
 from prototypes.runtime.texts import in_locale, ui
 
@@ -39,8 +40,8 @@ def widget_key(kind: str, screen: str, element: str) -> str:
 
 
 @dataclass
-class Renderer:
-    """Draws the elements of one screen for one session."""
+class Renderer(JourneyElements):
+    """Draws the elements of one screen for one session (handover elements: ``journey``)."""
 
     session: CustomerSession
     locale: str
@@ -50,6 +51,7 @@ class Renderer:
     """The prototype folder (image files, custom screens)."""
     store: dict[str, str] = field(default_factory=dict)
     """The current store's row (name, city, …) for ``{{store.name}}`` left in texts."""
+    persona: dict[str, str] = field(default_factory=dict)  # {{persona.name}}, … (personas.py)
     screen_id: str = ""
     hotspot_css: list[str] = field(default_factory=list)
 
@@ -73,7 +75,7 @@ class Renderer:
             if scope == "store":
                 key = {"id": "store_id"}.get(name, name)
                 return self.store.get(key, m.group(0))
-            return m.group(0)
+            return self.persona.get(name, "") if scope == "persona" else m.group(0)
 
         return PLACEHOLDER_RE.sub(sub, value)
 

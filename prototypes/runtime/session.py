@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from errors import InvalidInputError
 from experiments.assignment import arm_for
-from feedback.events import Event
+from feedback.events import HANDOVER_PROP, HANDOVER_REASON, JOURNEY_PROP, Event
+from prototypes.elements import Handover
+from prototypes.personas import Profile, personalise, screen_for
 from prototypes.spec import BASE_VARIANT, Prototype, PrototypeView, Question, Task
 
 if TYPE_CHECKING:
@@ -185,6 +187,22 @@ class CustomerSession:
     key_elements: dict[str, str] = field(default_factory=dict)
     """Widget key (as the browser sees it) -> element id, for taps reported by the browser."""
     last_activity: float = field(default_factory=time.monotonic)
+    # --- personas, context and handover (issue 15) ---
+    profile: Profile = field(default_factory=Profile)
+    """The persona and context this session runs under (``view`` is personalised for it)."""
+    journey: str | None = None
+    """The journey this session continues (a handover it received); None: its own id."""
+    pending: Any = None
+    """A ``Handoff`` claimed from the link (``?journey=CODE``), taken over at consent."""
+    issued: dict[str, Any] = field(default_factory=dict)
+    """Handover element id -> the ``Handoff`` (code) it shows."""
+    code_attempts: int = 0
+    code_error: str | None = None
+    """The reason of the last code that did not work (``prototypes.handover.MESSAGES``)."""
+    handed_over: bool = False
+    """The task went to another device: its screen stays with a 'done' bar until tapped."""
+    base_view: PrototypeView | None = None
+    """``view`` before personalisation (a received handover brings another profile)."""
 
     # --- events -------------------------------------------------------------------------------
 
@@ -295,14 +313,23 @@ class CustomerSession:
     def start(self, consent: bool) -> None:
         """The customer tapped 'continue' (True) or 'no thanks' (False) on the welcome screen."""
         self.last_activity = time.monotonic()
-        self.emit("session_start", screen=None, props={"locale": self.locale})
+        start = {"locale": self.locale, **self.profile.props()}
+        if self.pending is not None:
+            start[JOURNEY_PROP] = self.pending.journey
+        self.emit("session_start", screen=None, props=start)
         self.consent = consent
         self.emit("consent", screen=None, value=1 if consent else 0)
         if not consent:
             self.end("abandoned")
             self.phase = "declined"
             return
-        if self.tasks:
+        entry = self.view.entry_screens.get(entry_device(self.ctx.device))
+        if self.pending is not None:
+            self.receive(self.pending)
+        elif entry is not None and entry_device(self.ctx.device) != self.view.touchpoint:
+            self.task_index = len(self.tasks)  # a receiving device: no mission of its own
+            self.show(entry)
+        elif self.tasks:
             self.task_index = 0
             self.phase = "mission"
         else:
@@ -324,7 +351,9 @@ class CustomerSession:
         self.show(task.start_screen)
 
     def show(self, screen_id: str) -> None:
-        """Go to a prototype screen (screen_view), finishing the task if it is a goal."""
+        """Go to a prototype screen (screen_view), finishing the task if it is a goal; the
+        screen shown in its place when its ``when`` does not hold for this profile."""
+        screen_id = screen_for(self.view, screen_id, self.profile)
         self.phase = "browse" if self.phase == "browse" else "screen"
         self.screen = screen_id
         self.path.append(screen_id)
@@ -332,6 +361,53 @@ class CustomerSession:
         task = self.task
         if self.task_active and task is not None and screen_id in task.goal_screens:
             self.finish_task("success")
+        elif self.task_active and task is not None and self._hands_over(screen_id):
+            self._task_result("task_abandon", task, reason=HANDOVER_REASON,
+                              **{JOURNEY_PROP: self.journey_id})  # fmt: skip
+            self.task_index += 1
+            self.handed_over = True
+
+    # --- handover (issue 15; ``prototypes.handover``, ``runtime.journey``) ----------------------
+
+    @property
+    def journey_id(self) -> str:
+        """The journey this session belongs to: a received one, else its own id."""
+        return self.journey or str(self.session_id)
+
+    def _hands_over(self, screen_id: str) -> bool:
+        screen = self.view.screens.get(screen_id)
+        return screen is not None and any(isinstance(e, Handover) for e in screen.elements)
+
+    def receive(self, handoff: Any, element_id: str | None = None) -> None:
+        """Continue the journey of ``handoff`` here: its persona, context and language, its
+        task (started again on this device) at its screen. ``element_id``: the keypad the code
+        was typed into (a tap with the journey); from a link the session_start carries it."""
+        self.last_activity = time.monotonic()
+        self.pending = None
+        self.journey = handoff.journey
+        self.profile = Profile(handoff.persona, dict(handoff.context))
+        if self.base_view is not None:
+            self.view = personalise(self.base_view, self.profile)
+        if handoff.locale in self.view.locales:
+            self.locale = handoff.locale
+        if element_id is not None:
+            props = {HANDOVER_PROP: "in", JOURNEY_PROP: handoff.journey, **self.profile.props()}
+            self.emit("tap", element=element_id, props=props)
+        ids = [t.id for t in self.tasks]
+        if handoff.task in ids and handoff.target in self.view.screens:
+            self.task_index = ids.index(handoff.task)
+            self.task_active = True
+            self.task_started_at = time.monotonic()
+            self.path = []
+            self.emit("task_start", task=handoff.task, screen=handoff.target,
+                      props={HANDOVER_PROP: "in", JOURNEY_PROP: handoff.journey})  # fmt: skip
+        self.show(handoff.target if handoff.target in self.view.screens else self.view.start_screen)
+
+    def done_here(self) -> None:
+        """'Done' after handing the task over: this device's part of the journey is over."""
+        self.last_activity = time.monotonic()
+        self.handed_over = False
+        self.complete()
 
     def navigate(self, element_id: str, target: str, key: str | None = None) -> None:
         """A button, hotspot, scan, banner or product was tapped: tap event, then go."""
@@ -458,6 +534,16 @@ class CustomerSession:
         return self.ctx.idle_timeout_s
 
 
+ENTRY_DEVICES = {"kiosk": "kiosk", "phone": "phone", "web": "associate-tablet"}
+"""A session's device (events) -> the spec's device name for entry screens and handovers:
+the associate tablet runs the web layout (``device=web``)."""
+
+
+def entry_device(device: str) -> str:
+    """The spec's name (``entry_screens``, ``handover.to``) of an event ``device``."""
+    return ENTRY_DEVICES.get(device, device)
+
+
 def _share(value: Any) -> float | None:
     try:
         v = float(value)
@@ -501,8 +587,10 @@ def _cached_sink(st):
 
 __all__ = [
     "PHONE_IDLE_TIMEOUT_S",
+    "ENTRY_DEVICES",
     "CustomerSession",
     "RunContext",
+    "entry_device",
     "idle_timeout_for",
     "resolve_run",
     "shared_sink",

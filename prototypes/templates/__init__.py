@@ -21,6 +21,7 @@ ORDER: tuple[str, ...] = (
     "reserve-and-try",
     "endless-aisle",
     "personal-recommendation",
+    "phone-to-kiosk",
     "easy-returns",
     "feedback-kiosk",
 )
