@@ -71,6 +71,9 @@ class Arm:
     end_questions: list[str]
     comment: str | None = None
     problem: ArmProblem | None = None  # a planted problem (``sample_data.problem``)
+    # personas and context (issue 15): drawn per session, written on session_start
+    personas: tuple[str, ...] = ()
+    context: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def asked(self) -> set[str]:
@@ -138,7 +141,9 @@ def arm_from_view(name: str, version: int, view: Any) -> Arm:
             after.setdefault(after_task, []).append(q.id)
         else:
             end.append(q.id)
-    return Arm(name, int(version), tasks, after, end, comment)
+    personas = tuple(getattr(view, "personas", {}) or ())
+    context = tuple((k, tuple(v.values)) for k, v in (getattr(view, "context", {}) or {}).items())
+    return Arm(name, int(version), tasks, after, end, comment, personas=personas, context=context)
 
 
 def _resolve(prototype: Any, version: int, variant: str | None) -> Any:
