@@ -94,3 +94,25 @@ def test_usability_follows_a_journey_from_the_phone_to_the_kiosk(hello_lab) -> N
     assert task.paths.on_expected == truth.succeeded  # the path crosses both devices
     top = task.paths.top[0]
     assert tuple(top.path) == expected and top.n == truth.succeeded
+
+
+def test_sample_journeys_command_writes_and_reports_the_truth(hello_lab) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from prototypes.scaffold import new_prototype
+    from tests.fixtures import sample_cli
+
+    runner = CliRunner()
+    args = ["sample", "journeys", PID, "--lab", str(hello_lab.root), "--journeys", "12", "--json"]
+    result = runner.invoke(sample_cli(), args)
+    assert result.exit_code == 0, result.output
+    truth = json.loads(result.stdout)
+    assert truth["journeys"] == 12 and truth["sessions"] == 12 + truth["continued"]
+    starts = [e for e in spool_events(hello_lab) if e["type"] == "session_start"]
+    assert len(starts) == truth["sessions"]
+    new_prototype(hello_lab, "scan", "scan-and-discover")
+    bad = runner.invoke(sample_cli(), ["sample", "journeys", "scan", "--lab", str(hello_lab.root)])
+    assert bad.exit_code == 1 and "Traceback" not in bad.output
+    assert "no task whose expected_path crosses a handover" in bad.output

@@ -170,3 +170,22 @@ def test_codes_are_single_use_expire_and_stay_in_their_store(journey_lab) -> Non
     assert claim_code(journey_lab, spaced, prototype_id=PID, store_id="S01").journey == "j2"
     with pytest.raises(Exception, match="passt nicht"):
         claim_code(journey_lab, entry.code, prototype_id=PID, store_id="S01")
+
+
+def test_the_preview_switches_persona_and_context(journey_lab, monkeypatch) -> None:
+    token = journey_lab.config.dashboard.token
+    at = app_test(journey_lab, monkeypatch, prototype=PID, preview="1", token=token)
+    persona = at.sidebar.selectbox(key="sl_pv_persona")
+    assert persona.options == ["anonymous", "Anna (anna)", "Ben (ben)"]
+    assert at.sidebar.selectbox(key="sl_pv_ctx_weather").options == ["sun", "rain"]
+    persona.select("ben").run()
+    at.sidebar.selectbox(key="sl_pv_ctx_weather").select("rain").run()
+    s = session(at)
+    assert s.profile.persona == "ben" and s.profile.context["weather"] == "rain"
+    assert at.query_params["persona"] == "ben" and at.query_params["weather"] == "rain"
+    click(at, "sl_consent_yes")
+    click(at, "sl_start_task")
+    text = _markdown(at)
+    assert "Hallo Ben!" in text and "Es regnet" in text and "Läufe" in text
+    start = [e for e in spool_events(journey_lab) if e["type"] == "session_start"][-1]
+    assert start["props"]["persona"] == "ben" and start["props"]["preview"] is True

@@ -136,6 +136,10 @@ class JourneyElements:
         )
         if session.code_error == "locked":
             return
+        self.html(  # big keys: a kiosk is tapped standing, at arm's length
+            '<style>[class*="st-key-el_kp"] button {min-height: 4.6rem;} '
+            '[class*="st-key-el_kp"] button p {font-size: 1.7rem; font-weight: 700;}</style>'
+        )
         keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "⌫", "0", "OK"]
         for row in range(4):
             cols = st.columns(3)
