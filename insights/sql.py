@@ -38,6 +38,14 @@ _RUNS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE usab_runs AS
 WITH journeys AS ({session_journeys_sql("prototype_id = $prototype")}
 ),
+personas AS (  -- each journey's persona: its first session_start's (only with $persona)
+    SELECT coalesce(j.journey, s.session_id) AS unit,
+           arg_min(coalesce(json_extract_string(s.props, '$.persona'), 'anonymous'), s.ts)
+               AS persona
+    FROM events s LEFT JOIN journeys j USING (session_id)
+    WHERE $persona IS NOT NULL AND s.prototype_id = $prototype AND s.type = 'session_start'
+    GROUP BY ALL
+),
 ev AS MATERIALIZED (
     SELECT coalesce(j.journey, e.session_id) AS session_id, e.session_id AS sid, variant, ts,
            type, screen, task, question, "value",
@@ -52,6 +60,8 @@ ev AS MATERIALIZED (
       AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until)
       AND type IN ('task_start', 'task_success', 'task_fail', 'task_abandon', 'screen_view',
                    'tap', 'misclick', 'answer')
+      AND ($persona IS NULL OR coalesce(j.journey, e.session_id) IN (
+          SELECT unit FROM personas WHERE persona = $persona))
 ),
 starts AS (
     SELECT session_id, variant, task,

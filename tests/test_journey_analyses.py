@@ -116,3 +116,16 @@ def test_sample_journeys_command_writes_and_reports_the_truth(hello_lab) -> None
     bad = runner.invoke(sample_cli(), ["sample", "journeys", "scan", "--lab", str(hello_lab.root)])
     assert bad.exit_code == 1 and "Traceback" not in bad.output
     assert "no task whose expected_path crosses a handover" in bad.output
+
+
+def test_the_usability_report_by_persona_counts_that_persona_s_journeys(hello_lab) -> None:
+    lab = hello_lab
+    truth = simulate_handover_journeys(lab, PID, journeys=30, continue_share=1.0,
+                                       success_share=1.0, seed=4)  # fmt: skip
+    assert ingest(lab).rejected == 0
+    for persona, n in truth.by_persona.items():
+        report = usability_report(lab, PID, UsabilityQuery(persona=persona))
+        task = report.task(truth.task)
+        assert report.sessions == task.runs == task.outcomes["success"].count == n
+    with pytest.raises(Exception, match="persona 'carl'"):
+        usability_report(lab, PID, UsabilityQuery(persona="carl"))
