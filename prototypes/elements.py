@@ -1,4 +1,4 @@
-"""What a screen is made of: the 17 element types, custom screens drawn by Python, the screen.
+"""What a screen is made of: the 19 element types, custom screens drawn by Python, the screen.
 
 Every element has an ``id`` (unique on its screen: events name elements by it) and a ``type``
 that picks its model. Elements that navigate (buttons, hotspots, scans, banners, product taps)

@@ -46,7 +46,9 @@ A screen the elements cannot express names a Python function in the prototype fo
 ``docs/custom-screens.md``); ``targets`` are its links.
 
 Where the parts live: ``prototypes.fields`` (ids, ``LocalizedText``, the strict base model),
-``prototypes.elements`` (the 17 element types, ``CustomScreen``, ``Screen``),
+``prototypes.elements`` (the 19 element types, ``CustomScreen``, ``Screen``),
+``prototypes.personas`` (``personas:``, ``context:`` and ``when:``; ``entry_screens:`` names the
+screen a device that receives a ``handover`` opens on),
 ``prototypes.tasks`` (``Task``, ``QuestionSpec``, ``Question``), ``prototypes.changes``
 (variants and versions, and how they are applied); this module holds the whole ``Prototype``
 and the ``PrototypeView`` of one version and variant.

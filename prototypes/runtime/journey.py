@@ -19,8 +19,9 @@ import streamlit as st
 
 from errors import HandoverCodeError
 from prototypes.handover import MAX_ATTEMPTS, MESSAGES, claim_code, issue_code
+from prototypes.runtime.handoff import ENTRY_DEVICES
 from prototypes.runtime.launch import prototype_url
-from prototypes.runtime.session import ENTRY_DEVICES, CustomerSession
+from prototypes.runtime.session import CustomerSession
 from prototypes.runtime.visit import CONTEXT
 
 DEVICE_OF = {spec: device for device, spec in ENTRY_DEVICES.items()}

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from errors import InvalidInputError
 from experiments.assignment import arm_for
-from feedback.events import HANDOVER_PROP, HANDOVER_REASON, JOURNEY_PROP, Event
-from prototypes.elements import Handover
-from prototypes.personas import Profile, personalise, screen_for
+from feedback.events import HANDOVER_REASON, JOURNEY_PROP, Event
+from prototypes.personas import Profile, screen_for
+from prototypes.runtime.handoff import HandoverFlow, entry_device
 from prototypes.spec import BASE_VARIANT, Prototype, PrototypeView, Question, Task
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ around after saying no (nothing is recorded)."""
 
 
 @dataclass
-class CustomerSession:
+class CustomerSession(HandoverFlow):
     """One anonymous visit. Mutated by widget callbacks; ``flush`` writes its events."""
 
     ctx: RunContext
@@ -367,48 +367,6 @@ class CustomerSession:
             self.task_index += 1
             self.handed_over = True
 
-    # --- handover (issue 15; ``prototypes.handover``, ``runtime.journey``) ----------------------
-
-    @property
-    def journey_id(self) -> str:
-        """The journey this session belongs to: a received one, else its own id."""
-        return self.journey or str(self.session_id)
-
-    def _hands_over(self, screen_id: str) -> bool:
-        screen = self.view.screens.get(screen_id)
-        return screen is not None and any(isinstance(e, Handover) for e in screen.elements)
-
-    def receive(self, handoff: Any, element_id: str | None = None) -> None:
-        """Continue the journey of ``handoff`` here: its persona, context and language, its
-        task (started again on this device) at its screen. ``element_id``: the keypad the code
-        was typed into (a tap with the journey); from a link the session_start carries it."""
-        self.last_activity = time.monotonic()
-        self.pending = None
-        self.journey = handoff.journey
-        self.profile = Profile(handoff.persona, dict(handoff.context))
-        if self.base_view is not None:
-            self.view = personalise(self.base_view, self.profile)
-        if handoff.locale in self.view.locales:
-            self.locale = handoff.locale
-        if element_id is not None:
-            props = {HANDOVER_PROP: "in", JOURNEY_PROP: handoff.journey, **self.profile.props()}
-            self.emit("tap", element=element_id, props=props)
-        ids = [t.id for t in self.tasks]
-        if handoff.task in ids and handoff.target in self.view.screens:
-            self.task_index = ids.index(handoff.task)
-            self.task_active = True
-            self.task_started_at = time.monotonic()
-            self.path = []
-            self.emit("task_start", task=handoff.task, screen=handoff.target,
-                      props={HANDOVER_PROP: "in", JOURNEY_PROP: handoff.journey})  # fmt: skip
-        self.show(handoff.target if handoff.target in self.view.screens else self.view.start_screen)
-
-    def done_here(self) -> None:
-        """'Done' after handing the task over: this device's part of the journey is over."""
-        self.last_activity = time.monotonic()
-        self.handed_over = False
-        self.complete()
-
     def navigate(self, element_id: str, target: str, key: str | None = None) -> None:
         """A button, hotspot, scan, banner or product was tapped: tap event, then go."""
         self.last_activity = time.monotonic()
@@ -534,16 +492,6 @@ class CustomerSession:
         return self.ctx.idle_timeout_s
 
 
-ENTRY_DEVICES = {"kiosk": "kiosk", "phone": "phone", "web": "associate-tablet"}
-"""A session's device (events) -> the spec's device name for entry screens and handovers:
-the associate tablet runs the web layout (``device=web``)."""
-
-
-def entry_device(device: str) -> str:
-    """The spec's name (``entry_screens``, ``handover.to``) of an event ``device``."""
-    return ENTRY_DEVICES.get(device, device)
-
-
 def _share(value: Any) -> float | None:
     try:
         v = float(value)
@@ -587,10 +535,8 @@ def _cached_sink(st):
 
 __all__ = [
     "PHONE_IDLE_TIMEOUT_S",
-    "ENTRY_DEVICES",
     "CustomerSession",
     "RunContext",
-    "entry_device",
     "idle_timeout_for",
     "resolve_run",
     "shared_sink",
