@@ -77,8 +77,7 @@ if TYPE_CHECKING:
     from experiments.spec import ExperimentSpec
 
 SESSIONS = "__sessions__"  # pseudo-metric: 1 per counted session
-# The session_start props behind the slices after day and device (issue 15 added persona and
-# the context variables): parsed once per session_start as one list of paths.
+# session_start props behind the slices after day and device, parsed once as a list of paths
 START_FACTS = {"locale": "$.locale", "persona": "$.persona",
                **{v: f"$.context.{v}" for v in CONTEXT_VARIABLES}}  # fmt: skip
 SLICE_DIMENSIONS = ("day", "device", *START_FACTS)
@@ -341,7 +340,7 @@ def _moments(m: Metric) -> list[str]:
     return [f"count({num})", *(f"fsum({s})" for s in sums)]
 
 
-def sufficient_statistics_sql(catalogue: Catalogue = CATALOGUE, *, slices: bool = False) -> str:
+def sufficient_statistics_sql(catalogue: Catalogue = CATALOGUE, *, slices=False, dims=()) -> str:
     """Per-variant and per-store statistics of every metric, one wide row per unit: level
     ('variant', 'store'; with ``slices`` also each of ``SLICE_DIMENSIONS`` per variant and
     store), variant, store_id, the ``SLICE_DIMENSIONS``, counted sessions, ``_moments`` of each
@@ -349,18 +348,21 @@ def sufficient_statistics_sql(catalogue: Catalogue = CATALOGUE, *, slices: bool 
     in the sessions column). ``read_statistics`` reads them.
 
     The per-session rows are aggregated once for all grouping sets; the slices' sets group
-    sessions (not events), so they add little to the query.
+    sessions (not events), so they add little to the query. ``dims``: the slices grouped (the
+    others' columns stay NULL; () = all; ``experiments.profile_slices`` leaves out what nobody
+    recorded).
     """
     metrics = list(catalogue.metrics.values())
     moments = [c for m in metrics for c in _moments(m)]
     sets, level = "(variant), (store_id)", ""
     keys = ", ".join(f"NULL AS {d}" for d in SLICE_DIMENSIONS)
+    used = [d for d in SLICE_DIMENSIONS if d in (dims or SLICE_DIMENSIONS)] if slices else [""]
     if slices:
-        sets += "".join(f", (variant, store_id, {d})" for d in SLICE_DIMENSIONS)
-        level = "".join(f"WHEN grouping({d}) = 0 THEN '{d}' " for d in SLICE_DIMENSIONS[:-1])
-        keys = ", ".join(SLICE_DIMENSIONS)
+        sets += "".join(f", (variant, store_id, {d})" for d in used)
+        level = "".join(f"WHEN grouping({d}) = 0 THEN '{d}' " for d in used[:-1])
+        keys = ", ".join(d if d in used else f"NULL AS {d}" for d in SLICE_DIMENSIONS)
     padding = ", NULL" * len(moments)
-    last = SLICE_DIMENSIONS[-1]
+    last = used[-1]
     return (
         per_session_sql(catalogue, slices=slices)
         + f"""SELECT CASE WHEN grouping(store_id) = 1 THEN 'variant'
@@ -452,12 +454,12 @@ def sufficient_statistics(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) 
 
 
 def statistics_with_slices(
-    con: duckdb.DuckDBPyConnection, spec: ExperimentSpec, time_zone: str = "UTC"
+    con: duckdb.DuckDBPyConnection, spec: ExperimentSpec, time_zone: str = "UTC", dims=None
 ) -> tuple[MetricData, SliceData]:
     """``sufficient_statistics`` and, from the same query, the ``SliceData`` of the spec's
-    metrics: days are local days in ``time_zone`` (an IANA name)."""
+    metrics (``dims``, default all): days are local days in ``time_zone`` (an IANA name)."""
     params = {**query_parameters(spec), "time_zone": time_zone}
-    rows = execute(con, sufficient_statistics_sql(slices=True), params)
+    rows = execute(con, sufficient_statistics_sql(slices=True, dims=dims), params)
     keep = {m for m, _role in spec.metric_roles()} | {SESSIONS}
     return read_statistics(rows, SliceData(time_zone), keep)
 

@@ -22,6 +22,7 @@ from experiments.breakdowns import build_breakdowns
 from experiments.kpis import load_kpis
 from experiments.metrics import statistics_with_slices
 from experiments.pilot.hours import time_zone
+from experiments.profile_slices import recorded_dimensions
 from experiments.results import AnalysisFailure, ExperimentResult
 from experiments.spec import load_experiment
 from experiments.timeline import build_timeline
@@ -78,7 +79,8 @@ def with_slices(
     one query; the decision is made from the per-variant and per-store statistics alone."""
     zone = lab.config.pilot.timezone
     time_zone(zone, "storelab.toml [pilot] timezone")  # a clear error before DuckDB's
-    data, slices = statistics_with_slices(con, spec, zone)
+    dims = recorded_dimensions(con, spec)  # persona and context only where recorded
+    data, slices = statistics_with_slices(con, spec, zone, dims)
     kpis = load_kpis(con, spec)
     result = analyze_data(spec, data, today=options.today, correction=options.correction, kpis=kpis)
     return replace(

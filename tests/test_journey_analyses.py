@@ -13,9 +13,11 @@ from collections import Counter
 
 import pytest
 
+from experiments.profile_slices import recorded_dimensions
 from experiments.readout import read_out
 from experiments.spec import load_experiment
 from feedback.ingest import ingest
+from feedback.store import connect
 from insights.usability import UsabilityQuery, usability_report
 from lab import Lab
 from prototypes.scaffold import new_prototype
@@ -68,8 +70,11 @@ def test_breakdowns_count_the_simulated_sessions_of_each_persona_and_weather(hel
                           if e["session_id"] in consented)  # fmt: skip
     assert {s: counted[("persona", s)] for s in per_persona} == dict(per_persona)
     assert {s: counted[("weather", s)] for s in per_weather} == dict(per_weather)
-    # a context variable no session recorded is not a dimension at all
+    # a context variable no session recorded is not a dimension at all, nor a grouping set
     assert not any(d == "mood" for d, _ in counted)
+    with connect(lab, read_only=True) as con:
+        dims = recorded_dimensions(con, load_experiment(lab, "hello-pilot"))
+    assert dims == ("day", "device", "locale", "persona", "weather", "time_of_day", "channel")
 
 
 def test_usability_follows_a_journey_from_the_phone_to_the_kiosk(hello_lab) -> None:
