@@ -7,7 +7,8 @@ test the final analysis runs (``analysis.unadjusted_metric_result``): Welch on t
 sessions for unit=session; for unit=store the store-level test over the segment's stores (a
 region with stores of one arm only has no comparison, and one store never has one). Region and
 format come from the lab's ``stores.csv``; persona and context from each session's
-``session_start`` (a dimension no session recorded is left out, not shown as one "(none)").
+``session_start`` or handover tap (a dimension no session recorded is left out, not shown as
+one "(none)").
 
 Many segments × metrics are compared and nothing is adjusted, so some look significant by
 chance alone; ``Breakdowns.caveat`` says how many, and every report prints it beside them. They

@@ -53,9 +53,9 @@ Per-unit statistics
 Slices (``statistics_with_slices``; results over time and breakdowns)
     The same statistics per variant × store × one of: the local day of the session's first
     event (an IANA time zone, the lab's ``[pilot] timezone``), its device (of its first event),
-    and from its first ``session_start``'s props its locale, persona and each context variable
-    (``START_FACTS``; NULL when it has none). They are more grouping sets of the same query:
-    the counted sessions and their values are exactly the analysis' own.
+    and from its ``session_start``'s props (a later handover tap's, when it took one) its
+    locale, persona and each context variable (``START_FACTS``; NULL when it has none). They
+    are more grouping sets of the same query: the counted sessions are the analysis' own.
 """
 
 from __future__ import annotations
@@ -141,11 +141,12 @@ task_runs AS (
 )"""
 
 # The slice attributes, aggregated with the rest in ``session_events``: the device of the
-# first event, ``START_FACTS`` of the first session_start (the CASE parses only those props;
-# arg_min skips the NULLs of every other event).
+# first event, ``START_FACTS`` of the session_start, or of a later handover it received (a
+# keypad tap with ``handover``; the CASE parses only those props; arg_max skips the NULLs).
 _SLICE_COLUMNS = f""",
            arg_min(device, ts) AS _device,
-           arg_min(CASE WHEN type = 'session_start' THEN json_extract_string(props,
+           arg_max(CASE WHEN type = 'session_start' OR type = 'tap' AND contains(CAST(props AS
+                   VARCHAR), '"handover"') THEN json_extract_string(props,
                    {list(START_FACTS.values())}) END, ts) AS _start_facts"""
 
 

@@ -158,8 +158,10 @@ def writer_id() -> str:
 # that moves to another device has one id, the sending session's id: the sending device writes
 # it on its handover tap (``handover: "out"``) and on the task it hands over (``task_abandon``
 # with ``reason: "handover"``); the receiving device on its ``session_start`` (a ``?journey=``
-# link) or on the tap that entered the code (``handover: "in"``). A session's journey is the
-# last ``journey`` it wrote, else its own id (``session_journeys_sql``).
+# link) or on the tap that entered the code (``handover: "in"``, with the persona, context and
+# locale it continues under: the analyses read these from that tap, else from session_start;
+# no other tap has a ``handover`` key). A session's journey is the last ``journey`` it wrote,
+# else its own id (``session_journeys_sql``).
 
 PERSONA_PROP = "persona"
 CONTEXT_PROP = "context"

@@ -102,14 +102,17 @@ def simulate_handover_journeys(
     store_id: str = "S01",
     day: date = date(2026, 11, 16),
     seed: int = 0,
+    experiment_id: str | None = None,
 ) -> JourneyTruth:
-    """Write ``journeys`` handover journeys of ``prototype_id`` to the lab's spool."""
+    """Write ``journeys`` handover journeys of ``prototype_id`` to the lab's spool (labelled
+    with ``experiment_id`` when given; the variant is the base)."""
     proto = load_lab_prototype(lab, prototype_id)
     view = proto.resolve()
     cut = _split(view)
     rng = random.Random(seed)
     common = {"prototype_id": proto.id, "prototype_version": view.version,
-              "variant": view.variant, "store_id": store_id}  # fmt: skip
+              "variant": view.variant, "store_id": store_id,
+              "experiment_id": experiment_id}  # fmt: skip
     sink = SpoolSink(lab.spool_dir, redact=lab.config.privacy.redact_text)
     continued = succeeded = sessions = 0
     by_persona: dict[str, int] = {}
@@ -166,7 +169,8 @@ def _receive(
     if not link:
         w("screen_view", screen=cut.entry)
         w("tap", screen=cut.entry, element=cut.keypad,
-          props={HANDOVER_PROP: "in", JOURNEY_PROP: journey, **profile})  # fmt: skip
+          props={HANDOVER_PROP: "in", JOURNEY_PROP: journey, "locale": locale,
+                 **profile})  # fmt: skip
     w("task_start", task=cut.task, screen=cut.after[0],
       props={HANDOVER_PROP: "in", JOURNEY_PROP: journey})  # fmt: skip
     w("screen_view", screen=cut.after[0])

@@ -134,3 +134,30 @@ def test_the_usability_report_by_persona_counts_that_persona_s_journeys(hello_la
         assert report.sessions == task.runs == task.outcomes["success"].count == n
     with pytest.raises(Exception, match="persona 'carl'"):
         usability_report(lab, PID, UsabilityQuery(persona="carl"))
+
+
+def test_a_kiosk_session_that_took_a_handover_counts_under_the_journey_s_persona(
+    hello_lab,
+) -> None:
+    from experiments.metrics import SESSIONS, statistics_with_slices
+
+    lab = hello_lab
+    (lab.experiments_dir / "hello-pilot.yaml").write_text(textwrap.dedent(EXPERIMENT), "utf-8")
+    truth = simulate_handover_journeys(lab, PID, journeys=40, continue_share=1.0, seed=3,
+                                       experiment_id="hello-pilot")  # fmt: skip
+    events = spool_events(lab)
+    keypad = [e for e in events if e["type"] == "tap" and e["element"] == "keypad"]
+    assert keypad and all("persona" not in e["props"] or e["props"]["persona"] for e in keypad)
+    assert ingest(lab).rejected == 0
+    with connect(lab, read_only=True) as con:
+        _, slices = statistics_with_slices(con, load_experiment(lab, "hello-pilot"))
+    counted = Counter()
+    for (_variant, _store, persona), stats in slices.cells["persona"].items():
+        counted[persona or "anonymous"] += stats[SESSIONS].n
+    # both sessions of every journey (the phone's and the kiosk's, by QR link or keypad) count
+    # under the persona the journey started with
+    assert dict(counted) == {p: 2 * n for p, n in truth.by_persona.items()}
+    locales = Counter()
+    for (_variant, _store, locale), stats in slices.cells["locale"].items():
+        locales[locale] += stats[SESSIONS].n
+    assert None not in locales and sum(locales.values()) == 2 * truth.journeys

@@ -5,7 +5,7 @@ catalogue's own scoring (``Instrument.score``), one session at a time, with no S
 (window, one variant, listed store, no team flag, the store's assigned label), every metric's
 per-session value, then n, Σ and Σ² per variant and per store (a ratio metric: n, Σm, Σm², Σd,
 Σd², Σm·d over the sessions with d > 0), and the same per variant × store × local day, device,
-and the locale, persona and context of the first session_start (the read-out's slices). The
+and the locale, persona and context of the last session_start (the read-out's slices). The
 random lab holds the cases the SQL must get right: team and preview sessions, two labels in one
 session, wrong labels for a store, sessions outside the dates, tasks without an end or with two
 ends, repeated and out-of-scale answers, SEQ after several tasks and without a task, incomplete
@@ -219,7 +219,8 @@ def _slice_keys(rows: list[dict], label: str, store: str) -> list[tuple]:
     """The session's (dimension, (variant, store, value)) cells of the read-out's slices."""
     first = min(rows, key=lambda e: e["ts"])
     starts = sorted((e for e in rows if e["type"] == "session_start"), key=lambda e: e["ts"])
-    start = starts[0]["props"] if starts else {}  # the first session_start's props
+    # the last session_start's props (or a later tap that took a handover: none here)
+    start = starts[-1]["props"] if starts else {}
     facts = {"locale": start.get("locale"), "persona": start.get("persona")}
     facts |= {v: (start.get("context") or {}).get(v) for v in CONTEXT_VARIABLES}
     day = first["ts"].astimezone(ZoneInfo(ZONE)).date()

@@ -52,7 +52,8 @@ class HandoverFlow:
         if handoff.locale in self.view.locales:
             self.locale = handoff.locale
         if element_id is not None:
-            props = {HANDOVER_PROP: "in", JOURNEY_PROP: handoff.journey, **self.profile.props()}
+            props = {HANDOVER_PROP: "in", JOURNEY_PROP: handoff.journey, "locale": self.locale,
+                     **self.profile.props()}  # fmt: skip
             self.emit("tap", element=element_id, props=props)
         ids = [t.id for t in self.tasks]
         if handoff.task in ids and handoff.target in self.view.screens:

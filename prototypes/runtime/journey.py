@@ -182,7 +182,7 @@ def _claim(session: CustomerSession, element_id: str, typed: str) -> None:
         session.code_attempts += exc.reason != "format"
         session.code_error = "locked" if session.code_attempts >= MAX_ATTEMPTS else exc.reason
         session.selections[element_id] = ""
-        session.tap(element_id, handover="rejected", reason=exc.reason)
+        session.tap(element_id, code="rejected", reason=exc.reason)  # no "handover" key here
         return
     session.code_error = None
     session.selections.pop(element_id, None)
