@@ -189,3 +189,15 @@ def test_the_preview_switches_persona_and_context(journey_lab, monkeypatch) -> N
     assert "Hallo Ben!" in text and "Es regnet" in text and "Läufe" in text
     start = [e for e in spool_events(journey_lab) if e["type"] == "session_start"][-1]
     assert start["props"]["persona"] == "ben" and start["props"]["preview"] is True
+
+
+def test_the_phone_shows_a_fresh_code_once_its_code_expired(journey_lab, monkeypatch) -> None:
+    from dataclasses import replace
+
+    phone = _phone_to_pass(journey_lab, monkeypatch)
+    old = session(phone).issued["code"]
+    session(phone).issued["code"] = replace(old, expires_at=time.time() - 1)
+    phone.run()
+    fresh = session(phone).issued["code"]
+    assert fresh.code != old.code and fresh.journey == old.journey
+    assert f'data-sl-code="{fresh.code}"' in _markdown(phone)

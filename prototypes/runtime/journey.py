@@ -79,6 +79,8 @@ class JourneyElements:
     def _el_handover(self, el: Any) -> None:
         session = self.session
         handoff = session.issued.get(el.id)
+        if handoff is not None and handoff.expires_at <= time.time():
+            handoff = None  # expired while the phone waited: show a fresh one
         if handoff is None:
             lab = st.session_state[CONTEXT][0] if CONTEXT in st.session_state else None
             try:
