@@ -51,6 +51,16 @@ class DataProblemError(StorelabError):
     exit_code = 3
 
 
+class HandoverCodeError(StorelabError):
+    """A handover code that cannot be taken: ``reason`` is ``format`` (not six digits),
+    ``unknown`` (no such code here: wrong, used or from another store), ``expired`` or
+    ``locked`` (too many wrong tries on this device)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
 def format_validation_error(exc: Any) -> str:
     """One line per problem of a pydantic ``ValidationError``: ``  key.path: message``."""
     lines = []

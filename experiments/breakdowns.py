@@ -1,11 +1,14 @@
-"""Breakdowns: every metric × challenger within each device, store, region, format and locale.
+"""Breakdowns: every metric × challenger within each device, store, region, format, locale,
+persona and context variable (weather, time of day, channel, loyalty, mood).
 
 Pure: ``build_breakdowns(spec, slices, stores)`` sums the statistics of
-``experiments.metrics.statistics_with_slices`` per segment value and runs on each segment the very
+``slice_statistics.statistics_with_slices`` per segment value and runs on each segment the very
 test the final analysis runs (``analysis.unadjusted_metric_result``): Welch on the segment's
 sessions for unit=session; for unit=store the store-level test over the segment's stores (a
 region with stores of one arm only has no comparison, and one store never has one). Region and
-format come from the lab's ``stores.csv``.
+format come from the lab's ``stores.csv``; persona and context from each session's
+``session_start`` or handover tap (a dimension no session recorded is left out, not shown as
+one "(none)").
 
 Many segments × metrics are compared and nothing is adjusted, so some look significant by
 chance alone; ``Breakdowns.caveat`` says how many, and every report prints it beside them. They
@@ -20,15 +23,18 @@ from typing import TYPE_CHECKING
 from experiments.analysis import unadjusted_metric_result
 from experiments.slice_results import Breakdowns, SegmentComparison
 from experiments.timeline import session_metrics
+from feedback.events import CONTEXT_VARIABLES
 
 if TYPE_CHECKING:
-    from experiments.metrics import SliceData
     from experiments.results import Comparison, MetricResult
+    from experiments.slice_statistics import SliceData
     from experiments.spec import ExperimentSpec
     from lab import Store
 
-DIMENSIONS = ("device", "store", "region", "format", "locale")
+PROFILE_DIMENSIONS = ("persona", *CONTEXT_VARIABLES)
+DIMENSIONS = ("device", "store", "region", "format", "locale", *PROFILE_DIMENSIONS)
 NONE_LABEL = "(none)"
+ANONYMOUS = "anonymous"  # the persona segment of sessions without one (prototypes.personas)
 UNKNOWN_STORE = "(not in stores.csv)"
 
 
@@ -48,6 +54,8 @@ def _segmenters(stores: Mapping[str, Store]) -> dict[str, tuple[str, Callable]]:
         "region": ("device", store_field("region")),
         "format": ("device", store_field("format")),
         "locale": ("locale", lambda key: key[2] or NONE_LABEL),
+        "persona": ("persona", lambda key: key[2] or ANONYMOUS),
+        **{d: (d, lambda key: key[2] or NONE_LABEL) for d in CONTEXT_VARIABLES},
     }
 
 
@@ -61,6 +69,8 @@ def build_breakdowns(
         groups: dict[str, set] = {}
         for key in slices.cells[source]:
             groups.setdefault(segment_of(key), set()).add(key)
+        if dimension in PROFILE_DIMENSIONS and all(k[2] is None for k in slices.cells[source]):
+            continue  # no session recorded it: the prototype does not play with it
         segments += len(groups)
         for value in sorted(groups):
             data = slices.metric_data(source, groups[value].__contains__)

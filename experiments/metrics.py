@@ -53,10 +53,10 @@ Per-unit statistics
 
 Slices (``statistics_with_slices``; results over time and breakdowns)
     The same statistics per variant × store × one of: the local day of the session's first
-    event (an IANA time zone, the lab's ``[pilot] timezone``), its device (of its first event)
-    and its locale (``props.locale`` of its first ``session_start``; NULL when it has none).
-    They are three more grouping sets of the same query: the counted sessions and their values
-    are exactly the analysis' own.
+    event (an IANA time zone, the lab's ``[pilot] timezone``), its device (of its first event),
+    and from its ``session_start``'s props (a later handover tap's, when it took one) its
+    locale, persona and each context variable (``START_FACTS``; NULL when it has none). They
+    are more grouping sets of the same query: the counted sessions are the analysis' own.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ from typing import TYPE_CHECKING
 from experiments.measures import catalogue_for, column
 from experiments.statistics import RatioStatistic, SampleMeanStatistic, Statistic
 from feedback.catalogue import CATALOGUE, Catalogue, Instrument, Metric
-from feedback.events import team_event_sql
+from feedback.events import CONTEXT_VARIABLES, team_event_sql
 from feedback.store import sql_literal
 
 if TYPE_CHECKING:
@@ -79,7 +79,10 @@ if TYPE_CHECKING:
     from experiments.spec import ExperimentSpec
 
 SESSIONS = "__sessions__"  # pseudo-metric: 1 per counted session
-SLICE_DIMENSIONS = ("day", "device", "locale")
+# session_start props behind the slices after day and device, parsed once as a list of paths
+START_FACTS = {"locale": "$.locale", "persona": "$.persona",
+               **{v: f"$.context.{v}" for v in CONTEXT_VARIABLES}}  # fmt: skip
+SLICE_DIMENSIONS = ("day", "device", *START_FACTS)
 
 # Why the query has this shape (docs/architecture.md, "Analysis at scale"; bench/analyze_scale.py):
 # ``ev`` is inlined (NOT MATERIALIZED), so each reader scans the table for just its columns
@@ -140,18 +143,19 @@ task_runs AS (
 )"""
 
 # The slice attributes, aggregated with the rest in ``session_events``: the device of the
-# first event, ``props.locale`` of the first session_start (the CASE parses only those props;
-# arg_min skips the NULLs of every other event).
-_SLICE_COLUMNS = """,
+# first event, ``START_FACTS`` of the session_start, or of a later handover it received (a
+# keypad tap with ``handover``; the CASE parses only those props; arg_max skips the NULLs).
+_SLICE_COLUMNS = f""",
            arg_min(device, ts) AS _device,
-           arg_min(CASE WHEN type = 'session_start'
-                        THEN json_extract_string(props, '$.locale') END, ts) AS _locale"""
+           arg_max(CASE WHEN type = 'session_start' OR type = 'tap' AND contains(CAST(props AS
+                   VARCHAR), '"handover"') THEN json_extract_string(props,
+                   {list(START_FACTS.values())}) END, ts) AS _start_facts"""
 
 
 def answers_sql(catalogue: Catalogue = CATALOGUE, *, slices: bool = False) -> str:
     """The CTEs up to the answers: ``sessions`` (the counted sessions: ``session_id``,
     ``variant``, ``store_id`` and the aggregates of every ``source="events"`` metric; with
-    ``slices`` also ``_first_ts``, ``_device``, ``_locale``), ``mislabelled``, ``task_runs``,
+    ``slices`` also ``_first_ts``, ``_device``, ``_start_facts``), ``mislabelled``, ``task_runs``,
     ``answers`` (session, question, v) and ``task_answers`` (session, task slot, question, v).
 
     ``v`` is the last answer on the item's scale, so an out-of-scale answer never hides an
@@ -288,7 +292,8 @@ def per_session_sql(catalogue: Catalogue = CATALOGUE, *, slices: bool = False) -
     whole = [m for m in scored if m not in per_task]
     facts = (
         ",\n           CAST(timezone($time_zone, _first_ts) AS DATE) AS day, "
-        "_device AS device, _locale AS locale"
+        "_device AS device, "
+        + ", ".join(f"_start_facts[{i}] AS {name}" for i, name in enumerate(START_FACTS, 1))
         if slices
         else ""
     )
@@ -344,37 +349,39 @@ def _moments(m: Metric) -> list[str]:
     return [f"count({num})", *(f"fsum({s})" for s in sums)]
 
 
-def sufficient_statistics_sql(catalogue: Catalogue = CATALOGUE, *, slices: bool = False) -> str:
+def sufficient_statistics_sql(catalogue: Catalogue = CATALOGUE, *, slices=False, dims=()) -> str:
     """Per-variant and per-store statistics of every metric, one wide row per unit: level
-    ('variant', 'store'; with ``slices`` also 'day', 'device', 'locale' per variant and store),
-    variant, store_id, day, device, locale, counted sessions, then ``_moments`` of each metric
-    in catalogue order; then one 'mislabelled' row per store and wrong label (its count in the
-    sessions column). ``read_statistics`` reads them.
+    ('variant', 'store'; with ``slices`` also each of ``SLICE_DIMENSIONS`` per variant and
+    store), variant, store_id, the ``SLICE_DIMENSIONS``, counted sessions, ``_moments`` of each
+    metric in catalogue order; then one 'mislabelled' row per store and wrong label (its count
+    in the sessions column). ``read_statistics`` reads them.
 
     The per-session rows are aggregated once for all grouping sets; the slices' sets group
-    sessions (not events), so they add little to the query.
+    sessions (not events), so they add little to the query. ``dims``: the slices grouped (the
+    others' columns stay NULL; () = all; ``experiments.profile_slices`` leaves out what nobody
+    recorded).
     """
     metrics = list(catalogue.metrics.values())
     moments = [c for m in metrics for c in _moments(m)]
     sets, level = "(variant), (store_id)", ""
-    keys = "NULL AS day, NULL AS device, NULL AS locale"
+    keys = ", ".join(f"NULL AS {d}" for d in SLICE_DIMENSIONS)
+    used = [d for d in SLICE_DIMENSIONS if d in (dims or SLICE_DIMENSIONS)] if slices else [""]
     if slices:
-        sets += (
-            ", (variant, store_id, day), (variant, store_id, device), (variant, store_id, locale)"
-        )
-        level = "WHEN grouping(day) = 0 THEN 'day' WHEN grouping(device) = 0 THEN 'device' "
-        keys = "day, device, locale"
+        sets += "".join(f", (variant, store_id, {d})" for d in used)
+        level = "".join(f"WHEN grouping({d}) = 0 THEN '{d}' " for d in used[:-1])
+        keys = ", ".join(d if d in used else f"NULL AS {d}" for d in SLICE_DIMENSIONS)
     padding = ", NULL" * len(moments)
+    last = used[-1]
     return (
         per_session_sql(catalogue, slices=slices)
         + f"""SELECT CASE WHEN grouping(store_id) = 1 THEN 'variant'
-            WHEN grouping(variant) = 1 THEN 'store' {level}ELSE 'locale' END AS level,
+            WHEN grouping(variant) = 1 THEN 'store' {level}ELSE '{last}' END AS level,
        variant, store_id, {keys}, count(*) AS sessions,
        {", ".join(moments)}
 FROM per_session
 GROUP BY GROUPING SETS ({sets})
 UNION ALL
-SELECT 'mislabelled', variant, store_id, NULL, NULL, NULL, n{padding}
+SELECT 'mislabelled', variant, store_id, {", ".join(["NULL"] * len(SLICE_DIMENSIONS))}, n{padding}
 FROM mislabelled
 """
     )
@@ -456,29 +463,20 @@ def sufficient_statistics(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) 
     return read_statistics(rows, catalogue=catalogue)[0]
 
 
-def statistics_with_slices(
-    con: duckdb.DuckDBPyConnection, spec: ExperimentSpec, time_zone: str = "UTC"
-) -> tuple[MetricData, SliceData]:
-    """``sufficient_statistics`` and, from the same query, the ``SliceData`` of the spec's
-    metrics: days are local days in ``time_zone`` (an IANA name)."""
-    params = {**query_parameters(spec), "time_zone": time_zone}
-    catalogue = catalogue_for(spec)
-    rows = execute(con, sufficient_statistics_sql(catalogue, slices=True), params)
-    keep = {m for m, _role in spec.metric_roles()} | {SESSIONS}
-    return read_statistics(rows, SliceData(time_zone), keep, catalogue)
-
-
 def read_statistics(
     rows: list[tuple],
-    slices: SliceData | None = None,
+    slices=None,
     keep: set[str] | None = None,
     catalogue: Catalogue = CATALOGUE,
-) -> tuple[MetricData, SliceData | None]:
-    """The rows of ``sufficient_statistics_sql(catalogue)`` as ``MetricData`` and (the 'day',
-    'device' and 'locale' rows, metrics in ``keep``) ``slices``."""
+) -> tuple[MetricData, object]:
+    """The rows of ``sufficient_statistics_sql(catalogue)`` as ``MetricData`` and, into
+    ``slices`` (a ``slice_statistics.SliceData``, whose module builds on this one), the rows of
+    each of ``SLICE_DIMENSIONS`` with the metrics in ``keep``."""
     metrics = list(catalogue.metrics.values())
     data = MetricData()
-    for level, variant, store_id, day, device, locale, sessions, *moments in rows:
+    dims = len(SLICE_DIMENSIONS)
+    for level, variant, store_id, *rest in rows:
+        facts, sessions, moments = rest[:dims], rest[dims], rest[dims + 1 :]
         if level == "mislabelled":
             data.add_mislabelled(store_id, variant, sessions)
             continue
@@ -491,7 +489,7 @@ def read_statistics(
             if values[0]:  # sessions with a value; none: no statistic
                 stats[m.id] = _statistic(m, int(values[0]), *map(float, values[1:3]), values[3:])
         if level in SLICE_DIMENSIONS:
-            value = {"day": day, "device": device, "locale": locale}[level]
+            value = facts[SLICE_DIMENSIONS.index(level)]
             cell = {k: s for k, s in stats.items() if keep is None or k in keep}
             slices.cells[level][(variant, store_id, value)] = cell
             continue
@@ -558,43 +556,3 @@ SELECT 'mislabelled' AS level, variant, store_id, n FROM mislabelled
         else:
             data.sessions_by_store[store_id] = int(n)
     return data
-
-
-# --- slices: by day, device and locale (results over time, breakdowns) -------------------------
-
-SliceKey = tuple[str, str, object]  # (variant, store, day | device | locale)
-
-
-@dataclass
-class SliceData:
-    """Sufficient statistics per (variant, store, segment value) for each slice dimension.
-
-    ``cells[dimension][(variant, store, value)][metric]``; the pseudo-metric ``SESSIONS`` holds
-    the counted sessions. ``value`` is a ``date`` for ``day`` and a string or None otherwise.
-    """
-
-    time_zone: str
-    cells: dict[str, dict[SliceKey, dict[str, Statistic]]] = field(
-        default_factory=lambda: {d: {} for d in SLICE_DIMENSIONS}
-    )
-
-    def metric_data(self, dimension: str, keep) -> MetricData:
-        """The ``MetricData`` of the cells of ``dimension`` whose key ``keep(key)`` accepts:
-        per variant and per store, summed over the kept cells (what ``analysis`` reads)."""
-        data = MetricData()
-        for key, stats in self.cells[dimension].items():
-            if keep(key):
-                add_cell(data, key[0], key[1], stats)
-        return data
-
-
-def add_cell(data: MetricData, variant: str, store: str, stats: dict) -> None:
-    """Add one cell's statistics of ``variant`` in ``store`` to ``data`` (in place)."""
-    for metric, stat in stats.items():
-        if metric == SESSIONS:
-            data.sessions_by_variant[variant] = data.sessions_by_variant.get(variant, 0) + stat.n
-            data.sessions_by_store[store] = data.sessions_by_store.get(store, 0) + stat.n
-            continue
-        for target, name in ((data.by_variant, variant), (data.by_store, store)):
-            row = target.setdefault(name, {})
-            row[metric] = row[metric] + stat if metric in row else stat

@@ -1,7 +1,7 @@
 """The full read-out of ``storelab experiment analyze``: the analysis, then results over time
 and breakdowns beside it.
 
-One query (``metrics.statistics_with_slices``) returns the analysis' statistics per variant
+One query (``slice_statistics.statistics_with_slices``) returns the analysis' statistics per variant
 and store and, as three more grouping sets over the same counted sessions, per variant × store
 × local day, device and locale. ``analysis.analyze_data`` makes the result and its decision
 from the first part alone; only then do ``timeline`` and ``breakdowns`` turn the slices into
@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 from experiments.analysis import analyze, analyze_all, analyze_data, analyze_each
 from experiments.breakdowns import build_breakdowns
 from experiments.kpis import load_kpis
-from experiments.metrics import statistics_with_slices
 from experiments.pilot.hours import time_zone
+from experiments.profile_slices import recorded_dimensions
 from experiments.results import AnalysisFailure, ExperimentResult
+from experiments.slice_statistics import statistics_with_slices
 from experiments.spec import load_experiment
 from experiments.timeline import build_timeline
 from lab import lab_stores
@@ -78,7 +79,8 @@ def with_slices(
     one query; the decision is made from the per-variant and per-store statistics alone."""
     zone = lab.config.pilot.timezone
     time_zone(zone, "storelab.toml [pilot] timezone")  # a clear error before DuckDB's
-    data, slices = statistics_with_slices(con, spec, zone)
+    dims = recorded_dimensions(con, spec)  # persona and context only where recorded
+    data, slices = statistics_with_slices(con, spec, zone, dims)
     kpis = load_kpis(con, spec)
     result = analyze_data(spec, data, today=options.today, correction=options.correction, kpis=kpis)
     return replace(

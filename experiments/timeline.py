@@ -1,7 +1,7 @@
 """Results over time: the cumulative effect and its CI at the end of every day of the pilot.
 
 Pure: ``build_timeline(spec, slices)`` takes the per-day statistics of
-``experiments.metrics.statistics_with_slices`` (grouping sets of the analysis' own query),
+``experiments.slice_statistics.statistics_with_slices`` (grouping sets of the analysis' own query),
 adds the days up in Python and runs, for every day, the very test the final analysis runs
 (``analysis.unadjusted_metric_result``: Welch for unit=session, the store-level test for
 unit=store), so the last point is the final result and a change of the test changes both. A
@@ -16,14 +16,15 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from experiments.analysis import unadjusted_metric_result
-from experiments.metrics import MetricData, add_cell
+from experiments.metrics import MetricData
 from experiments.slice_results import DayPoint, MetricTimeline, Timeline
+from experiments.slice_statistics import add_cell
 from feedback.catalogue import CATALOGUE
 from feedback.custom_measures import is_custom
 
 if TYPE_CHECKING:
-    from experiments.metrics import SliceData
     from experiments.results import MetricResult
+    from experiments.slice_statistics import SliceData
     from experiments.spec import ExperimentSpec
 
 

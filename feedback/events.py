@@ -149,3 +149,39 @@ def writer_id() -> str:
     """Identifies this writer process in spool file names: host-pid."""
     host = os.uname().nodename.split(".")[0] or "host"
     return f"{host}-{os.getpid()}"
+
+
+# --- personas, context and journeys across devices (issue 15) ---------------------------------
+# What a session ran under and which journey it belongs to travel in ``props`` (no new column):
+# ``session_start`` carries ``persona`` (the persona id, absent for an anonymous customer) and
+# ``context`` ({variable: value} for every context variable the prototype declares). A journey
+# that moves to another device has one id, the sending session's id: the sending device writes
+# it on its handover tap (``handover: "out"``) and on the task it hands over (``task_abandon``
+# with ``reason: "handover"``); the receiving device on its ``session_start`` (a ``?journey=``
+# link) or on the tap that entered the code (``handover: "in"``, with the persona, context and
+# locale it continues under: the analyses read these from that tap, else from session_start;
+# no other tap has a ``handover`` key). A session's journey is the last ``journey`` it wrote,
+# else its own id (``session_journeys_sql``).
+
+PERSONA_PROP = "persona"
+CONTEXT_PROP = "context"
+CONTEXT_VARIABLES: tuple[str, ...] = ("weather", "time_of_day", "channel", "loyalty", "mood")
+"""The context variables a prototype may declare (each with its own values and a default)."""
+JOURNEY_PROP = "journey"
+HANDOVER_PROP = "handover"
+HANDOVER_REASON = "handover"
+"""``props.reason`` of the ``task_abandon`` that hands a running task to another device."""
+
+
+def session_journeys_sql(where: str = "TRUE") -> str:
+    """SQL of (session_id, journey UUID) for the sessions of ``events`` (rows ``where`` holds)
+    that wrote a ``journey``: the last one they wrote. Others have none (their journey is their
+    own id). Only events whose props name a journey are parsed."""
+    return f"""
+    SELECT session_id,
+           TRY_CAST(arg_max(json_extract_string(props, '$.{JOURNEY_PROP}'), ts) AS UUID)
+               AS journey
+    FROM events
+    WHERE ({where}) AND contains(CAST(props AS VARCHAR), '"{JOURNEY_PROP}"')
+      AND json_extract_string(props, '$.{JOURNEY_PROP}') IS NOT NULL
+    GROUP BY session_id"""

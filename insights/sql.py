@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from experiments.metrics import instrument_score_sql
 from feedback.catalogue import CATALOGUE, Catalogue
-from feedback.events import team_event_sql
+from feedback.events import HANDOVER_REASON, session_journeys_sql, team_event_sql
 
 if TYPE_CHECKING:
     import duckdb
@@ -28,15 +28,31 @@ if TYPE_CHECKING:
 # screen or the run's end, ``dwell``), and the screens of its misclicks and taps. Everything
 # after that is a small aggregate over ``usab_runs``. (A window over every event, or ordered
 # ``list(… ORDER BY ts)`` aggregates, cost 2-5× as much: measured on the demo's events.)
+#
+# Journeys across devices (issue 15): a session that continued a handover is read as part of
+# its journey (``session_id`` below is the journey id: the first session's id), so a task
+# started on the phone and finished on the kiosk is one run, its path crossing devices. The
+# sending device's ``task_abandon`` with reason ``handover`` does not end the run.
 
 _RUNS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE usab_runs AS
-WITH ev AS MATERIALIZED (
-    SELECT session_id, variant, ts, type, screen, task, question, "value",
+WITH journeys AS ({session_journeys_sql("prototype_id = $prototype")}
+),
+personas AS (  -- each journey's persona: its first session_start's (only with $persona)
+    SELECT coalesce(j.journey, s.session_id) AS unit,
+           arg_min(coalesce(json_extract_string(s.props, '$.persona'), 'anonymous'), s.ts)
+               AS persona
+    FROM events s LEFT JOIN journeys j USING (session_id)
+    WHERE $persona IS NOT NULL AND s.prototype_id = $prototype AND s.type = 'session_start'
+    GROUP BY ALL
+),
+ev AS MATERIALIZED (
+    SELECT coalesce(j.journey, e.session_id) AS session_id, e.session_id AS sid, variant, ts,
+           type, screen, task, question, "value",
            CASE WHEN type IN ('task_success', 'task_fail', 'task_abandon')
                 THEN coalesce(json_extract_string(props, '$.reason'), '') END AS reason,
            {team_event_sql()} AS team
-    FROM events
+    FROM events e LEFT JOIN journeys j USING (session_id)
     WHERE prototype_id = $prototype AND prototype_version = $version
       AND ($variant IS NULL OR variant = $variant)
       AND ($store IS NULL OR store_id = $store)
@@ -44,6 +60,8 @@ WITH ev AS MATERIALIZED (
       AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until)
       AND type IN ('task_start', 'task_success', 'task_fail', 'task_abandon', 'screen_view',
                    'tap', 'misclick', 'answer')
+      AND ($persona IS NULL OR coalesce(j.journey, e.session_id) IN (
+          SELECT unit FROM personas WHERE persona = $persona))
 ),
 starts AS (
     SELECT session_id, variant, task,
@@ -54,17 +72,22 @@ starts AS (
            bool_or(team) AS team
     FROM ev
     WHERE type IN ('task_start', 'task_success', 'task_fail', 'task_abandon') AND task IS NOT NULL
+      AND reason IS DISTINCT FROM '{HANDOVER_REASON}'
     GROUP BY ALL
 ),
 runs AS (
     SELECT *, lead(started_at) OVER (PARTITION BY session_id ORDER BY started_at) AS next_start
     FROM starts WHERE started_at IS NOT NULL
 ),
+own_starts AS (  -- where each device's part of a journey's run begins (its own task_start)
+    SELECT sid, task, min(ts) AS own_start FROM ev WHERE type = 'task_start' GROUP BY ALL
+),
 inside AS (
     SELECT r.session_id, r.task, x.ts, x.type, x.screen, x.team
     FROM ev x JOIN runs r ON x.session_id = r.session_id
+    LEFT JOIN own_starts o ON o.sid = x.sid AND o.task = r.task
     WHERE x.type IN ('screen_view', 'tap', 'misclick')
-      AND x.ts >= r.started_at
+      AND x.ts >= coalesce(o.own_start, r.started_at)
       AND (r.ended_at IS NULL OR x.ts <= r.ended_at)
       AND (r.next_start IS NULL OR x.ts < r.next_start)
 ),

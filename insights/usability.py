@@ -62,6 +62,8 @@ class UsabilityQuery:
     top_paths: int = 5
     experiment: str | None = None
     period: tuple[date, date] | None = None
+    persona: str | None = None
+    """Only journeys whose first session ran under this persona (``anonymous``: none)."""
 
 
 def usability_score(
@@ -116,6 +118,7 @@ def usability_report(lab: Lab, prototype_id: str, query: UsabilityQuery) -> Usab
         "experiment": query.experiment,
         "since": None if query.period is None else _utc_midnight(query.period[0]),
         "until": None if query.period is None else _utc_midnight(query.period[1], 1),
+        "persona": query.persona,
     }
     with connect(lab) as con:
         rows = usability_rows(con, params, HISTOGRAM_BINS, targets)
@@ -144,6 +147,7 @@ def _no_data_message(prototype_id: str, version: int, query: UsabilityQuery, cou
             ("variant", query.variant),
             ("store", query.store),
             ("experiment", query.experiment),
+            ("persona", query.persona),
         )
         if v
     )

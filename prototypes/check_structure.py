@@ -16,7 +16,19 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from prototypes import asks, changes, custom_screen, elements, fields, journey_parts, spec, tasks
+from prototypes import (
+    asks,
+    changes,
+    custom_screen,
+    element_base,
+    elements,
+    fields,
+    journey_elements,
+    journey_parts,
+    personas,
+    spec,
+    tasks,
+)
 from prototypes.asks import AnyQuestionSpec, question_entry
 from prototypes.check_written import CheckContext, written_problems
 from prototypes.elements import ELEMENT_TYPES, Screen
@@ -24,7 +36,19 @@ from prototypes.fields import Locale, LocalizedText
 from prototypes.problems import Locator, Problem, join_path
 from prototypes.tasks import Task
 
-_MODEL_MODULES = (fields, elements, tasks, asks, changes, spec, custom_screen, journey_parts)
+_MODEL_MODULES = (
+    fields,
+    elements,
+    tasks,
+    asks,
+    changes,
+    spec,
+    custom_screen,
+    journey_parts,
+    journey_elements,
+    element_base,
+    personas,
+)
 """Where the spec models are defined: their field names are the keys a spec may use."""
 
 

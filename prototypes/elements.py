@@ -1,4 +1,4 @@
-"""What a screen is made of: the 23 element types and the screen (``prototypes.custom_screen``:
+"""What a screen is made of: the 25 element types and the screen (``prototypes.custom_screen``:
 a screen drawn by Python).
 
 Every element has an ``id`` (unique on its screen: events name elements by it) and a ``type``
@@ -20,17 +20,21 @@ from pydantic import (
 )
 
 from prototypes.custom_screen import CustomScreen
+from prototypes.element_base import ElementBase
 from prototypes.fields import Colour, Id, Label, LocalizedText, Share, SpecModel
-from prototypes.journey_parts import (
-    CartLine,
-    Currency,
-    MapStore,
-    PaymentMethod,
-    ReviewItem,
-    TrackingStep,
-    label_with_target,
-    unique_ids,
+from prototypes.journey_elements import (
+    HANDOVER_DEVICES,
+    JOURNEY_ELEMENT_TYPES,
+    Cart,
+    CodeEntry,
+    Handover,
+    OrderTracking,
+    PaymentSheet,
+    ReviewList,
+    StaffNote,
+    StoreMap,
 )
+from prototypes.personas import When
 
 
 class Placeholder(SpecModel):
@@ -40,17 +44,7 @@ class Placeholder(SpecModel):
     colour: Colour = "#e9ecef"
 
 
-class _Element(SpecModel):
-    id: Id
-
-    def link_targets(self) -> Iterator[tuple[str, str, str]]:
-        """(element id for events, target screen, spec path below the element) per link."""
-        target = getattr(self, "target", None)
-        if target is not None:
-            yield self.id, target, "target"
-
-
-class Heading(_Element):
+class Heading(ElementBase):
     """A headline."""
 
     type: Literal["heading"]
@@ -58,7 +52,7 @@ class Heading(_Element):
     level: Literal[1, 2, 3] = 1
 
 
-class Paragraph(_Element):
+class Paragraph(ElementBase):
     """Running text; ``style: muted`` for small print."""
 
     type: Literal["text"]
@@ -66,7 +60,7 @@ class Paragraph(_Element):
     style: Literal["body", "muted", "strong"] = "body"
 
 
-class Image(_Element):
+class Image(ElementBase):
     """A picture: a file inside the prototype folder (``src``) or a drawn ``placeholder``."""
 
     type: Literal["image"]
@@ -97,7 +91,7 @@ class Product(SpecModel):
     target: Id | None = None
 
 
-class ProductCard(_Element):
+class ProductCard(ElementBase):
     """One product, large; tapping it goes to ``target`` when given."""
 
     type: Literal["product_card"]
@@ -108,7 +102,7 @@ class ProductCard(_Element):
             yield self.id, self.product.target, "product.target"
 
 
-class ProductGrid(_Element):
+class ProductGrid(ElementBase):
     """Several products; a tap on an item is the element ``<grid id>.<item id>``."""
 
     type: Literal["product_grid"]
@@ -128,7 +122,7 @@ class PickerOption(SpecModel):
     available: bool = True
 
 
-class Picker(_Element):
+class Picker(ElementBase):
     """Size or colour choice; unavailable options are shown but greyed out."""
 
     type: Literal["picker"]
@@ -151,7 +145,7 @@ class OnlineStock(SpecModel):
     delivery: LocalizedText | None = None
 
 
-class StoreAvailability(_Element):
+class StoreAvailability(ElementBase):
     """Where the item is: this store, nearby stores with distance, online."""
 
     type: Literal["store_availability"]
@@ -167,7 +161,7 @@ class Offer(SpecModel):
     personal: bool = Field(True, description="a segment-of-one offer for this customer")
 
 
-class Price(_Element):
+class Price(ElementBase):
     """A price, optionally a former price and a (personalised) offer."""
 
     type: Literal["price"]
@@ -177,7 +171,7 @@ class Price(_Element):
     offer: Offer | None = None
 
 
-class Map(_Element):
+class Map(ElementBase):
     """A drawn map tile with a store's address and distance."""
 
     type: Literal["map"]
@@ -192,7 +186,7 @@ class Slot(SpecModel):
     available: bool = True
 
 
-class PickupSlots(_Element):
+class PickupSlots(ElementBase):
     """Choice of a pickup or fitting-room time."""
 
     type: Literal["pickup_slots"]
@@ -205,7 +199,7 @@ class FieldOption(SpecModel):
     label: LocalizedText
 
 
-class FormField(_Element):
+class FormField(ElementBase):
     """One form input. Prototypes never store what is typed, only that it was filled."""
 
     type: Literal["field"]
@@ -224,7 +218,7 @@ class FormField(_Element):
         return self
 
 
-class Scan(_Element):
+class Scan(ElementBase):
     """Barcode-scan placeholder: a camera frame; tapping it 'scans' and goes to ``target``."""
 
     type: Literal["scan"]
@@ -232,7 +226,7 @@ class Scan(_Element):
     target: Id
 
 
-class Banner(_Element):
+class Banner(ElementBase):
     """A notification (e.g. a push message); tapping it goes to ``target`` when given."""
 
     type: Literal["banner"]
@@ -249,7 +243,7 @@ class Review(SpecModel):
     text: LocalizedText
 
 
-class Rating(_Element):
+class Rating(ElementBase):
     """Average stars, number of ratings and a few reviews."""
 
     type: Literal["rating"]
@@ -263,7 +257,7 @@ class Detail(SpecModel):
     value: LocalizedText
 
 
-class Details(_Element):
+class Details(ElementBase):
     """Label/value facts: material, care, fit, warranty."""
 
     type: Literal["details"]
@@ -271,7 +265,7 @@ class Details(_Element):
     items: list[Detail] = Field(min_length=1)
 
 
-class Button(_Element):
+class Button(ElementBase):
     """A button that goes to another screen."""
 
     type: Literal["button"]
@@ -287,150 +281,13 @@ class Area(SpecModel):
     h: Share
 
 
-class Hotspot(_Element):
+class Hotspot(ElementBase):
     """An invisible tap area (share of the screen, 0–1) that goes to ``target``."""
 
     type: Literal["hotspot"]
     target: Id
     area: Area
     label: LocalizedText | None = None
-
-
-# --- Journey elements (issue 15): cart, payment sheet, order tracking, review list, store map,
-# staff note. Their taps name ``<element>.<part>`` (a cart line's stepper, a payment method, a
-# store, a review's "helpful"); those with a ``target`` navigate like a button.
-
-
-class Cart(_Element):
-    """A basket: its lines with big − / + steppers, the total, and a checkout button."""
-
-    type: Literal["cart"]
-    title: LocalizedText | None = None
-    lines: list[CartLine] = Field(min_length=1)
-    currency: Currency = "EUR"
-    checkout: LocalizedText | None = Field(None, description="text of the checkout button")
-    target: Id | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> Cart:
-        unique_ids(self.lines, "cart line")
-        label_with_target(self.checkout, self.target, "checkout")
-        return self
-
-
-class PaymentSheet(_Element):
-    """A payment sheet: the amount, the methods as big choices, and the pay button."""
-
-    type: Literal["payment_sheet"]
-    amount: float = Field(ge=0)
-    currency: Currency = "EUR"
-    methods: list[PaymentMethod] = Field(min_length=1)
-    selected: Id | None = Field(None, description="the method chosen at first")
-    pay: LocalizedText = Field(description="text of the pay button")
-    target: Id
-    note: LocalizedText | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> PaymentSheet:
-        unique_ids(self.methods, "payment method")
-        usable = [m.id for m in self.methods if m.available]
-        if not usable:
-            raise ValueError("at least one payment method must be available")
-        if self.selected is not None and self.selected not in usable:
-            raise ValueError(
-                f"selected '{self.selected}' is not an available method ({', '.join(usable)})"
-            )
-        return self
-
-
-class OrderTracking(_Element):
-    """Where an order is: its steps (done ones first), the expected time, a pickup code."""
-
-    type: Literal["order_tracking"]
-    order: str = Field(min_length=1, max_length=40, description="the order number shown")
-    steps: list[TrackingStep] = Field(min_length=2)
-    eta: LocalizedText | None = None
-    pickup_code: str | None = Field(None, min_length=1, max_length=16)
-    target: Id | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> OrderTracking:
-        unique_ids(self.steps, "tracking step")
-        done = [step.done for step in self.steps]
-        if done != sorted(done, reverse=True):
-            raise ValueError(
-                "the steps that are done come first: a step is done only when every step "
-                "before it is"
-            )
-        return self
-
-
-class ReviewList(_Element):
-    """Reviews with a star summary, star filter chips, "helpful" taps and a write button."""
-
-    type: Literal["review_list"]
-    stars: float = Field(ge=0, le=5)
-    count: int = Field(ge=0)
-    reviews: list[ReviewItem] = Field(min_length=1)
-    highlight: LocalizedText | None = Field(None, description="what reviewers often say")
-    filters: bool = True
-    write: LocalizedText | None = Field(None, description="text of a 'write a review' button")
-    target: Id | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> ReviewList:
-        unique_ids(self.reviews, "review")
-        label_with_target(self.write, self.target, "write")
-        if self.count < len(self.reviews):
-            raise ValueError(f"count {self.count} is less than the {len(self.reviews)} reviews")
-        return self
-
-
-class StoreMap(_Element):
-    """A drawn map with a pin per store and a big tappable row per store."""
-
-    type: Literal["store_map"]
-    title: LocalizedText | None = None
-    stores: list[MapStore] = Field(min_length=1, max_length=6)
-
-    @model_validator(mode="after")
-    def _check(self) -> StoreMap:
-        unique_ids(self.stores, "store")
-        return self
-
-    def link_targets(self) -> Iterator[tuple[str, str, str]]:
-        for i, store in enumerate(self.stores):
-            if store.target is not None:
-                yield f"{self.id}.{store.id}", store.target, f"stores[{i}].target"
-
-
-class StaffNote(_Element):
-    """A note from a member of staff; ``audience: staff`` marks one only the associate sees."""
-
-    type: Literal["staff_note"]
-    author: str = Field(min_length=1)
-    role: LocalizedText | None = None
-    text: LocalizedText
-    audience: Literal["customer", "staff"] = "customer"
-    icon: str | None = Field(None, max_length=16)
-    action: LocalizedText | None = Field(None, description="text of a button below the note")
-    target: Id | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> StaffNote:
-        label_with_target(self.action, self.target, "action")
-        return self
-
-
-JOURNEY_ELEMENT_TYPES: tuple[str, ...] = (
-    "cart",
-    "payment_sheet",
-    "order_tracking",
-    "review_list",
-    "store_map",
-    "staff_note",
-)
-# --- end of journey elements -------------------------------------------------------------------
 
 
 Element = Annotated[
@@ -456,7 +313,9 @@ Element = Annotated[
     | OrderTracking
     | ReviewList
     | StoreMap
-    | StaffNote,
+    | StaffNote
+    | Handover
+    | CodeEntry,
     Field(discriminator="type"),
 ]
 ELEMENT_TYPES: tuple[str, ...] = (
@@ -478,6 +337,8 @@ ELEMENT_TYPES: tuple[str, ...] = (
     "button",
     "hotspot",
     *JOURNEY_ELEMENT_TYPES,
+    "handover",
+    "code_entry",
 )
 
 
@@ -492,6 +353,18 @@ class Screen(SpecModel):
     title: LocalizedText | None = None
     custom: CustomScreen | None = None
     elements: list[Element] = Field(default_factory=list, validate_default=True)
+    when: When | None = None
+    """Shown only when these conditions hold; else the ``otherwise`` screen in its place."""
+    otherwise: Id | None = None
+
+    @model_validator(mode="after")
+    def _when_needs_otherwise(self) -> Screen:
+        if (self.when is None) != (self.otherwise is None):
+            raise ValueError(
+                "a screen's 'when' needs 'otherwise' (the screen shown in its place), and "
+                "'otherwise' needs 'when'"
+            )
+        return self
 
     @field_validator("elements")
     @classmethod
@@ -527,11 +400,14 @@ __all__ = [
     "Banner",
     "Button",
     "Cart",
+    "CodeEntry",
     "Detail",
     "Details",
     "Element",
     "FieldOption",
     "FormField",
+    "HANDOVER_DEVICES",
+    "Handover",
     "Heading",
     "Hotspot",
     "Image",

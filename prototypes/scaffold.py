@@ -156,6 +156,8 @@ def fill_placeholders(text: str, values: dict[str, str]) -> tuple[str, list[str]
 
     def sub(match: re.Match[str]) -> str:
         key = match.group(1)
+        if key.startswith("persona."):  # filled by the runtime for each session's persona
+            return match.group(0)
         if key not in values:
             unfilled.add(key)
             return match.group(0)

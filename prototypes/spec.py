@@ -47,7 +47,9 @@ A screen the elements cannot express names a Python function in the prototype fo
 ``docs/custom-screens.md``); ``targets`` are its links.
 
 Where the parts live: ``prototypes.fields`` (ids, ``LocalizedText``, the strict base model),
-``prototypes.elements`` (the 23 element types, ``Screen``), ``prototypes.custom_screen``,
+``prototypes.elements`` (the 25 element types, ``Screen``), ``prototypes.custom_screen``,
+``prototypes.personas`` (``personas:``, ``context:`` and ``when:``; ``entry_screens:`` names the
+screen a device that receives a ``handover`` opens on),
 ``prototypes.tasks`` (``Task``, ``QuestionSpec``, ``Question``), ``prototypes.asks`` (questions
 of the team's own and ``goals:``), ``prototypes.changes``
 (variants and versions, and how they are applied); this module holds the whole ``Prototype``
@@ -68,10 +70,12 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, PrivateAttr
 
 from errors import InvalidInputError, SpecError
+from feedback.events import CONTEXT_VARIABLES
 from prototypes.asks import AnyQuestionSpec, GoalSpec
 from prototypes.changes import Draft, VariantSpec, VersionSpec, apply_changes, origin_key
-from prototypes.elements import Screen
+from prototypes.elements import HANDOVER_DEVICES, Screen
 from prototypes.fields import Id, Locale, LocalizedText, PrototypeId, SpecModel
+from prototypes.personas import ContextVariable, Persona
 from prototypes.problems import Problem
 from prototypes.tasks import Question, Task
 
@@ -133,6 +137,12 @@ class Prototype(SpecModel):
     kiosk: DeviceSettings | None = None
     phone: DeviceSettings | None = None
     """Also for ``device=web``: every device that is not a kiosk."""
+    # --- personas, context and handover (issue 15; ``prototypes.personas``) ---
+    personas: dict[Id, Persona] = Field(default_factory=dict)
+    context: dict[Literal[CONTEXT_VARIABLES], ContextVariable] = Field(default_factory=dict)
+    entry_screens: dict[Literal[HANDOVER_DEVICES], Id] = Field(default_factory=dict)
+    """Per receiving device the screen it opens on (with a ``code_entry`` keypad) when it is
+    not the prototype's touchpoint."""
 
     _path: Path | None = PrivateAttr(default=None)
 
@@ -190,6 +200,10 @@ class PrototypeView:
     """The prototype's business goals (the same in every version and variant)."""
     origins: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     """Where each screen/element/task came from in the spec (used to locate problems)."""
+    # --- personas, context and handover (issue 15) ---
+    personas: dict[str, Persona] = field(default_factory=dict)
+    context: dict[str, ContextVariable] = field(default_factory=dict)
+    entry_screens: dict[str, str] = field(default_factory=dict)
 
     def links(self, screen_id: str) -> list[tuple[str, str]]:
         """(element id, target screen id) for every button, hotspot, scan, banner or product
@@ -198,15 +212,17 @@ class PrototypeView:
         return self.screens[screen_id].links()
 
     def reachable(self, start: str | None = None) -> set[str]:
-        """Screens reachable from ``start`` (default: the start screen) by following links."""
-        first = start or self.start_screen
-        seen = {first}
-        todo = deque([first])
+        """Screens reachable from ``start`` (default: the start screen and every device's entry
+        screen) by following links and the screens shown in a screen's place (``otherwise``)."""
+        firsts = [start] if start else [self.start_screen, *self.entry_screens.values()]
+        seen = set(firsts)
+        todo = deque(firsts)
         while todo:
             screen = self.screens.get(todo.popleft())
             if screen is None:
                 continue
-            for _, target in screen.links():
+            others = [screen.otherwise] if screen.otherwise else []
+            for target in [t for _, t in screen.links()] + others:
                 if target not in seen:
                     seen.add(target)
                     todo.append(target)
@@ -306,6 +322,9 @@ def resolve_with_problems(
         description=dict(proto.description) if proto.description else None,
         goals=dict(proto.goals),
         origins=origins,
+        personas=dict(proto.personas),
+        context=dict(proto.context),
+        entry_screens=dict(proto.entry_screens),
     )
     return view, draft.problems
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from prototypes.check_profiles import profile_problems
 from prototypes.check_structure import salvage_problems, structure_problems
 from prototypes.check_views import resolution_problems
 from prototypes.check_written import CheckContext, written_problems
@@ -96,6 +97,7 @@ def check_text(
         return None, sorted(_dedupe(problems), key=lambda p: p.line)
     problems += written_problems(proto, "", CheckContext(where, folder, tuple(proto.locales)))
     problems += resolution_problems(proto, where)
+    problems += profile_problems(proto, where)
     problems = sorted(_dedupe(problems), key=lambda p: p.line)
     return (None if problems else proto), problems
 

@@ -67,6 +67,10 @@ def usability_command(
     store: Annotated[
         str | None, typer.Option("--store", help="Only this store's sessions.")
     ] = None,
+    persona: Annotated[
+        str | None,
+        typer.Option("--persona", help="Only journeys under this persona (anonymous: none)."),
+    ] = None,
     html: Annotated[
         Path | None, typer.Option("--html", help="Also write the report as one HTML file here.")
     ] = None,
@@ -78,9 +82,8 @@ def usability_command(
     screen drop-off and misclicks; the paths customers took; the screens to rework first."""
     from insights.usability import UsabilityQuery, usability_report
 
-    report = usability_report(
-        open_lab(lab), prototype, UsabilityQuery(version=version, variant=variant, store=store)
-    )
+    query = UsabilityQuery(version=version, variant=variant, store=store, persona=persona)
+    report = usability_report(open_lab(lab), prototype, query)
     path = None
     if html is not None:
         from reports.usability_html import write_usability_html

@@ -25,6 +25,12 @@ DIMENSION_LABELS = {
     "region": "Region",
     "format": "Format",
     "locale": "Language",
+    "persona": "Persona",
+    "weather": "Weather",
+    "time_of_day": "Time of day",
+    "channel": "Channel",
+    "loyalty": "Loyalty",
+    "mood": "Mood",
 }
 WEEK = 7
 

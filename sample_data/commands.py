@@ -145,6 +145,43 @@ def generate_command(
     _print_summary(summary)
 
 
+# --- handover journeys (issue 15) -------------------------------------------------------------
+
+
+@app.command("journeys")
+def journeys_command(
+    prototype: Annotated[str, typer.Argument(help="A prototype with a handover on a task's path.")],
+    journeys: Annotated[int, typer.Option("--journeys", help="Journeys to simulate.")] = 60,
+    continue_share: Annotated[
+        float,
+        typer.Option("--continue-share", help="Share that goes on at the other device (0-1)."),
+    ] = 0.75,
+    store: Annotated[str, typer.Option("--store", help="The store they happen in.")] = "S01",
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; same seed, same data.")] = 7,
+    lab: LabOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Journeys that start on one device and go on at another (a handover), written to the
+    spool as the runtime writes them; prints what was planted."""
+    from dataclasses import asdict
+
+    from sample_data.journeys import simulate_handover_journeys
+
+    if journeys < 1 or not 0 <= continue_share <= 1:
+        raise InvalidInputError("--journeys must be at least 1 and --continue-share in 0-1.")
+    truth = simulate_handover_journeys(open_lab(lab), prototype, journeys=journeys,
+                                       continue_share=continue_share, store_id=store,
+                                       seed=seed)  # fmt: skip
+    if as_json:
+        print_json(asdict(truth))
+        return
+    console().print(
+        f"[bold]{truth.journeys}[/] journeys of {truth.prototype_id} (task {truth.task}, "
+        f"{truth.sessions} sessions): {truth.continued} went on at the other device, "
+        f"{truth.succeeded} reached the goal there. Run `storelab feedback ingest` next."
+    )
+
+
 def _print_summary(summary: dict) -> None:
     out = console()
     made = [k for k, v in summary["created"].items() if v]

@@ -75,6 +75,9 @@ class Arm:
     """The prototype's own questions (``prototypes.asks.CustomQuestionSpec``; sample_data.own)."""
     goals: dict[str, Any] = field(default_factory=dict)
     """The prototype's goals (name -> ``GoalSpec``), set on the events by ``sample_data.own``."""
+    # personas and context (issue 15): drawn per session, written on session_start
+    personas: tuple[str, ...] = ()
+    context: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def asked(self) -> set[str]:
@@ -147,7 +150,20 @@ def arm_from_view(name: str, version: int, view: Any) -> Arm:
         else:
             end.append(q.id)
     goals = dict(getattr(view, "goals", {}) or {})
-    return Arm(name, int(version), tasks, after, end, comment, own=own, goals=goals)
+    personas = tuple(getattr(view, "personas", {}) or ())
+    context = tuple((k, tuple(v.values)) for k, v in (getattr(view, "context", {}) or {}).items())
+    return Arm(
+        name,
+        int(version),
+        tasks,
+        after,
+        end,
+        comment,
+        own=own,
+        goals=goals,
+        personas=personas,
+        context=context,
+    )
 
 
 def _resolve(prototype: Any, version: int, variant: str | None) -> Any:

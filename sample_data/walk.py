@@ -190,10 +190,31 @@ class _ArmWalk:
 
     def _start(self, phone: np.ndarray, english: np.ndarray) -> None:
         buf, idx, t, consent = self.buf, self.idx, self.t, self.out.consent
-        buf.add(idx, "session_start", t.copy(), props=self.props.start[phone * 2 + english])
+        starts = self.props.start[phone * 2 + english]
+        if self.arm.personas or self.arm.context:
+            starts = self._profile_starts(phone, english)
+        buf.add(idx, "session_start", t.copy(), props=starts)
         t += self.rng.uniform(2_000, 6_000, len(idx))
         granted = np.where(consent, self.props.granted, self.props.declined).astype(np.int32)
         buf.add(idx, "consent", t.copy(), value=consent.astype(float), props=granted)
+
+    def _profile_starts(self, phone: np.ndarray, english: np.ndarray) -> np.ndarray:
+        """session_start props with a persona (or none) and every context variable's value
+        drawn uniformly, written as the runtime writes them (``Profile.props``)."""
+        arm, n = self.arm, len(self.idx)
+        who = self.rng.integers(0, len(arm.personas) + 1, n)  # 0: anonymous
+        values = [self.rng.integers(0, len(vals), n) for _, vals in arm.context]
+        key = np.stack([phone.astype(np.int64), english.astype(np.int64), who, *values], axis=1)
+        combos, inverse = np.unique(key, axis=0, return_inverse=True)
+        codes = []
+        for row in combos.tolist():
+            props = {"locale": "en" if row[1] else "de", "entry": "qr" if row[0] else "kiosk"}
+            if row[2]:
+                props["persona"] = arm.personas[row[2] - 1]
+            if arm.context:
+                props["context"] = {k: vals[row[3 + i]] for i, (k, vals) in enumerate(arm.context)}
+            codes.append(self.ctx.vocab.code(json.dumps(props)))
+        return np.asarray(codes, np.int32)[inverse.ravel()]
 
     def _task(self, ti: int, on: np.ndarray) -> None:
         """Task ``ti`` for the sessions ``on`` (positions in ``idx``) that reached it."""

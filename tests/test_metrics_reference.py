@@ -4,12 +4,13 @@ The reference reads the rules from the module docstring of ``experiments.metrics
 catalogue's own scoring (``Instrument.score``), one session at a time, with no SQL: who counts
 (window, one variant, listed store, no team flag, the store's assigned label), every metric's
 per-session value, then n, Σ and Σ² per variant and per store (a ratio metric: n, Σm, Σm², Σd,
-Σd², Σm·d over the sessions with d > 0), and the same per variant × store × local day, device
-and locale (the read-out's slices). The random lab holds the cases the SQL must get right: team
-and preview sessions, two labels in one session, wrong labels for a store, sessions outside the
-dates, tasks without an end or with two ends, repeated and out-of-scale answers, SEQ after
-several tasks and without a task, incomplete SUS, sessions without a locale or changing device,
-first events on either side of midnight in the time zone.
+Σd², Σm·d over the sessions with d > 0), and the same per variant × store × local day, device,
+and the locale, persona and context of the last session_start (the read-out's slices). The
+random lab holds the cases the SQL must get right: team and preview sessions, two labels in one
+session, wrong labels for a store, sessions outside the dates, tasks without an end or with two
+ends, repeated and out-of-scale answers, SEQ after several tasks and without a task, incomplete
+SUS, sessions without a locale or changing device, first events on either side of midnight in
+the time zone.
 """
 
 from __future__ import annotations
@@ -26,19 +27,22 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from experiments.metrics import (
-    SESSIONS,
-    session_counts,
-    statistics_with_slices,
-    sufficient_statistics,
-)
+from experiments.metrics import SESSIONS, session_counts, sufficient_statistics
+from experiments.slice_statistics import statistics_with_slices
 from experiments.spec import ExperimentSpec
 from feedback.catalogue import CATALOGUE
+from feedback.events import CONTEXT_VARIABLES
 from feedback.store import create_schema
 from tests.test_experiments_analysis import END, START, STORES, spec_dict
 
 TASK_TYPES = ("task_start", "task_success", "task_fail", "task_abandon")
 TEAM = ({"preview": True}, {"team": True}, {"team": False}, {"preview": "yes"})
+PROFILES = (  # persona and context as the runtime writes them on session_start
+    {},
+    {"persona": "anna"},
+    {"persona": "ben", "context": {"weather": "rain", "channel": "street"}},
+    {"context": {"weather": "sun", "time_of_day": "evening", "loyalty": "gold", "mood": "calm"}},
+)
 ZONE = "Asia/Tokyo"  # UTC+9: the lab's 09:00-19:00 UTC sessions fall on two local days
 
 
@@ -80,6 +84,8 @@ def random_session(rng: random.Random, exp_id: str) -> list[dict]:
     sid, events = str(uuid.uuid4()), []
     device = rng.choice(("kiosk", "phone"))
     locale = rng.choice(({"locale": "de"}, {"locale": "en"}, {}))
+    # (not drawn from rng, so the rest of the random lab stays as it was)
+    locale = {**locale, **PROFILES[int(base.timestamp()) % len(PROFILES)]}
     for k, (type_, detail) in enumerate(kinds):
         ts = base + timedelta(milliseconds=1500 * k + rng.randint(0, 999))
         ev = {"session_id": sid, "ts": ts, "device": device,
@@ -209,11 +215,14 @@ def _slice_keys(rows: list[dict], label: str, store: str) -> list[tuple]:
     """The session's (dimension, (variant, store, value)) cells of the read-out's slices."""
     first = min(rows, key=lambda e: e["ts"])
     starts = sorted((e for e in rows if e["type"] == "session_start"), key=lambda e: e["ts"])
-    locale = next((e["props"]["locale"] for e in starts if "locale" in e["props"]), None)
+    # the last session_start's props (or a later tap that took a handover: none here)
+    start = starts[-1]["props"] if starts else {}
+    facts = {"locale": start.get("locale"), "persona": start.get("persona")}
+    facts |= {v: (start.get("context") or {}).get(v) for v in CONTEXT_VARIABLES}
     day = first["ts"].astimezone(ZoneInfo(ZONE)).date()
     return [
         (dimension, (label, store, value))
-        for dimension, value in (("day", day), ("device", first["device"]), ("locale", locale))
+        for dimension, value in (("day", day), ("device", first["device"]), *facts.items())
     ]
 
 
@@ -332,6 +341,8 @@ def test_sufficient_statistics_equal_a_plain_reference(lab, unit, seed):
     assert all(got[("variant", "control")].get(m) for m in CATALOGUE.metrics)
     assert {key[1][2] for key in cells if key[0] == "locale"} == {"de", "en", None}
     assert {key[1][2] for key in cells if key[0] == "device"} == {"kiosk", "phone", "tablet"}
+    assert {key[1][2] for key in cells if key[0] == "persona"} == {"anna", "ben", None}
+    assert {key[1][2] for key in cells if key[0] == "weather"} == {"rain", "sun", None}
     assert len({key[1][2] for key in cells if key[0] == "day"}) > (END - START).days + 1
     if unit == "store":
         assert want_mislabelled

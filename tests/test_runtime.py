@@ -33,6 +33,8 @@ from tests.fixtures import (
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = [t["id"] for t in list_templates()]
+# A template whose task moves to another device is walked with two sessions in test_journeys.
+HANDOVER_TEMPLATES = ["phone-to-kiosk"]
 
 
 def scaffold(lab: Lab, template: str, pid: str | None = None) -> str:
@@ -44,7 +46,7 @@ def scaffold(lab: Lab, template: str, pid: str | None = None) -> str:
 # --- every template, happy path ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("template", [t for t in TEMPLATES if t not in HANDOVER_TEMPLATES])
 def test_every_template_walks_its_happy_path(lab: Lab, monkeypatch, template: str) -> None:
     pid = scaffold(lab, template)
     at = app_test(lab, monkeypatch, prototype=pid, store="S01")

@@ -168,6 +168,15 @@ def prototype_screen(session: CustomerSession, r: Renderer) -> None:
             st.button(
                 tr("exit", loc), key="sl_exit", type="secondary", on_click=reset_for_next_customer
             )
+        elif session.handed_over:  # the task went on to another device (issue 15)
+            st.markdown(
+                f'<div class="sl-taskchip"><small>✓ {tr("handed_over", loc)}</small>'
+                f"<span>{tr('handed_over_text', loc)}</span></div>",
+                unsafe_allow_html=True,
+            )
+            st.button(
+                tr("finish", loc), key="sl_handed", type="primary", on_click=session.done_here
+            )
         elif session.awaiting_next:
             st.markdown(
                 f'<div class="sl-taskchip"><small>✓ {tr("great", loc)}</small>'

@@ -38,6 +38,7 @@ from prototypes.runtime.visit import (
     link_problem,
     new_session,
     on_idle,
+    profile_problems,
     read_params,
     team_params,
 )
@@ -72,6 +73,7 @@ def play_page() -> None:
         preview=session.ctx.preview,
         folder=proto.path.parent if proto.path else None,
         store=store,
+        persona=session.profile.placeholders(session.view.personas),
     )
     if session.ctx.preview:
         preview_panel(session, proto)
@@ -124,9 +126,12 @@ def _why_not(lab: Lab, params: dict[str, Any]) -> str | None:
     if malformed is not None:
         return malformed
     try:
-        cached_prototype(lab, params["prototype"])
+        proto = cached_prototype(lab, params["prototype"])
     except StorelabError as exc:
         return str(exc)
+    unknown = profile_problems(proto, params)
+    if unknown:
+        return "The link's " + "; ".join(unknown) + "."
     stores = store_rows(lab)
     if stores and params["store"] not in stores:
         return f"Store {params['store']!r} is not in {lab.stores_csv}: " + ", ".join(stores)

@@ -9,6 +9,8 @@ from typing import Any
 
 import streamlit as st
 
+from feedback.events import CONTEXT_VARIABLES
+from prototypes.personas import ANONYMOUS
 from prototypes.runtime.session import CustomerSession
 from prototypes.runtime.visit import (
     CONTEXT,
@@ -34,6 +36,8 @@ def preview_panel(session: CustomerSession, proto: Prototype) -> None:
             f"events: variant <code>{html.escape(ctx.variant)}</code>, experiment "
             f"<code>{html.escape(ctx.experiment_id or '–')}</code> ({ctx.assignment})<br>"
             f"store <code>{html.escape(ctx.store_id)}</code> · device <code>{ctx.device}</code><br>"
+            f"persona <code>{html.escape(session.profile.persona or ANONYMOUS)}</code> · "
+            f"journey <code>{html.escape(session.journey_id[:8])}</code><br>"
             f"phase <code>{session.phase}</code> · screen <code>"
             f"{html.escape(session.screen or '–')}</code><br>"
             "<small>Events carry <code>props.preview = true</code>.</small></div>",
@@ -68,7 +72,54 @@ def preview_panel(session: CustomerSession, proto: Prototype) -> None:
             on_change=_pv_jump,
             placeholder="screen …",
         )
+        _profile_switches(session)
         st.button("↺ Restart", key="sl_pv_restart", width="stretch", on_click=restart)
+
+
+# --- persona and context (issue 15) -----------------------------------------------------------
+
+
+def _profile_switches(session: CustomerSession) -> None:
+    """Switch the persona and each context variable: a new session under that profile."""
+    view = session.base_view or session.view
+    if view.personas:
+        names = [ANONYMOUS, *view.personas]
+        current = session.profile.persona or ANONYMOUS
+        st.selectbox(
+            "Persona",
+            names,
+            index=names.index(current) if current in names else 0,
+            format_func=lambda p: p if p == ANONYMOUS else f"{view.personas[p].name} ({p})",
+            key="sl_pv_persona",
+            on_change=_pv_profile,
+        )
+    for name, variable in view.context.items():
+        value = session.profile.context.get(name, variable.default)
+        st.selectbox(
+            name.replace("_", " ").capitalize(),
+            variable.values,
+            index=variable.values.index(value) if value in variable.values else 0,
+            key=f"sl_pv_ctx_{name}",
+            on_change=_pv_profile,
+        )
+
+
+def _pv_profile() -> None:
+    params = st.session_state[PARAMS]
+    persona = st.session_state.get("sl_pv_persona")
+    params["persona"] = None if persona in (None, ANONYMOUS) else persona
+    for name in CONTEXT_VARIABLES:
+        if f"sl_pv_ctx_{name}" in st.session_state:
+            params[name] = st.session_state[f"sl_pv_ctx_{name}"]
+    for name in ("persona", *CONTEXT_VARIABLES):
+        if params.get(name):
+            st.query_params[name] = params[name]
+        elif name in st.query_params:
+            del st.query_params[name]
+    params["_raw"] = {k: st.query_params.get(k) for k in DEFAULTS}
+    ctx = st.session_state.get(CONTEXT)
+    if ctx is not None:
+        new_session(ctx[0], ctx[1], params)
 
 
 def _target(el: Any) -> str | None:

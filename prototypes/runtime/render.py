@@ -25,6 +25,7 @@ from typing import Any
 import streamlit as st
 
 from prototypes.runtime.custom import render_custom_screen
+from prototypes.runtime.render_handover import HandoverElements
 from prototypes.runtime.render_journeys import JourneyElements, stars
 from prototypes.runtime.session import CustomerSession
 from prototypes.runtime.texts import in_locale, ui
@@ -40,9 +41,9 @@ def widget_key(kind: str, screen: str, element: str) -> str:
 
 
 @dataclass
-class Renderer(JourneyElements):
+class Renderer(JourneyElements, HandoverElements):
     """Draws the elements of one screen for one session (the journey elements of issue 15:
-    ``render_journeys.JourneyElements``)."""
+    ``render_journeys.JourneyElements``; handover elements: ``render_handover``)."""
 
     session: CustomerSession
     locale: str
@@ -52,6 +53,7 @@ class Renderer(JourneyElements):
     """The prototype folder (image files, custom screens)."""
     store: dict[str, str] = field(default_factory=dict)
     """The current store's row (name, city, …) for ``{{store.name}}`` left in texts."""
+    persona: dict[str, str] = field(default_factory=dict)  # {{persona.name}}, … (personas.py)
     screen_id: str = ""
     hotspot_css: list[str] = field(default_factory=list)
 
@@ -75,7 +77,7 @@ class Renderer(JourneyElements):
             if scope == "store":
                 key = {"id": "store_id"}.get(name, name)
                 return self.store.get(key, m.group(0))
-            return m.group(0)
+            return self.persona.get(name, "") if scope == "persona" else m.group(0)
 
         return PLACEHOLDER_RE.sub(sub, value)
 

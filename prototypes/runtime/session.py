@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from errors import InvalidInputError
 from experiments.assignment import arm_for
-from feedback.custom_measures import recalled
-from feedback.events import Event
-from feedback.question_types import NOT_RECALLED, RECALLED
+from feedback.events import HANDOVER_REASON, JOURNEY_PROP, Event
+from prototypes.personas import Profile, screen_for
+from prototypes.runtime.handoff import HandoverFlow, entry_device
+from prototypes.runtime.own_answers import OwnAnswers, share
 from prototypes.spec import BASE_VARIANT, Prototype, PrototypeView, Question, Task
 
 if TYPE_CHECKING:
@@ -155,7 +156,7 @@ around after saying no (nothing is recorded)."""
 
 
 @dataclass
-class CustomerSession:
+class CustomerSession(HandoverFlow, OwnAnswers):
     """One anonymous visit. Mutated by widget callbacks; ``flush`` writes its events."""
 
     ctx: RunContext
@@ -189,6 +190,22 @@ class CustomerSession:
     key_elements: dict[str, str] = field(default_factory=dict)
     """Widget key (as the browser sees it) -> element id, for taps reported by the browser."""
     last_activity: float = field(default_factory=time.monotonic)
+    # --- personas, context and handover (issue 15) ---
+    profile: Profile = field(default_factory=Profile)
+    """The persona and context this session runs under (``view`` is personalised for it)."""
+    journey: str | None = None
+    """The journey this session continues (a handover it received); None: its own id."""
+    pending: Any = None
+    """A ``Handoff`` claimed from the link (``?journey=CODE``), taken over at consent."""
+    issued: dict[str, Any] = field(default_factory=dict)
+    """Handover element id -> the ``Handoff`` (code) it shows."""
+    code_attempts: int = 0
+    code_error: str | None = None
+    """The reason of the last code that did not work (``prototypes.handover.MESSAGES``)."""
+    handed_over: bool = False
+    """The task went to another device: its screen stays with a 'done' bar until tapped."""
+    base_view: PrototypeView | None = None
+    """``view`` before personalisation (a received handover brings another profile)."""
 
     # --- events -------------------------------------------------------------------------------
 
@@ -278,7 +295,7 @@ class CustomerSession:
             screen = tap.get("screen")
             if not screen or self.phase != "screen" or screen not in self.view.screens:
                 continue
-            x, y = _share(tap.get("x")), _share(tap.get("y"))
+            x, y = share(tap.get("x")), share(tap.get("y"))
             key = tap.get("key")
             if tap.get("hit"):
                 if key and key in self.key_elements:
@@ -310,14 +327,23 @@ class CustomerSession:
     def start(self, consent: bool) -> None:
         """The customer tapped 'continue' (True) or 'no thanks' (False) on the welcome screen."""
         self.last_activity = time.monotonic()
-        self.emit("session_start", screen=None, props={"locale": self.locale})
+        start = {"locale": self.locale, **self.profile.props()}
+        if self.pending is not None:
+            start[JOURNEY_PROP] = self.pending.journey
+        self.emit("session_start", screen=None, props=start)
         self.consent = consent
         self.emit("consent", screen=None, value=1 if consent else 0)
         if not consent:
             self.end("abandoned")
             self.phase = "declined"
             return
-        if self.tasks:
+        entry = self.view.entry_screens.get(entry_device(self.ctx.device))
+        if self.pending is not None:
+            self.receive(self.pending)
+        elif entry is not None and entry_device(self.ctx.device) != self.view.touchpoint:
+            self.task_index = len(self.tasks)  # a receiving device: no mission of its own
+            self.show(entry)
+        elif self.tasks:
             self.task_index = 0
             self.phase = "mission"
         else:
@@ -339,7 +365,9 @@ class CustomerSession:
         self.show(task.start_screen)
 
     def show(self, screen_id: str) -> None:
-        """Go to a prototype screen (screen_view), finishing the task if it is a goal."""
+        """Go to a prototype screen (screen_view), finishing the task if it is a goal; the
+        screen shown in its place when its ``when`` does not hold for this profile."""
+        screen_id = screen_for(self.view, screen_id, self.profile)
         self.phase = "browse" if self.phase == "browse" else "screen"
         self.screen = screen_id
         self.path.append(screen_id)
@@ -347,6 +375,11 @@ class CustomerSession:
         task = self.task
         if self.task_active and task is not None and screen_id in task.goal_screens:
             self.finish_task("success")
+        elif self.task_active and task is not None and self._hands_over(screen_id):
+            self._task_result("task_abandon", task, reason=HANDOVER_REASON,
+                              **{JOURNEY_PROP: self.journey_id})  # fmt: skip
+            self.task_index += 1
+            self.handed_over = True
 
     def navigate(self, element_id: str, target: str, key: str | None = None) -> None:
         """A button, hotspot, scan, banner or product was tapped: tap event, then go."""
@@ -449,66 +482,6 @@ class CustomerSession:
         self.question_index += 1
         self._next_after_questions()
 
-    # --- questions of the prototype's own (prototypes.asks; drawn by runtime/asking.py) -------
-
-    @property
-    def first_click_pending(self) -> bool:
-        """A first-click test is on screen: the next tap on its screen is the answer."""
-        q = self.question
-        return self.phase == "question" and q is not None and q.instrument == "first_click"
-
-    def choose(self, option_ids: list[str]) -> None:
-        """Answer a choice or preference question: one ``answer`` per option chosen
-        (``element`` = the option id, ``value`` = its position); none chosen = skipped."""
-        self.last_activity = time.monotonic()
-        q = self.question
-        if q is None or q.custom is None:
-            return
-        order = q.custom.option_ids()
-        for option in dict.fromkeys(option_ids):
-            if option in order:
-                self.emit("answer", question=q.id, task=q.after_task, element=option,
-                          value=float(order.index(option) + 1))  # fmt: skip
-        self._advance_question()
-
-    def recall(self, text: str | None) -> None:
-        """A five-second test's answer: what they remember, and whether it names one of the
-        spec's keywords (``element`` recalled / not_recalled, ``value`` 1 / 0)."""
-        self.last_activity = time.monotonic()
-        q = self.question
-        if q is None or q.custom is None:
-            return
-        said = (text or "").strip()[:2000]
-        if said:
-            hit = recalled(said, q.custom.keywords(self.locale))
-            self.emit("answer", question=q.id, task=q.after_task, screen=q.custom.screen,
-                      element=RECALLED if hit else NOT_RECALLED, value=float(hit),
-                      text=said)  # fmt: skip
-        self._advance_question()
-
-    def first_click(self, element: str | None, x: float | None = None, y: float | None = None):
-        """A first-click test's answer: the element tapped first (None: empty space), where,
-        and whether it is the target (``value`` 1 / 0)."""
-        self.last_activity = time.monotonic()
-        q = self.question
-        if q is None or q.custom is None:
-            return
-        self.emit("answer", question=q.id, task=q.after_task, screen=q.custom.screen,
-                  element=element, x=x, y=y,
-                  value=float(element is not None and element == q.custom.target))  # fmt: skip
-        self._advance_question()
-
-    def _first_click_from(self, taps: list[dict[str, Any]]) -> None:
-        """The browser's first tap on the first-click test's screen is the answer."""
-        q = self.question
-        for tap in taps:
-            if q is None or q.custom is None or tap.get("screen") != q.custom.screen:
-                continue
-            key = tap.get("key")
-            element = self.key_elements.get(key) if key else None
-            self.first_click(element, _share(tap.get("x")), _share(tap.get("y")))
-            return
-
     def complete(self) -> None:
         self.phase = "thanks"
         self.screen = None
@@ -540,14 +513,6 @@ class CustomerSession:
         if self.phase == "welcome":
             return None
         return self.ctx.idle_timeout_s
-
-
-def _share(value: Any) -> float | None:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return min(1.0, max(0.0, v))
 
 
 # --- the process-wide sink --------------------------------------------------------------------

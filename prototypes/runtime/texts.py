@@ -57,6 +57,11 @@ T: dict[str, dict[str, str]] = {
     "great_text": {"de": "Sie haben es gefunden.", "en": "You found it."},
     "explore": {"de": "Schauen Sie sich in Ruhe um", "en": "Take a look around"},
     "finish": {"de": "Fertig", "en": "Done"},
+    "handed_over": {"de": "Übergeben", "en": "Handed over"},
+    "handed_over_text": {
+        "de": "Es geht am anderen Gerät weiter. Tippen Sie auf „Fertig“, wenn Sie dort sind.",
+        "en": "It goes on at the other device. Tap “Done” once you are there.",
+    },
     "exit": {"de": "Beenden", "en": "Exit"},
     "question": {"de": "Frage", "en": "Question"},
     "skip": {"de": "Überspringen", "en": "Skip"},

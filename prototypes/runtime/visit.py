@@ -21,8 +21,12 @@ from typing import Any
 
 import streamlit as st
 
+from errors import HandoverCodeError
+from feedback.events import CONTEXT_VARIABLES
 from lab import Lab
+from prototypes.handover import claim_code
 from prototypes.library import is_prototype_id
+from prototypes.personas import personalise, profile_from
 from prototypes.runtime.access import TOKEN_KEY, token_matches
 from prototypes.runtime.launch import RUN_VARIANT_ENV, RUN_VERSION_ENV
 from prototypes.runtime.session import CustomerSession, resolve_run, shared_sink
@@ -41,6 +45,10 @@ DEFAULTS: dict[str, Any] = {
     "preview": False,
     "team": False,
     "token": None,
+    # personas, context and handover (issue 15): ?persona=anna&weather=rain&journey=CODE
+    "persona": None,
+    **dict.fromkeys(CONTEXT_VARIABLES),
+    "journey": None,
 }
 STORE_ID_RE = re.compile(r"\w[\w.-]{0,63}")
 VARIANT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -114,7 +122,17 @@ def link_problem(params: dict[str, Any]) -> str | None:
         return f"{variant!r} is not a variant name (letters, digits, '-', '_')."
     if params["_raw"].get("version") not in (None, "") and params["version"] is None:
         return f"{params['_raw']['version']!r} is not a version number."
+    for name in ("persona", *CONTEXT_VARIABLES):
+        if params.get(name) and not VARIANT_RE.fullmatch(params[name]):
+            return f"{params[name]!r} is not a {name} (letters, digits, '-', '_')."
     return None
+
+
+def profile_problems(proto: Prototype, params: dict[str, Any]) -> list[str]:
+    """Persona or context values of the link that the prototype does not declare."""
+    return profile_from(
+        proto, params.get("persona"), {k: params.get(k) for k in CONTEXT_VARIABLES}
+    )[1]
 
 
 def device_for(params: dict[str, Any], proto: Prototype | None) -> str:
@@ -157,7 +175,23 @@ def new_session(
     # What the previous customer typed or chose must not be visible to the next one.
     for key in [k for k in st.session_state if str(k).startswith(("el_", "sl_comment"))]:
         del st.session_state[key]
-    session = CustomerSession(ctx=ctx, view=view, locale=lang, session_id=sid)
+    context = {k: params.get(k) for k in CONTEXT_VARIABLES}
+    profile, _ = profile_from(view, params.get("persona"), context)
+    session = CustomerSession(ctx=ctx, view=personalise(view, profile), locale=lang,
+                              session_id=sid, profile=profile, base_view=view)  # fmt: skip
+    if params.get("journey"):
+        # A ?journey=CODE link (the QR code of another device): taken once, at the first
+        # session; the next customer on this device starts fresh.
+        code, params["journey"] = params["journey"], None
+        try:
+            session.pending = claim_code(
+                lab, code, prototype_id=proto.id, store_id=ctx.store_id, locale=lang
+            )
+            session.locale = (
+                session.pending.locale if session.pending.locale in view.locales else lang
+            )
+        except HandoverCodeError as exc:
+            session.code_error = exc.reason
     st.session_state[SESSION] = session
     return session
 
@@ -203,6 +237,7 @@ __all__ = [
     "current_session",
     "device_for",
     "link_problem",
+    "profile_problems",
     "is_team_visit",
     "new_session",
     "on_idle",

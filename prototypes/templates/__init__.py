@@ -23,6 +23,7 @@ ORDER: tuple[str, ...] = (
     "poster-to-app",
     "reserve-and-try",
     "associate-tablet",
+    "phone-to-kiosk",
     "click-and-collect",
     "endless-aisle",
     "scan-and-go",
