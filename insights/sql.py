@@ -446,6 +446,10 @@ WITH ev AS MATERIALIZED (
       AND ($store IS NULL OR store_id = $store)
       AND ($experiment IS NULL OR experiment_id = $experiment)
       AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until)
+      AND ($persona IS NULL OR session_id IN (  -- the session's own persona (anonymous: none)
+          SELECT session_id FROM events
+          WHERE prototype_id = $prototype AND type = 'session_start'
+            AND coalesce(json_extract_string(props, '$.persona'), 'anonymous') = $persona))
 ),
 counted AS (
     SELECT session_id, min(variant) AS variant FROM ev
