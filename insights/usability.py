@@ -133,8 +133,7 @@ def usability_report(lab: Lab, prototype_id: str, query: UsabilityQuery) -> Usab
         if not rows["paths"] and not rows["answers"]:
             counts = con.execute(versions_with_data_sql(), {"prototype": prototype_id}).fetchall()
             raise InvalidInputError(_no_data_message(prototype_id, version, query, counts))
-        sessions = con.execute("SELECT count(DISTINCT session_id) FROM usab_runs").fetchone()[0]
-    return build_report(proto, version, query, rows, sessions)
+    return build_report(proto, version, query, rows, rows["sessions"])
 
 
 def _utc_midnight(day: date, plus_days: int = 0) -> datetime:
