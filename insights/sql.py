@@ -17,114 +17,133 @@ if TYPE_CHECKING:
 
 # === Usability: task runs, screens, paths, answers (insights.usability) =========================
 #
-# One query over the prototype version's events builds the temporary table ``usab_runs``: one
-# row per customer session and task (a *run*: from its first ``task_start`` to its first end
-# event, as ``experiments.metrics`` times it) plus one row per session holding its answers
-# (``task`` NULL). The runtime writes ``task`` only on ``task_*`` events and answers, not on
-# screen views, taps and misclicks, so those are given to the run of their session whose time
-# window holds them (a hash join on the session, then the window: from the run's start to its
-# end, or to the next run's start when it never ended). The simulator's events land in the
-# same runs. A run keeps its screens in order (``path``), the seconds on each (until the next
-# screen or the run's end, ``dwell``), and the screens of its misclicks and taps. Everything
-# after that is a small aggregate over ``usab_runs``. (A window over every event, or ordered
-# ``list(… ORDER BY ts)`` aggregates, cost 2-5× as much: measured on the demo's events.)
+# A *run* is one customer's go at one task: from its first ``task_start`` to its first end
+# event, as ``experiments.metrics`` times it. The runtime writes ``task`` only on ``task_*``
+# events and answers, not on screen views, taps and misclicks, so those are given to the run of
+# their session whose time window holds them (a hash join on the session, then the window: from
+# the run's start to its end, or to the next run's start when it never ended).
 #
 # Journeys across devices (issue 15): a session that continued a handover is read as part of
-# its journey (``session_id`` below is the journey id: the first session's id), so a task
-# started on the phone and finished on the kiosk is one run, its path crossing devices. The
-# sending device's ``task_abandon`` with reason ``handover`` does not end the run.
+# its journey (``session_id`` in the ``usab_*`` tables is the journey id: the first session's
+# id; ``usab_journeys`` maps the few sessions that wrote one), so a task started on the phone
+# and finished on the kiosk is one run, its path crossing devices. The sending device's
+# ``task_abandon`` with reason ``handover`` does not end the run, and each device's part of the
+# run begins at its own ``task_start`` (``usab_own_starts``). ``$persona`` keeps the journeys
+# whose first ``session_start`` ran under that persona (``usab_persona``; 'anonymous': none).
+#
+# Three scans of ``events``, each reading only its own event types and a few narrow columns
+# (nothing is materialised wider than it is used), into temporary tables:
+#   ``usab_ends``    one row per session and task: start, end, end type, reason (task events);
+#   ``usab_clicks``  screen views, taps and misclicks with the run they belong to;
+#   ``usab_answers`` the answer events;
+# then ``usab_team`` (sessions the team ran: never counted) and ``usab_runs``: one row per
+# counted run with its screens in order (``path``) and the seconds on each (``dwell``: until
+# the next screen or the run's end). Everything after that is a small aggregate. Why this
+# shape (bench/usability_scale.py, docs/architecture.md "Usability report"): one wide
+# materialised CTE of every event cost more than the three narrow scans; list lambdas that
+# capture an outer column (``views[i + 1]``) copy the list per element (0.9 s of 2.1 s on 1.7M
+# events), so ``dwell`` zips the sorted list with itself shifted by one instead.
 
-_RUNS_SQL = f"""
+
+def _run_filter(x: str = "") -> str:
+    """The report's filters on events (alias prefix ``x``): version, variant, store, experiment,
+    period, persona; ``$name`` NULL = no filter."""
+    return f"""{x}prototype_id = $prototype AND {x}prototype_version = $version
+      AND ($variant IS NULL OR {x}variant = $variant)
+      AND ($store IS NULL OR {x}store_id = $store)
+      AND ($experiment IS NULL OR {x}experiment_id = $experiment)
+      AND ($since IS NULL OR {x}ts >= $since) AND ($until IS NULL OR {x}ts < $until)
+      AND ($persona IS NULL OR coalesce(j.journey, {x}session_id) IN (
+          SELECT unit FROM usab_persona))"""
+
+
+_UNIT = "coalesce(j.journey, e.session_id)"
+"""The unit a run belongs to: the session's journey, else the session itself."""
+
+_RUN_SQL = f"""
+CREATE OR REPLACE TEMP TABLE usab_journeys AS
+{session_journeys_sql("prototype_id = $prototype")};
+
+CREATE OR REPLACE TEMP TABLE usab_persona AS
+SELECT coalesce(j.journey, s.session_id) AS unit
+FROM events s LEFT JOIN usab_journeys j USING (session_id)
+WHERE $persona IS NOT NULL AND s.prototype_id = $prototype AND s.type = 'session_start'
+GROUP BY ALL
+HAVING arg_min(coalesce(json_extract_string(s.props, '$.persona'), 'anonymous'), s.ts)
+       = $persona;
+
+CREATE OR REPLACE TEMP TABLE usab_own_starts AS
+SELECT e.session_id AS sid, e.task, min(e.ts) AS own_start
+FROM events e
+WHERE e.session_id IN (SELECT session_id FROM usab_journeys)
+  AND e.prototype_id = $prototype AND e.type = 'task_start'
+GROUP BY ALL;
+
+CREATE OR REPLACE TEMP TABLE usab_ends AS
+SELECT {_UNIT} AS session_id, e.task, min(e.variant) AS variant,
+       min(e.ts) FILTER (WHERE e.type = 'task_start') AS started_at,
+       min(e.ts) FILTER (WHERE e.type <> 'task_start') AS ended_at,
+       arg_min(e.type, e.ts) FILTER (WHERE e.type <> 'task_start') AS end_type,
+       -- only an abandon's reason matters (idle: a timeout); only those props are parsed
+       arg_min(CASE WHEN e.type = 'task_abandon'
+                    THEN coalesce(json_extract_string(e.props, '$.reason'), '') ELSE '' END,
+               e.ts) FILTER (WHERE e.type <> 'task_start') AS reason,
+       bool_or({team_event_sql("e.props")}) AS team
+FROM events e LEFT JOIN usab_journeys j USING (session_id)
+WHERE {_run_filter("e.")}
+  AND e.type IN ('task_start', 'task_success', 'task_fail', 'task_abandon')
+  AND e.task IS NOT NULL
+  AND NOT (e.type = 'task_abandon' AND j.journey IS NOT NULL
+           AND coalesce(json_extract_string(e.props, '$.reason'), '') = '{HANDOVER_REASON}')
+GROUP BY ALL;
+
+CREATE OR REPLACE TEMP TABLE usab_clicks AS
+WITH runs AS (
+    SELECT session_id, task, started_at, ended_at,
+           lead(started_at) OVER (PARTITION BY session_id ORDER BY started_at) AS next_start
+    FROM usab_ends WHERE started_at IS NOT NULL
+)
+SELECT r.session_id, r.task, e.ts, e.type, e.screen, {team_event_sql("e.props")} AS team
+FROM events e LEFT JOIN usab_journeys j USING (session_id)
+JOIN runs r ON r.session_id = {_UNIT}
+LEFT JOIN usab_own_starts o ON o.sid = e.session_id AND o.task = r.task
+WHERE {_run_filter("e.")}
+  AND e.type IN ('screen_view', 'tap', 'misclick')
+  AND e.ts >= coalesce(o.own_start, r.started_at)
+  AND (r.ended_at IS NULL OR e.ts <= r.ended_at)
+  AND (r.next_start IS NULL OR e.ts < r.next_start);
+
+CREATE OR REPLACE TEMP TABLE usab_answers AS
+SELECT {_UNIT} AS session_id, {{slot}} AS task, e.question, arg_max(e."value", e.ts) AS v,
+       bool_or({team_event_sql("e.props")}) AS team
+FROM events e LEFT JOIN usab_journeys j USING (session_id)
+WHERE {_run_filter("e.")} AND e.type = 'answer'
+  AND e.question IS NOT NULL AND e."value" IS NOT NULL AND {{valid}}
+GROUP BY ALL;
+
+CREATE OR REPLACE TEMP TABLE usab_team AS
+SELECT session_id FROM usab_ends WHERE team
+UNION SELECT session_id FROM usab_clicks WHERE team
+UNION SELECT session_id FROM usab_answers WHERE team;
+
 CREATE OR REPLACE TEMP TABLE usab_runs AS
-WITH journeys AS ({session_journeys_sql("prototype_id = $prototype")}
-),
-personas AS (  -- each journey's persona: its first session_start's (only with $persona)
-    SELECT coalesce(j.journey, s.session_id) AS unit,
-           arg_min(coalesce(json_extract_string(s.props, '$.persona'), 'anonymous'), s.ts)
-               AS persona
-    FROM events s LEFT JOIN journeys j USING (session_id)
-    WHERE $persona IS NOT NULL AND s.prototype_id = $prototype AND s.type = 'session_start'
-    GROUP BY ALL
-),
-ev AS MATERIALIZED (
-    SELECT coalesce(j.journey, e.session_id) AS session_id, e.session_id AS sid, variant, ts,
-           type, screen, task, question, "value",
-           CASE WHEN type IN ('task_success', 'task_fail', 'task_abandon')
-                THEN coalesce(json_extract_string(props, '$.reason'), '') END AS reason,
-           {team_event_sql()} AS team
-    FROM events e LEFT JOIN journeys j USING (session_id)
-    WHERE prototype_id = $prototype AND prototype_version = $version
-      AND ($variant IS NULL OR variant = $variant)
-      AND ($store IS NULL OR store_id = $store)
-      AND ($experiment IS NULL OR experiment_id = $experiment)
-      AND ($since IS NULL OR ts >= $since) AND ($until IS NULL OR ts < $until)
-      AND type IN ('task_start', 'task_success', 'task_fail', 'task_abandon', 'screen_view',
-                   'tap', 'misclick', 'answer')
-      AND ($persona IS NULL OR coalesce(j.journey, e.session_id) IN (
-          SELECT unit FROM personas WHERE persona = $persona))
-),
-starts AS (
-    SELECT session_id, variant, task,
-           min(ts) FILTER (WHERE type = 'task_start') AS started_at,
-           min(ts) FILTER (WHERE type <> 'task_start') AS ended_at,
-           arg_min(type, ts) FILTER (WHERE type <> 'task_start') AS end_type,
-           arg_min(reason, ts) FILTER (WHERE type <> 'task_start') AS reason,
-           bool_or(team) AS team
-    FROM ev
-    WHERE type IN ('task_start', 'task_success', 'task_fail', 'task_abandon') AND task IS NOT NULL
-      AND reason IS DISTINCT FROM '{HANDOVER_REASON}'
-    GROUP BY ALL
+WITH views AS (
+    SELECT session_id, task, list_sort(list({{'t': epoch_us(ts), 'screen': screen}})) AS v
+    FROM usab_clicks
+    WHERE type = 'screen_view' AND session_id NOT IN (SELECT session_id FROM usab_team)
+    GROUP BY session_id, task
 ),
 runs AS (
-    SELECT *, lead(started_at) OVER (PARTITION BY session_id ORDER BY started_at) AS next_start
-    FROM starts WHERE started_at IS NOT NULL
-),
-own_starts AS (  -- where each device's part of a journey's run begins (its own task_start)
-    SELECT sid, task, min(ts) AS own_start FROM ev WHERE type = 'task_start' GROUP BY ALL
-),
-inside AS (
-    SELECT r.session_id, r.task, x.ts, x.type, x.screen, x.team
-    FROM ev x JOIN runs r ON x.session_id = r.session_id
-    LEFT JOIN own_starts o ON o.sid = x.sid AND o.task = r.task
-    WHERE x.type IN ('screen_view', 'tap', 'misclick')
-      AND x.ts >= coalesce(o.own_start, r.started_at)
-      AND (r.ended_at IS NULL OR x.ts <= r.ended_at)
-      AND (r.next_start IS NULL OR x.ts < r.next_start)
-),
-clicks AS (
-    SELECT session_id, task,
-           list({{'ts': ts, 'screen': screen}}) FILTER (WHERE type = 'screen_view') AS views,
-           list(screen) FILTER (WHERE type = 'misclick') AS misclick_screens,
-           list(screen) FILTER (WHERE type = 'tap') AS tap_screens,
-           bool_or(team) AS team
-    FROM inside GROUP BY ALL
-),
-answered AS (
-    SELECT session_id, variant,
-           list({{'task': task, 'question': question, 'v': "value", 'ts': ts}}) AS answers,
-           bool_or(team) AS team
-    FROM ev WHERE type = 'answer' GROUP BY ALL
-),
-team AS (
-    SELECT session_id FROM runs WHERE team UNION SELECT session_id FROM clicks WHERE team
-    UNION SELECT session_id FROM answered WHERE team
-),
-sorted AS (
-    SELECT r.session_id, r.variant, r.task, r.started_at, r.ended_at, r.end_type, r.reason,
-           list_sort(coalesce(c.views, [])) AS views,
-           coalesce(c.misclick_screens, []) AS misclick_screens,
-           coalesce(c.tap_screens, []) AS tap_screens, NULL AS answers
-    FROM runs r LEFT JOIN clicks c USING (session_id, task)
+    SELECT e.session_id, e.variant, e.task, e.started_at, e.ended_at, e.end_type, e.reason,
+           coalesce(v.v, []) AS v
+    FROM usab_ends e LEFT JOIN views v USING (session_id, task)
+    WHERE e.started_at IS NOT NULL AND e.session_id NOT IN (SELECT session_id FROM usab_team)
 )
 SELECT session_id, variant, task, started_at, ended_at, end_type, reason,
-       list_transform(views, v -> v.screen) AS path,
-       list_transform(range(1, len(views) + 1), i -> epoch(
-           CASE WHEN i < len(views) THEN views[i + 1].ts ELSE ended_at END - views[i].ts)) AS dwell,
-       misclick_screens, tap_screens, answers
-FROM sorted WHERE session_id NOT IN (SELECT session_id FROM team)
-UNION ALL
-SELECT session_id, variant, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, answers
-FROM answered WHERE session_id NOT IN (SELECT session_id FROM team)
+       list_transform(v, x -> x.screen) AS path,
+       list_transform(list_zip(v, list_append(v[2:], {{'t': epoch_us(ended_at), 'screen': NULL}})),
+                      p -> (p[2].t - p[1].t) / 1e6) AS dwell
+FROM runs
 """
 
 OUTCOME_SQL = """CASE WHEN end_type = 'task_success' THEN 'success'
@@ -138,17 +157,17 @@ session stopped: a phone put away, a browser closed)."""
 
 PATH_GROUPS_SQL = f"""
 SELECT task, variant, {OUTCOME_SQL} AS outcome, path, count(*) AS n
-FROM usab_runs WHERE task IS NOT NULL
+FROM usab_runs
 GROUP BY ALL
 """
 
 TASK_TIMES_SQL = """
 WITH targets AS (SELECT unnest($target_tasks) AS task, unnest($target_s) AS target_s),
 t AS (
-    SELECT task, epoch(ended_at - started_at) AS s, end_type = 'task_success' AS ok
+    SELECT task, (epoch_us(ended_at) - epoch_us(started_at)) / 1e6 AS s,
+           end_type = 'task_success' AS ok
     FROM usab_runs
-    WHERE task IS NOT NULL AND ended_at IS NOT NULL AND started_at IS NOT NULL
-      AND ended_at >= started_at
+    WHERE ended_at IS NOT NULL AND ended_at >= started_at
 ),
 q AS (
     SELECT task, count(*) AS n, avg(s) AS mean, min(s) AS lo, max(s) AS hi,
@@ -167,20 +186,27 @@ SELECT q.task, q.n, q.mean, q.lo, q.hi, q.qs, q.top, q.successes, q.in_time,
 FROM q
 """
 """Per task: time on task (seconds from ``task_start`` to the run's end, every ended run, as
-``experiments.metrics`` defines it): n, mean, min, max, deciles/quartiles and a histogram of
-``$bins`` equal bins up to the 95th percentile (the last bin takes the rest); successful runs
-and those within the task's target seconds (``$target_tasks`` / ``$target_s``)."""
+``experiments.metrics`` defines it; in integer microseconds, because subtracting two TIMESTAMPTZ
+goes through ICU's calendar: 2 of this query's 3 s on 1M sessions): n, mean, min, max,
+deciles/quartiles and a histogram of ``$bins`` equal bins up to the 95th percentile (the last
+bin takes the rest); successful runs and those within the task's target seconds
+(``$target_tasks`` / ``$target_s``)."""
 
 TASK_CLICKS_SQL = """
-SELECT task, count(*) AS runs, sum(len(misclick_screens)) AS misclicks,
-       sum(len(tap_screens)) AS taps
-FROM usab_runs WHERE task IS NOT NULL GROUP BY task
+WITH clicks AS (
+    SELECT task, count(*) FILTER (WHERE type = 'misclick') AS misclicks,
+           count(*) FILTER (WHERE type = 'tap') AS taps
+    FROM usab_clicks
+    WHERE type <> 'screen_view' AND session_id NOT IN (SELECT session_id FROM usab_team)
+    GROUP BY task
+)
+SELECT task, r.runs, coalesce(c.misclicks, 0), coalesce(c.taps, 0)
+FROM (SELECT task, count(*) AS runs FROM usab_runs GROUP BY task) r LEFT JOIN clicks c USING (task)
 """
 
 SCREENS_SQL = """
 WITH views AS (
-    SELECT session_id, task, unnest(path) AS screen, unnest(dwell) AS s
-    FROM usab_runs WHERE task IS NOT NULL
+    SELECT session_id, task, unnest(path) AS screen, unnest(dwell) AS s FROM usab_runs
 ),
 per_run AS (
     SELECT task, screen, count(*) AS views, sum(s) AS s FROM views GROUP BY session_id, task, screen
@@ -190,13 +216,11 @@ seen AS (
     FROM per_run GROUP BY task, screen
 ),
 clicks AS (
-    SELECT task, screen, sum(mis) AS misclicks, sum(tap) AS taps FROM (
-        SELECT task, unnest(misclick_screens) AS screen, 1 AS mis, 0 AS tap
-        FROM usab_runs WHERE task IS NOT NULL
-        UNION ALL
-        SELECT task, unnest(tap_screens) AS screen, 0 AS mis, 1 AS tap
-        FROM usab_runs WHERE task IS NOT NULL
-    ) GROUP BY task, screen
+    SELECT task, screen, count(*) FILTER (WHERE type = 'misclick') AS misclicks,
+           count(*) FILTER (WHERE type = 'tap') AS taps
+    FROM usab_clicks
+    WHERE type <> 'screen_view' AND session_id NOT IN (SELECT session_id FROM usab_team)
+    GROUP BY task, screen
 )
 SELECT task, screen, coalesce(views, 0), coalesce(sessions, 0), median_s,
        coalesce(misclicks, 0), coalesce(taps, 0)
@@ -207,34 +231,30 @@ WHERE screen IS NOT NULL
 spent on it (all its views in the run), misclicks and taps on it."""
 
 
-def _answers_cte(catalogue: Catalogue) -> str:
-    """``last``: one row per session, task slot and question with the last answer on the
-    item's scale (the slot is the task for items of a ``per_task`` instrument, else NULL)."""
+def _run_sql(catalogue: Catalogue) -> str:
+    """``_RUN_SQL`` with ``usab_answers`` for ``catalogue``: one row per session, task slot
+    and question with the last answer on the item's scale (the slot is the task for items of a
+    ``per_task`` instrument, else NULL), so an out-of-scale answer never hides a valid one."""
     scored = catalogue.scored_instruments()
     per_task = [i for inst in scored if inst.per_task for i in inst.item_ids]
     slot = f"CASE WHEN question IN ({_in_list(per_task)}) THEN task END" if per_task else "NULL"
     checks = " ".join(
         f"WHEN question IN ({_in_list(inst.item_ids)}) "
-        f"THEN v BETWEEN {inst.scale[0]} AND {inst.scale[1]}"
+        f'THEN "value" BETWEEN {inst.scale[0]} AND {inst.scale[1]}'
         for inst in scored
     )
     valid = f"(CASE {checks} ELSE TRUE END)" if checks else "TRUE"
-    return f"""
-WITH given AS (
-    SELECT session_id, unnest(answers, recursive := true)
-    FROM usab_runs WHERE task IS NULL
-),
-last AS (
-    SELECT session_id, {slot} AS task, question, arg_max(v, ts) AS v
-    FROM given
-    WHERE question IS NOT NULL AND v IS NOT NULL AND {valid}
-    GROUP BY ALL
+    return _RUN_SQL.replace("{slot}", slot).replace("{valid}", valid)
+
+
+_LAST = """last AS (
+    SELECT session_id, task, question, v FROM usab_answers
+    WHERE session_id NOT IN (SELECT session_id FROM usab_team)
 )"""
 
 
-def answer_counts_sql(catalogue: Catalogue = CATALOGUE) -> str:
-    """(task slot, question, answer, sessions): the distribution of every item's answers."""
-    return _answers_cte(catalogue) + "\nSELECT task, question, v, count(*) FROM last GROUP BY ALL"
+ANSWER_COUNTS_SQL = f"WITH {_LAST}\nSELECT task, question, v, count(*) FROM last GROUP BY ALL"
+"""(task slot, question, answer, sessions): the distribution of every item's answers."""
 
 
 def instrument_scores_sql(catalogue: Catalogue = CATALOGUE) -> str:
@@ -252,7 +272,7 @@ def instrument_scores_sql(catalogue: Catalogue = CATALOGUE) -> str:
         for inst in scored
     )
     return (
-        _answers_cte(catalogue)
+        f"WITH {_LAST}"
         + f""",
 scores AS (
     SELECT session_id, task,
@@ -271,11 +291,15 @@ def _in_list(ids) -> str:
 def usability_rows(
     con: duckdb.DuckDBPyConnection, params: dict, bins: int, targets: dict[str, float]
 ) -> dict[str, list]:
-    """Run the usability queries on an open connection: builds ``usab_runs`` once (the one
-    query over ``events``), then the small aggregates over it; raw rows by part."""
+    """Run the usability queries on an open connection: builds the ``usab_*`` tables once
+    (the three scans of ``events``), then the small aggregates over them; raw rows by part,
+    and ``sessions``: the counted sessions with a run or an answer."""
     con.execute("SET enable_progress_bar = false")  # a reader draws nothing on the terminal
-    con.execute(_RUNS_SQL, params)
+    for statement in _run_sql(CATALOGUE).split(";\n"):
+        if statement.strip():
+            con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
     return {
+        "sessions": con.execute(SESSIONS_SQL).fetchone()[0],
         "paths": con.execute(PATH_GROUPS_SQL).fetchall(),
         "times": con.execute(
             TASK_TIMES_SQL,
@@ -287,9 +311,17 @@ def usability_rows(
         ).fetchall(),
         "clicks": con.execute(TASK_CLICKS_SQL).fetchall(),
         "screens": con.execute(SCREENS_SQL).fetchall(),
-        "answers": con.execute(answer_counts_sql()).fetchall(),
+        "answers": con.execute(ANSWER_COUNTS_SQL).fetchall(),
         "scores": con.execute(instrument_scores_sql()).fetchall(),
     }
+
+
+SESSIONS_SQL = """
+SELECT count(*) FROM (
+    SELECT session_id FROM usab_runs
+    UNION SELECT session_id FROM usab_answers
+    WHERE session_id NOT IN (SELECT session_id FROM usab_team))
+"""
 
 
 def versions_with_data_sql() -> str:

@@ -125,9 +125,10 @@ def usability_report(lab: Lab, prototype_id: str, query: UsabilityQuery) -> Usab
         if not rows["paths"] and not rows["answers"]:
             counts = con.execute(versions_with_data_sql(), {"prototype": prototype_id}).fetchall()
             raise InvalidInputError(_no_data_message(prototype_id, version, query, counts))
-        sessions = con.execute("SELECT count(DISTINCT session_id) FROM usab_runs").fetchone()[0]
         own, goals = own_section(con, proto, version, params)  # the prototype's own questions
-    return replace(build_report(proto, version, query, rows, sessions), own=own, goals=goals)
+    return replace(
+        build_report(proto, version, query, rows, rows["sessions"]), own=own, goals=goals
+    )
 
 
 def _utc_midnight(day: date, plus_days: int = 0) -> datetime:

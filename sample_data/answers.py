@@ -146,13 +146,14 @@ def task_answers(
     """Questions asked right after a task, answered by sessions that finished it.
 
     ``after_task[t]`` lists the questions after task ``t``; ``outcome`` is the task outcome
-    per session and task (1 success, 2 fail); ``uniform``/``noise`` have one column per task.
+    per session and task (1 success, 2 fail, 3 gave up; 0 when the session ended there, so no
+    question came); ``uniform``/``noise`` have one column per task.
     """
     out: TaskAnswers = []
     for t, questions in enumerate(after_task):
         for q in questions:
             model = item_model(q)
-            finished = (outcome[:, t] == 1) | (outcome[:, t] == 2)
+            finished = outcome[:, t] > 0
             lift = None
             if model.task_lift != (0.0, 0.0):
                 lift = np.where(outcome[:, t] == 1, *model.task_lift)

@@ -1,8 +1,10 @@
 """Free-text comments customers leave after a prototype session, in German and English.
 
 Three moods (negative, neutral, positive) per language; the simulator picks the mood from a
-session's latent satisfaction. A few comments carry an e-mail address or a phone number, as real
-customers sometimes type them, so that redaction at ingest has something to catch.
+session's latent satisfaction. A negative comment says what was bad in evaluative words, as
+customers write them ("umständlich", "nervt", "frustrating"), not only what happened. A few
+comments carry an e-mail address or a phone number, as real customers sometimes type them, so
+that redaction at ingest has something to catch.
 """
 
 from __future__ import annotations
@@ -12,15 +14,15 @@ MOODS: tuple[str, ...] = ("negative", "neutral", "positive")
 COMMENTS: dict[str, dict[str, tuple[str, ...]]] = {
     "de": {
         "negative": (
-            "Ich habe nicht gefunden, ob die Regenjacke in M hier im Laden ist.",
-            "Der Scanner hat den Barcode erst beim dritten Versuch erkannt.",
-            "Zu viele Schritte, bis ich die Größe sehen konnte.",
-            "Die Schrift am Kiosk ist zu klein, ich musste ganz nah ran.",
-            "Warum soll ich mich registrieren, nur um die Verfügbarkeit zu sehen?",
-            "Die Knöpfe reagieren manchmal nicht, ich habe mehrfach getippt.",
-            "Der Zurück-Button fehlt, ich bin im Kreis gelaufen.",
-            "Beim Toaster wurde mir Zubehör angezeigt, das gar nicht passt.",
-            "Hat ewig geladen, dann habe ich aufgegeben.",
+            "Umständlich: Ob die Regenjacke in M hier im Laden ist, stand nirgends.",
+            "Der Scanner ist schlecht, er hat den Barcode erst beim dritten Versuch erkannt.",
+            "Viel zu viele Schritte, bis ich die Größe sehen konnte. Das nervt.",
+            "Die Schrift am Kiosk ist viel zu klein, das ist ärgerlich.",
+            "Warum muss ich mich registrieren, nur um die Verfügbarkeit zu sehen? Unnötig.",
+            "Die Knöpfe reagieren schlecht, ich habe mehrfach getippt. Frustrierend.",
+            "Der Zurück-Button fehlt, ich bin im Kreis gelaufen. Schlecht gemacht.",
+            "Beim Toaster wurde mir falsches Zubehör angezeigt, das gar nicht passt. Ärgerlich.",
+            "Hat ewig geladen, total langsam, dann habe ich aufgegeben.",
             "Bitte ruft mich zurück, die Lieferung ist falsch: 0171 2345678",
         ),
         "neutral": (
@@ -46,12 +48,12 @@ COMMENTS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "en": {
         "negative": (
-            "I could not tell whether the rain jacket is in stock in my size.",
-            "The scanner took three tries to read the barcode.",
-            "Too many steps before I saw the sizes.",
-            "The kiosk text is too small to read.",
-            "It kept loading, so I gave up.",
-            "Please call me back about my order: +49 30 1234567",
+            "Annoying: I could not tell whether the rain jacket is in stock in my size.",
+            "The scanner is bad, it took three tries to read the barcode.",
+            "Far too many steps before I saw the sizes. Frustrating.",
+            "The kiosk text is too small to read, which is really annoying.",
+            "It kept loading, terribly slow, so I gave up.",
+            "Please call me back, my order went wrong: +49 30 1234567",
         ),
         "neutral": (
             "Works, but I would rather ask a sales assistant.",

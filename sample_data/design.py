@@ -32,6 +32,7 @@ class TaskShape:
     path: list[str]
     forward: list[str]  # element tapped on path[k] to reach path[k + 1]
     alternatives: list[list[tuple[str, str]]]  # per path screen: other (element, target) links
+    timed: bool = False  # has a time limit: the runtime ends a failed run there (task_fail)
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,8 @@ def _shape_tasks(view: Any) -> list[TaskShape]:
             alternatives.append(
                 [(el, target) for el, target in links if target != nxt and target not in behind]
             )
-        shapes.append(TaskShape(task.id, task.start_screen, path, forward, alternatives))
+        shapes.append(TaskShape(task.id, task.start_screen, path, forward, alternatives,
+                                bool(task.time_limit_s)))  # fmt: skip
     return shapes
 
 

@@ -12,8 +12,13 @@ The model, in brief
       traffic (floor space, format, a seeded lognormal factor); the device (kiosk or phone)
       depends on the store format.
     * Task t succeeds with ``expit(logit(p_t + δ_v) + b_store − 0.15·phone)``; p_t falls with the
-      length of the task's expected path. Failed tasks are abandoned in 30 % (kiosk) or 40 %
-      (phone) of cases, which ends the session; between tasks some sessions just leave.
+      length of the task's expected path. A failed task ends at its time limit (task_fail) or
+      is abandoned, in 30 % (kiosk) or 40 % (phone) of cases (always when it has no time
+      limit: only the runtime's timer ends a run with task_fail). Half of the abandons tap
+      "I give up" and go on to the task's questions and the next task (as the runtime does);
+      the other half walk away, which ends the session (a kiosk then times out: the task ends
+      as ``task_abandon`` with reason ``idle``; a phone page that was closed writes nothing
+      more). Between tasks some sessions just leave.
     * Time on task ∝ steps, detours and misclicks, times lognormal session and task noise, times
       ``exp(τ_v)``. Misclicks per screen are Poisson with rate ``λ_device · exp(μ_v)``.
     * Latent satisfaction ``z = a_store + 0.7·(success share − 0.65) + ε``; each instrument
@@ -45,7 +50,10 @@ CONSENT_DECLINE = 0.04
 DROP_BETWEEN_TASKS = 0.06
 PHONE_SUCCESS_LOGIT = -0.15
 ABANDON_SHARE = {"kiosk": 0.30, "phone": 0.40}
-IDLE_SHARE = {"kiosk": 0.65, "phone": 0.30}  # of sessions that end early: idle vs. walked off
+GIVE_UP_SHARE = 0.5  # of abandoned tasks: "I give up" tapped (the session goes on), else left
+# Of sessions that end early: the page timed out (idle) rather than closed. A kiosk always
+# times out (the runtime's idle timer); a phone's page may be closed, which writes nothing.
+IDLE_SHARE = {"kiosk": 1.0, "phone": 0.30}
 DETOUR_P = {"success": 0.07, "fail": 0.30}
 MISCLICK_LAMBDA = {"kiosk": 0.10, "phone": 0.16}  # per screen
 STEP_SECONDS = 3.0
@@ -222,7 +230,8 @@ class Outcomes:
 
     consent: np.ndarray
     reached: np.ndarray
-    outcome: np.ndarray  # 0 none, 1 success, 2 fail, 3 abandon
+    outcome: np.ndarray  # 0 none (no end event), 1 success, 2 fail, 3 abandon
+    walked: np.ndarray  # session × task: walked away inside the task (the session ended there)
     steps: np.ndarray
     detour: np.ndarray
     mis: np.ndarray
@@ -279,13 +288,17 @@ def _task_draw(
 
 
 def _run_task(out: dict, draw: _TaskDraw, t: int, task: TaskShape, alive: np.ndarray) -> np.ndarray:
-    """Fill task ``t`` of ``out`` for the sessions still ``alive``; those who abandon leave."""
+    """Fill task ``t`` of ``out`` for the sessions still ``alive``; those who walk away leave."""
     nz, mix = draw.nz, draw.mix
     k_idx = np.arange(out["detour"].shape[2])
     p = np.clip(draw.base_p[t] + draw.params.success_delta, 1e-4, 1 - 1e-4)
     logit = math.log(p / (1 - p)) + mix.store_b + PHONE_SUCCESS_LOGIT * mix.phone
     success = alive & (nz["succ"][:, t] < 1 / (1 + np.exp(-logit)))
     abandon = alive & ~success & (nz["kind"][:, t] < draw.abandon_share)
+    if not task.timed:  # no time limit ends a run (task_fail): who fails gives up in the end
+        abandon = alive & ~success
+    # the same uniform splits the abandons: the upper part gives up and goes on
+    walked = abandon & (nz["kind"][:, t] < draw.abandon_share * (1 - GIVE_UP_SHARE))
     failed = alive & ~success & ~abandon
     last = len(task.path) - 1
     walk = np.where(success, last, np.floor(nz["steps"][:, t] * last)).astype(np.int16)
@@ -299,6 +312,7 @@ def _run_task(out: dict, draw: _TaskDraw, t: int, task: TaskShape, alive: np.nda
         out["quit"][:, t] = leave
         out["hot"][:, t] = np.where(arrive, nz["p_hot"][:, t], 0)
     out["outcome"][:, t] = np.where(success, 1, np.where(abandon, 3, np.where(failed, 2, 0)))
+    out["walked"][:, t] = walked
     out["steps"][:, t] = walk
     on_screen = alive[:, None] & (k_idx[None, :] <= walk[:, None])
     on_screen &= ~(success[:, None] & (k_idx[None, :] == last))  # nothing happens at the goal
@@ -315,7 +329,7 @@ def _run_task(out: dict, draw: _TaskDraw, t: int, task: TaskShape, alive: np.nda
     noise = np.exp(0.35 * nz["time_t"][:, t])
     out["duration"][:, t] = np.where(alive, draw.time_scale * noise * work, 0.0)
     out["n_events"][:, t] = np.where(alive, 2 + n_mis + 4 * n_det + 2 * walk, 0)
-    return alive & ~abandon
+    return alive & ~walked
 
 
 def _walk_tasks(arm: Arm, draw: _TaskDraw) -> dict[str, np.ndarray]:
@@ -328,6 +342,7 @@ def _walk_tasks(arm: Arm, draw: _TaskDraw) -> dict[str, np.ndarray]:
         "consent": consent,
         "reached": np.zeros((n, n_tasks), bool),
         "outcome": np.zeros((n, n_tasks), np.int8),
+        "walked": np.zeros((n, n_tasks), bool),
         "steps": np.zeros((n, n_tasks), np.int16),
         "detour": np.zeros((n, n_tasks, k_max), bool),
         "mis": np.zeros((n, n_tasks, k_max), np.int8),
@@ -357,24 +372,31 @@ def outcomes(
     ``nz`` comes from ``draw_noise(arm, seed, key, len(mix))``: the same key, the same sessions.
     """
     walk = _walk_tasks(arm, _task_draw(params, base_p, mix, nz, arm.problem))
-    consent, completed, outcome = walk["consent"], walk["completed"], walk["outcome"]
+    consent, completed = walk["consent"], walk["completed"]
+    idle_share = np.where(mix.phone, IDLE_SHARE["phone"], IDLE_SHARE["kiosk"])
+    early = np.where(consent & (nz["reason"] < idle_share), 1, 2)
+    # a task walked away from on a page that was then closed has no end event at all
+    walk["outcome"] = np.where(walk["walked"] & (early == 2)[:, None], 0, walk["outcome"])
+    outcome = walk["outcome"]
     started = walk["reached"].sum(1)
     succ_share = np.where(started > 0, (outcome == 1).sum(1) / np.maximum(started, 1), 0.0)
     z = mix.store_a + SUCCESS_SAT_LOADING * (succ_share - 0.65) + nz["sat"]
     sat = Satisfaction(z, params.sat_shift)
     after = [arm.after_task.get(task.id, []) for task in arm.tasks] if arm.after_task else []
     u_c = nz["comment"]
-    idle_share = np.where(mix.phone, IDLE_SHARE["phone"], IDLE_SHARE["kiosk"])
-    early = np.where(consent & (nz["reason"] < idle_share), 1, 2)
-    # only a variant that asks for a comment gets one (the bank's texts fit any prototype)
-    comment = consent & (u_c[:, 0] < np.where(completed, COMMENT_P, COMMENT_P / 3))
+    # only a variant that asks for a comment gets one (the bank's texts fit any prototype);
+    # the runtime asks for it at the end, so only a session that got there writes one
+    comment = completed & (u_c[:, 0] < COMMENT_P)
     comment = comment if arm.comment else np.zeros_like(comment)
     theme = _theme_comments(arm, walk, nz)
     return Outcomes(
         **walk,
         z=z,
         answers=end_answers(arm.end_questions, sat, nz["answer"], nz["item"], mix.phone, completed),
-        task_answers=task_answers(after, sat, outcome, nz["seq_u"], nz["seq_z"]),
+        # asked after a task that ended and did not end the session (not after walking away)
+        task_answers=task_answers(
+            after, sat, np.where(walk["walked"], 0, outcome), nz["seq_u"], nz["seq_z"]
+        ),
         comment=comment | theme,
         comment_u=u_c[:, 1],
         reason=np.where(completed, 0, early).astype(np.int8),
@@ -391,7 +413,7 @@ def _theme_comments(arm: Arm, walk: dict, nz: dict) -> np.ndarray:
         return np.zeros(n, bool)
     kp = np.array(problem.steps)
     reached = walk["reached"] & (walk["steps"] >= kp[None, :]) & (kp[None, :] >= 0)
-    return reached.any(1) & (nz["p_comment"] < problem.comment_share)
+    return reached.any(1) & walk["completed"] & (nz["p_comment"] < problem.comment_share)
 
 
 # --- per-session metrics ----------------------------------------------------------------------

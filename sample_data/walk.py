@@ -58,28 +58,27 @@ class ChunkContext:
 
 @dataclass(frozen=True)
 class _Props:
-    """Codes of the fixed props and element strings."""
+    """Codes of the fixed props and element strings, as the runtime writes them
+    (``prototypes.runtime.session``): session_start has the locale, consent none."""
 
-    start: np.ndarray  # by 2·phone + english
-    granted: int
-    declined: int
+    start: np.ndarray  # by english
     reason: np.ndarray  # by outcome reason (completed, idle_timeout, abandoned)
     back: int
 
 
 def _props(v: Vocab) -> _Props:
-    start = {
-        (dev, loc): v.code(json.dumps({"locale": loc, "entry": "qr" if dev else "kiosk"}))
-        for dev in (False, True)
-        for loc in ("de", "en")
-    }
-    granted, declined = v.code('{"granted": true}'), v.code('{"granted": false}')
+    start = [v.code(json.dumps({"locale": loc})) for loc in ("de", "en")]
     reason = [v.code(json.dumps({"reason": r})) for r in ("completed", "idle_timeout",
                                                            "abandoned")]  # fmt: skip
-    back = v.code("back")
-    order = ((False, "de"), (False, "en"), (True, "de"), (True, "en"))
-    return _Props(np.array([start[k] for k in order], np.int32), granted, declined,
-                  np.asarray(reason, np.int32), back)  # fmt: skip
+    return _Props(np.asarray(start, np.int32), np.asarray(reason, np.int32), v.code("back"))
+
+
+def _target(v: Vocab, screen: np.ndarray | int) -> np.ndarray | int:
+    """The props of a tap that goes to ``screen`` (codes): ``{"target": screen}``."""
+    if isinstance(screen, np.ndarray):
+        kinds, back = np.unique(screen, return_inverse=True)
+        return np.array([_target(v, int(c)) for c in kinds], np.int32)[back]
+    return v.code(json.dumps({"target": v.items[screen]}))
 
 
 def _assign(design: PilotDesign, session_ids: pa.Array) -> np.ndarray:
@@ -124,7 +123,8 @@ def chunk_table(ctx: ChunkContext, chunk: int, n: int) -> pa.Table:
         # leaves every other answer of the pilot as it was
         own_rng = np.random.default_rng(np.random.SeedSequence([ctx.seed, 3, chunk, a]))
         walk = _ArmWalk(buf, rng, ctx, props, arm, ctx.codes[name], out, idx,
-                        sessions.clock[idx].copy(), own_rng)  # fmt: skip
+                        sessions.clock[idx].copy(), np.full(len(idx), -1, np.int32),
+                        own_rng)  # fmt: skip
         walk.emit(sessions.phone[idx], sessions.english[idx])
     labels = Labels(
         design.experiment_id,
@@ -145,7 +145,9 @@ def chunk_table(ctx: ChunkContext, chunk: int, n: int) -> pa.Table:
 class _ArmWalk:
     """The sessions of one variant in one chunk, walked from start to end.
 
-    ``t`` is each session's clock (UTC ms); the steps move it forward in place.
+    ``t`` is each session's clock (UTC ms); the steps move it forward in place. ``here`` is
+    the prototype screen each session shows (code, -1 before the first task): the runtime
+    writes it on answers, comments and an idle ``session_end``.
     """
 
     buf: Buffer
@@ -157,6 +159,7 @@ class _ArmWalk:
     out: Outcomes
     idx: np.ndarray  # the sessions' positions in the chunk
     t: np.ndarray
+    here: np.ndarray
     own_rng: np.random.Generator | None = None  # the prototype's own questions (sample_data.own)
 
     def emit(self, phone: np.ndarray, english: np.ndarray) -> None:
@@ -190,29 +193,28 @@ class _ArmWalk:
 
     def _start(self, phone: np.ndarray, english: np.ndarray) -> None:
         buf, idx, t, consent = self.buf, self.idx, self.t, self.out.consent
-        starts = self.props.start[phone * 2 + english]
+        starts = self.props.start[english.astype(int)]
         if self.arm.personas or self.arm.context:
-            starts = self._profile_starts(phone, english)
+            starts = self._profile_starts(english)
         buf.add(idx, "session_start", t.copy(), props=starts)
         t += self.rng.uniform(2_000, 6_000, len(idx))
-        granted = np.where(consent, self.props.granted, self.props.declined).astype(np.int32)
-        buf.add(idx, "consent", t.copy(), value=consent.astype(float), props=granted)
+        buf.add(idx, "consent", t.copy(), value=consent.astype(float))
 
-    def _profile_starts(self, phone: np.ndarray, english: np.ndarray) -> np.ndarray:
+    def _profile_starts(self, english: np.ndarray) -> np.ndarray:
         """session_start props with a persona (or none) and every context variable's value
-        drawn uniformly, written as the runtime writes them (``Profile.props``)."""
+        drawn uniformly, written as the runtime writes them (the locale, ``Profile.props``)."""
         arm, n = self.arm, len(self.idx)
         who = self.rng.integers(0, len(arm.personas) + 1, n)  # 0: anonymous
         values = [self.rng.integers(0, len(vals), n) for _, vals in arm.context]
-        key = np.stack([phone.astype(np.int64), english.astype(np.int64), who, *values], axis=1)
+        key = np.stack([english.astype(np.int64), who, *values], axis=1)
         combos, inverse = np.unique(key, axis=0, return_inverse=True)
         codes = []
         for row in combos.tolist():
-            props = {"locale": "en" if row[1] else "de", "entry": "qr" if row[0] else "kiosk"}
-            if row[2]:
-                props["persona"] = arm.personas[row[2] - 1]
+            props = {"locale": "en" if row[0] else "de"}
+            if row[1]:
+                props["persona"] = arm.personas[row[1] - 1]
             if arm.context:
-                props["context"] = {k: vals[row[3 + i]] for i, (k, vals) in enumerate(arm.context)}
+                props["context"] = {k: vals[row[2 + i]] for i, (k, vals) in enumerate(arm.context)}
             codes.append(self.ctx.vocab.code(json.dumps(props)))
         return np.asarray(codes, np.int32)[inverse.ravel()]
 
@@ -227,15 +229,17 @@ class _ArmWalk:
         self.buf.add(sess, "task_start", clock.t0.copy(), screen=self.codes.start[ti],
                      task=task_code)  # fmt: skip
         everyone = np.ones(len(on), bool)
-        self.buf.add(sess, "screen_view", clock.at(everyone), screen=path[0], task=task_code)
+        self.buf.add(sess, "screen_view", clock.at(everyone), screen=path[0])
         steps = out.steps[on, ti]
+        detours = np.zeros((len(on), len(path)), np.int64)  # 1 + the detour taken, per screen
         for k in range(len(path)):
             here = steps >= k
             if not here.any():
                 break
-            self._screen(_Step(ti, k, on, sess, here, steps), clock)
+            self._screen(_Step(ti, k, on, sess, here, steps, detours), clock)
         t_end = clock.t0 + clock.dur
-        self._task_end(ti, on, steps, clock, t_end)
+        self.here[on] = np.asarray(path, np.int32)[steps]
+        self._task_end(ti, on, steps, detours, t_end, np.round(clock.dur / 1000, 3))
         t[on] = t_end
         self._task_answers(ti, on)
 
@@ -243,7 +247,7 @@ class _ArmWalk:
         """On screen ``k`` of the path: misclicks, a detour and back, the tap forward."""
         ti, k, sess, here = step.ti, step.k, step.sess, step.here
         out, buf, rng = self.out, self.buf, self.rng
-        task_code, path = self.codes.task[ti], self.codes.paths[ti]
+        path = self.codes.paths[ti]
         screen = path[k]
         mis_k = out.mis[step.on, ti, k] if k < out.mis.shape[2] else np.zeros(len(step.on))
         problem = self.arm.problem
@@ -253,7 +257,7 @@ class _ArmWalk:
             mm = here & (mis_k > r)
             c = int(mm.sum())
             if c:
-                buf.add(sess[mm], "misclick", clock.at(mm), screen=screen, task=task_code,
+                buf.add(sess[mm], "misclick", clock.at(mm), screen=screen,
                         x=rng.uniform(0.02, 0.98, c), y=rng.uniform(0.02, 0.98, c))  # fmt: skip
         dd = here & out.detour[step.on, ti, k]
         if dd.any():
@@ -263,9 +267,9 @@ class _ArmWalk:
         if c:
             el = self.codes.forward[ti][k]
             x, y = self.ctx.positions.xy(np.full(c, el, np.int32), rng)
-            buf.add(sess[fw], "tap", clock.at(fw), screen=screen, element=el, task=task_code,
-                    x=x, y=y)  # fmt: skip
-            buf.add(sess[fw], "screen_view", clock.at(fw), screen=path[k + 1], task=task_code)
+            buf.add(sess[fw], "tap", clock.at(fw), screen=screen, element=el, x=x, y=y,
+                    props=_target(self.ctx.vocab, path[k + 1]))  # fmt: skip
+            buf.add(sess[fw], "screen_view", clock.at(fw), screen=path[k + 1])
 
     def _hot_misclicks(self, step: _Step, clock: _TaskClock, problem: ArmProblem) -> None:
         """The planted misclicks: a cluster around the problem's (x, y), in the same frame as
@@ -277,33 +281,61 @@ class _ArmWalk:
             if c:
                 x = np.clip(self.rng.normal(problem.x, problem.spread, c), 0, 1)
                 y = np.clip(self.rng.normal(problem.y, problem.spread, c), 0, 1)
-                self.buf.add(step.sess[mm], "misclick", clock.at(mm), screen=self.codes.paths[
-                    step.ti][step.k], task=self.codes.task[step.ti], x=x, y=y)  # fmt: skip
+                self.buf.add(step.sess[mm], "misclick", clock.at(mm),
+                             screen=self.codes.paths[step.ti][step.k], x=x, y=y)  # fmt: skip
 
     def _detour(self, step: _Step, dd: np.ndarray, clock: _TaskClock) -> None:
         """A tap to a screen off the path and the way back."""
         ti, k, buf, rng, positions = step.ti, step.k, self.buf, self.rng, self.ctx.positions
-        task_code, screen, back = self.codes.task[ti], self.codes.paths[ti][k], self.props.back
+        screen, back, vocab = self.codes.paths[ti][k], self.props.back, self.ctx.vocab
         sess, c = step.sess[dd], int(dd.sum())
         alt_el, alt_tg = self.codes.alt_el[ti][k], self.codes.alt_tg[ti][k]
         pick = rng.integers(0, len(alt_el), c)
+        step.detours[dd, k] = pick + 1
         el, tg = alt_el[pick], alt_tg[pick]
         x, y = positions.xy(el, rng)
-        buf.add(sess, "tap", clock.at(dd), screen=screen, element=el, task=task_code, x=x, y=y)
-        buf.add(sess, "screen_view", clock.at(dd), screen=tg, task=task_code)
+        buf.add(sess, "tap", clock.at(dd), screen=screen, element=el, x=x, y=y,
+                props=_target(vocab, tg))  # fmt: skip
+        buf.add(sess, "screen_view", clock.at(dd), screen=tg)
         bx, by = positions.xy(np.full(c, back, np.int32), rng)
-        buf.add(sess, "tap", clock.at(dd), screen=tg, element=back, task=task_code, x=bx, y=by)
-        buf.add(sess, "screen_view", clock.at(dd), screen=screen, task=task_code)
+        buf.add(sess, "tap", clock.at(dd), screen=tg, element=back, x=bx, y=by,
+                props=_target(vocab, screen))  # fmt: skip
+        buf.add(sess, "screen_view", clock.at(dd), screen=screen)
 
-    def _task_end(self, ti, on, steps, clock: _TaskClock, t_end: np.ndarray) -> None:
+    def _task_end(self, ti, on, steps, detours, t_end: np.ndarray, seconds: np.ndarray) -> None:
+        """The task's end event with the runtime's props: the path walked and the expected one;
+        a walk-away (the session ends here) is the runtime's idle time-out (``reason: idle``)."""
         kind = self.out.outcome[on, ti]
         end_screen = np.asarray(self.codes.paths[ti], np.int32)[steps]
-        sess, seconds, task = self.idx[on], np.round(clock.dur / 1000, 3), self.codes.task[ti]
+        props = self._path_props(ti, steps, detours, self.out.walked[on, ti])
+        sess, task = self.idx[on], self.codes.task[ti]
         for code, type_ in ((1, "task_success"), (2, "task_fail"), (3, "task_abandon")):
             mk = kind == code
             if mk.any():
                 self.buf.add(sess[mk], type_, t_end[mk], screen=end_screen[mk], task=task,
-                             value=seconds[mk])  # fmt: skip
+                             value=seconds[mk], props=props[mk])  # fmt: skip
+
+    def _path_props(self, ti, steps, detours, idle) -> np.ndarray:
+        """Props codes ``{"path": [...], "expected_path": [...]}`` (+ ``reason``) per session:
+        each distinct walk (screens reached, detours taken, idle) is spelled out once."""
+        vocab, path = self.ctx.vocab, self.codes.paths[ti]
+        radix = 1 + max((len(a) for a in self.codes.alt_tg[ti]), default=0)
+        key = steps.astype(np.int64) * 2 + idle
+        for k in range(len(path)):
+            key = key * radix + detours[:, k]
+        kinds, first, back = np.unique(key, return_index=True, return_inverse=True)
+        expected = [vocab.items[c] for c in path]
+        codes = np.empty(len(kinds), np.int32)
+        for j, i in enumerate(first):  # one per distinct walk, not per session
+            walked: list[str] = []
+            for k in range(int(steps[i]) + 1):
+                walked.append(vocab.items[path[k]])
+                if detours[i, k]:
+                    target = self.codes.alt_tg[ti][k][detours[i, k] - 1]
+                    walked += [vocab.items[target], vocab.items[path[k]]]
+            props = {"path": walked, "expected_path": expected}
+            codes[j] = vocab.code(json.dumps({**props, "reason": "idle"} if idle[i] else props))
+        return codes[back]
 
     def _task_answers(self, ti: int, on: np.ndarray) -> None:
         t, v = self.t, self.ctx.vocab
@@ -315,7 +347,8 @@ class _ArmWalk:
                 pos = on[aa]
                 t[pos] += self.rng.uniform(3_000, 8_000, len(aa))
                 self.buf.add(self.idx[pos], "answer", t[pos].copy(), task=self.codes.task[ti],
-                             question=v.code(q), value=value[pos])  # fmt: skip
+                             question=v.code(q), value=value[pos],
+                             screen=self.here[pos])  # fmt: skip
 
     def _end_answers(self) -> None:
         t = self.t
@@ -325,7 +358,7 @@ class _ArmWalk:
             if len(aa):
                 t[aa] += self.rng.uniform(*item_model(q).answer_ms, len(aa))
                 self.buf.add(self.idx[aa], "answer", t[aa].copy(), question=self.ctx.vocab.code(q),
-                             value=value[aa])  # fmt: skip
+                             value=value[aa], screen=self.here[aa])  # fmt: skip
 
     def _comments(self, english: np.ndarray) -> None:
         cc = np.flatnonzero(self.out.comment)
@@ -352,13 +385,20 @@ class _ArmWalk:
                 np.isin(text, theme.mentions).sum()
             )
         question = self.ctx.vocab.code(self.arm.comment)
-        self.buf.add(self.idx[cc], "comment", t[cc].copy(), question=question, text=text)
+        self.buf.add(self.idx[cc], "comment", t[cc].copy(), question=question, text=text,
+                     screen=self.here[cc])  # fmt: skip
 
     def _session_end(self) -> None:
+        """As the runtime ends a session: completed (on the thanks page, no screen), an idle
+        time-out (on the screen shown), declined consent (abandoned); a phone page closed
+        after consent writes nothing more."""
         reason, t = self.out.reason, self.t
         gap = np.select([reason == 0, reason == 1], [1_000.0, 60_000.0], 2_000.0)
         t += gap + self.rng.uniform(0, 1_000, len(t))
-        self.buf.add(self.idx, "session_end", t.copy(), props=self.props.reason[reason])
+        ends = (reason != 2) | ~self.out.consent
+        screen = np.where(reason == 1, self.here, -1).astype(np.int32)
+        self.buf.add(self.idx[ends], "session_end", t[ends].copy(), screen=screen[ends],
+                     props=self.props.reason[reason[ends]])  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -371,6 +411,7 @@ class _Step:
     sess: np.ndarray  # positions in the chunk
     here: np.ndarray  # which of them got as far as screen k
     steps: np.ndarray  # screens walked per session
+    detours: np.ndarray  # session × screen: 1 + the detour taken there (0: none), filled in
 
 
 @dataclass(frozen=True)

@@ -21,17 +21,26 @@ PROBLEM = PlantedProblem("reserve", x=0.62, y=0.38, variant="treatment", drop=0.
                          misclicks=1.2, theme="payment", comment_share=0.25)  # fmt: skip
 
 # per variant and screen of the reserve task: task runs that reached the screen, those that
-# ended there without success, misclicks there and their mean position
+# ended there without success, misclicks there and their mean position. Screen views and
+# misclicks carry no task (as the runtime writes them): they belong to the run whose time
+# window holds them (reserve is the last task, so a run lasts from its start to its end).
 _SCREENS = """
-WITH arrive AS (
-    SELECT variant, screen, count(DISTINCT session_id) AS n FROM events
-    WHERE type = 'screen_view' AND task = 'reserve' GROUP BY ALL),
+WITH runs AS (
+    SELECT session_id, min(ts) FILTER (WHERE type = 'task_start') AS t0,
+           min(ts) FILTER (WHERE type <> 'task_start') AS t1
+    FROM events WHERE task = 'reserve' GROUP BY ALL),
+inside AS (
+    SELECT e.* FROM events e JOIN runs r USING (session_id)
+    WHERE e.ts >= r.t0 AND (r.t1 IS NULL OR e.ts <= r.t1)),
+arrive AS (
+    SELECT variant, screen, count(DISTINCT session_id) AS n FROM inside
+    WHERE type = 'screen_view' GROUP BY ALL),
 ends AS (
     SELECT variant, screen, count(*) AS left_there FROM events
     WHERE type IN ('task_abandon', 'task_fail') AND task = 'reserve' GROUP BY ALL),
 mis AS (
-    SELECT variant, screen, count(*) AS m, avg(x) AS mx, avg(y) AS my FROM events
-    WHERE type = 'misclick' AND task = 'reserve' GROUP BY ALL)
+    SELECT variant, screen, count(*) AS m, avg(x) AS mx, avg(y) AS my FROM inside
+    WHERE type = 'misclick' GROUP BY ALL)
 SELECT variant, screen, n, coalesce(left_there, 0), coalesce(m, 0), mx, my
 FROM arrive LEFT JOIN ends USING (variant, screen) LEFT JOIN mis USING (variant, screen)
 """
