@@ -121,12 +121,14 @@ def start(folder: Path, port: int | None = None) -> Catalog:
     return catalog
 
 
-def stop(folder: Path) -> bool:
-    """Stop the PostgreSQL in ``folder``; False when none was running."""
+def stop(folder: Path, *, throwaway: bool = False) -> bool:
+    """Stop the PostgreSQL in ``folder``; False when none was running. ``throwaway`` (tests)
+    skips the shutdown checkpoint: the folder is deleted next."""
     folder = Path(folder).resolve()
     if status(folder) is None:
         return False
-    _run([str(pg_bin() / "pg_ctl"), "-D", str(folder / "pgdata"), "-m", "fast", "-w", "stop"])
+    mode = "immediate" if throwaway else "fast"
+    _run([str(pg_bin() / "pg_ctl"), "-D", str(folder / "pgdata"), "-m", mode, "-w", "stop"])
     return True
 
 
