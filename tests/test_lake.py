@@ -25,6 +25,7 @@ from feedback.store import connect
 from lab import Lab, StorageSection, write_storage
 from tests.fixtures import ROOT, make_event, new_lab, write_jsonl
 
+pytestmark = pytest.mark.lake
 runner = CliRunner()
 
 

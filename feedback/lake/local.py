@@ -17,8 +17,9 @@ CATALOG_DIR = ".lake-catalog"  # in the lab: PostgreSQL's data folder, log and p
 def lake_up(lab: Lab, port: int | None = None) -> str:
     """Start (initdb once) the lab's PostgreSQL and point ``[storage]`` at it; returns its URL.
 
-    The lab keeps its ``data_path`` (default ``lake/``). Events already in the lab's DuckDB
-    file stay there: ``storelab feedback export`` then ``feedback ingest FILE`` moves them.
+    The lab keeps its ``data_path`` (default ``lake/``). The lake starts empty: events already
+    in the lab's DuckDB file stay in that file (switching back to ``kind = "duckdb"`` reads
+    them again); the spool's files are ingested into the lake afresh.
     """
     catalog = server.start(lab.root / CATALOG_DIR, port)
     url = catalog.url()
