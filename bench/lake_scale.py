@@ -183,6 +183,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--ingest-events", type=int, default=500_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--spark-runs", type=int, default=1, help="Spark is slow: fewer pairs")
     parser.add_argument("--dir", type=Path, default=HERE / "out")
     parser.add_argument("--skip", default="", help="comma list of: ingest, analyze, spark")
     args = parser.parse_args()
@@ -213,7 +214,8 @@ def main() -> None:
         if "spark" not in skip:
             plain = [*analyze, str(lake), "--no-timeline", "--no-breakdowns"]
             spark = [*analyze, str(lake), "--engine", "spark", "--master", "local[2]"]
-            p = pair("spark local[2] vs duckdb, on the lake", spark, plain, runs=args.runs)
+            p = pair("spark local[2] vs duckdb, on the lake", spark, plain,
+                     runs=args.spark_runs, warmup=0)  # fmt: skip
             results["spark"] = {**p.__dict__, **spark_split(lake)}
             print(json.dumps(results["spark"], indent=2), flush=True)
     finally:

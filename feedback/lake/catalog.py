@@ -100,7 +100,7 @@ def attach(con: duckdb.DuckDBPyConnection, lab: Lab, *, read_only: bool) -> None
         options.append("READ_ONLY")
     target = _quoted(f"ducklake:postgres:{libpq_dsn(storage.catalog or '')}")
     try:
-        con.execute(f"ATTACH '{target}' AS {ALIAS} ({', '.join(options)})")
+        _attach_retrying(con, f"ATTACH '{target}' AS {ALIAS} ({', '.join(options)})")
     except duckdb.Error as exc:
         if read_only and "does not exist" in str(exc):  # reachable, but nothing ingested yet
             raise InvalidInputError(
@@ -112,6 +112,23 @@ def attach(con: duckdb.DuckDBPyConnection, lab: Lab, *, read_only: bool) -> None
             "PostgreSQL running? `storelab lake up` starts the lab's own."
         ) from None
     con.execute(f"USE {ALIAS}")
+
+
+def _attach_retrying(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """ATTACH; when several workers attach a new lake at once, all but one fail to create its
+    catalog tables (PostgreSQL: duplicate key): they attach again and find the lake made."""
+    import duckdb
+
+    for attempt in range(COMMIT_ATTEMPTS):
+        try:
+            con.execute(sql)
+            return
+        except duckdb.Error as exc:
+            racing = "duplicate key" in str(exc) or "already exists" in str(exc)
+            if not racing or attempt == COMMIT_ATTEMPTS - 1:
+                raise
+        delay = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)
+        time.sleep(delay * (0.5 + random.random()))
 
 
 def _quoted(text: str) -> str:
