@@ -172,7 +172,8 @@ class Lab:
     @property
     def lake_data_path(self) -> Path:
         """The Parquet folder of a ``ducklake`` lab (absolute, or relative to the lab)."""
-        return self.root / Path(self.config.storage.data_path).expanduser()
+        # absolute: the catalog remembers the path it was created with
+        return (self.root / Path(self.config.storage.data_path).expanduser()).resolve()
 
     @property
     def stores_csv(self) -> Path:

@@ -89,7 +89,7 @@ def bench_ingest(catalog, scale_lab: Path, work: Path, events: int, runs: int) -
         for f in sorted(spool.glob("*.jsonl"))[i::2]:
             target = half / f.name
             if not target.exists():
-                target.symlink_to(f)
+                target.hardlink_to(f)  # ingest refuses symlinked spool entries
     times: dict[str, list[float]] = {"lake, 1 worker": [], "lake, 2 workers": [], "file": []}
     for _ in range(runs + 1):  # the first round warms up
         lake = _lake_lab(catalog, scale_lab, work / "ingest-lake")
@@ -139,6 +139,10 @@ def bench_ingest(catalog, scale_lab: Path, work: Path, events: int, runs: int) -
                 "--json",
             ]  # fmt: skip
         )[0]
+        for lab in (lake, file_lab):  # every event stored, once
+            stored = _count(lab)
+            if stored != events // FILES * FILES:
+                raise SystemExit(f"{lab}: {stored} events stored, expected {events}")
         for key, t in zip(times, (t_one, t_two, t_file), strict=True):
             times[key].append(t)
     result = {}
@@ -153,6 +157,21 @@ def bench_ingest(catalog, scale_lab: Path, work: Path, events: int, runs: int) -
         ratios = [f / t for t, f in zip(times[key][1:], file_s, strict=True)]
         result[key]["throughput_vs_file"] = statistics.median(ratios)
     return result
+
+
+def _count(root: Path) -> int:
+    from feedback.store import connect
+    from lab import Lab
+
+    with connect(Lab(root)) as con:
+        return con.execute("SELECT count(*) FROM events").fetchone()[0]
+
+
+def _check(cmd: list[str]) -> None:
+    """Run ``cmd`` once; a failure shows its stderr (the harness hides it)."""
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
 
 
 def copy_into_lake(file_lab: Path, lake: Path) -> float:
@@ -187,6 +206,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=HERE / "out")
     parser.add_argument("--skip", default="", help="comma list of: ingest, analyze, spark")
     args = parser.parse_args()
+    args.dir = args.dir.resolve()
     skip = set(filter(None, args.skip.split(",")))
     from feedback.lake import server
 
@@ -205,7 +225,12 @@ def main() -> None:
             print(json.dumps(results["ingest"], indent=2), flush=True)
         lake = _lake_lab(catalog, scale_lab, args.dir / f"analyze-lake-{args.events}")
         results["copy_into_lake_s"] = copy_into_lake(scale_lab, lake)
+        results["bytes"] = {
+            "duckdb_file": (scale_lab / "storelab.duckdb").stat().st_size,
+            "lake_parquet": sum(f.stat().st_size for f in (lake / "lake").rglob("*.parquet")),
+        }
         analyze = [PY, CLI, "experiment", "analyze", EXPERIMENT, "--json", "--lab"]
+        _check(analyze + [str(lake)])
         if "analyze" not in skip:
             p = pair("analyze: lake vs file", analyze + [str(lake)], analyze + [str(scale_lab)],
                      runs=args.runs)  # fmt: skip
