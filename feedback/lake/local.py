@@ -28,7 +28,10 @@ def lake_up(lab: Lab, port: int | None = None) -> str:
         write_storage(
             lab, StorageSection(kind="ducklake", catalog=url, data_path=storage.data_path)
         )
-    _ignore(lab, f"{CATALOG_DIR}/", f"{lab.config.storage.data_path.rstrip('/')}/")
+    data = lab.config.storage.data_path
+    _ignore(
+        lab, f"{CATALOG_DIR}/", *([] if data.startswith(("/", "~")) else [f"{data.rstrip('/')}/"])
+    )
     return url
 
 
