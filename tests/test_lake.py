@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -194,8 +195,10 @@ def test_lake_up_switches_the_lab_and_down_stops_it(tmp_path, pg_catalog):
         assert "lake/" in (lab.root / ".gitignore").read_text(encoding="utf-8")
     finally:
         down = runner.invoke(app, ["lake", "down", "--lab", str(lab.root), "--json"])
+        stopped = lake_status(lab) is None
+        shutil.rmtree(root, ignore_errors=True)
     assert down.exit_code == 0 and json.loads(down.output) == {"stopped": True}
-    assert lake_status(lab) is None
+    assert stopped
 
 
 # --- many writers ---------------------------------------------------------------------------------
