@@ -15,6 +15,7 @@ from clikit import JsonOption, LabOption, StorelabGroup, console, open_lab, prin
 from experiments.commands import app as experiment_app
 from experiments.pilot.commands import app as pilot_app
 from feedback.commands import app as feedback_app
+from feedback.lake.commands import app as lake_app
 from prototypes.commands import app as prototype_app
 from reports.commands import app as report_app
 from reports.commands import dashboard
@@ -162,6 +163,7 @@ def token_rotate(
 app.add_typer(prototype_app, name="prototype", help="Author, validate, version and run prototypes.")
 app.add_typer(experiment_app, name="experiment", help="Design, analyse and decide experiments.")
 app.add_typer(feedback_app, name="feedback", help="Ingest, import and export pilot data.")
+app.add_typer(lake_app, name="lake", help="Lake mode: the lab's own catalog PostgreSQL.")
 app.add_typer(pilot_app, name="pilot", help="Pilot health: is every store sending data?")
 app.add_typer(sample_app, name="sample", help="Simulated pilot data with known true effects.")
 app.add_typer(report_app, name="report", help="HTML and terminal reports for an experiment.")

@@ -97,12 +97,42 @@ class DashboardSection(_Strict):
     token: str = Field(min_length=16)
 
 
+# --- storage: the lab's DuckDB file (default) or a DuckLake shared by many writers ---------
+
+
+class StorageSection(_Strict):
+    kind: Literal["duckdb", "ducklake"] = Field(
+        "duckdb", description="duckdb: one file in the lab; ducklake: catalog + Parquet folder"
+    )
+    catalog: str | None = Field(
+        None, description="ducklake: the PostgreSQL catalog, postgresql://user@host:port/db"
+    )
+    data_path: str = Field(
+        "lake", description="ducklake: folder of the Parquet files (relative to the lab)"
+    )
+
+    @field_validator("catalog")
+    @classmethod
+    def _postgres_url(cls, url: str | None) -> str | None:
+        if url is not None and not re.match(r"^postgres(ql)?://", url):
+            raise ValueError(f"{url!r} is not a postgresql:// URL")
+        return url
+
+    def model_post_init(self, _context: object) -> None:
+        if self.kind == "ducklake" and not self.catalog:
+            raise ValueError(
+                'kind = "ducklake" needs catalog = "postgresql://..." (`storelab lake up` '
+                "starts a local one and writes it here)"
+            )
+
+
 class LabConfig(_Strict):
     lab: LabSection
     privacy: PrivacySection = PrivacySection()
     kiosk: KioskSection = KioskSection()
     pilot: PilotSection = PilotSection()
     dashboard: DashboardSection
+    storage: StorageSection = StorageSection()
 
 
 @dataclass(frozen=True)
@@ -138,6 +168,12 @@ class Lab:
     @property
     def db_path(self) -> Path:
         return self.root / "storelab.duckdb"
+
+    @property
+    def lake_data_path(self) -> Path:
+        """The Parquet folder of a ``ducklake`` lab (absolute, or relative to the lab)."""
+        # absolute: the catalog remembers the path it was created with
+        return (self.root / Path(self.config.storage.data_path).expanduser()).resolve()
 
     @property
     def stores_csv(self) -> Path:
@@ -448,3 +484,39 @@ def read_stores(path: Path | str) -> list[Store]:
 def lab_stores(lab: Lab) -> dict[str, Store]:
     """The lab's stores by id, in file order (``InvalidInputError`` naming line and column)."""
     return {s.store_id: s for s in read_stores(lab.stores_csv)}
+
+
+# --- storage section in storelab.toml ------------------------------------------------------
+
+
+def write_storage(lab: Lab, storage: StorageSection) -> None:
+    """Replace the ``[storage]`` section of ``storelab.toml`` (every other line stays).
+
+    ``storelab lake up`` writes the catalog URL of the PostgreSQL it started here.
+    """
+    path = lab.config_path
+    load_config(path)  # a broken config is named as such before anything changes
+    kept, section = [], None
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        header = _SECTION_RE.match(line)
+        if header:
+            section = header.group(1)
+        if section != "storage":
+            kept.append(line)
+    text = "".join(kept).rstrip("\n") + "\n\n[storage]\n"
+    text += f"kind = {_toml_string(storage.kind)}   # duckdb (one file) or ducklake (shared)\n"
+    if storage.catalog:
+        text += f"catalog = {_toml_string(storage.catalog)}\n"
+    text += f"data_path = {_toml_string(storage.data_path)}   # Parquet files of a ducklake\n"
+    if load_config_text(text, path).storage != storage:
+        raise InvalidInputError(f"{path}: could not write the [storage] section; edit it by hand.")
+    _write_private(path, text)
+    lab.__dict__.pop("config", None)
+
+
+def load_config_text(text: str, path: Path) -> LabConfig:
+    """``load_config`` for text not yet written to ``path`` (named in messages)."""
+    try:
+        return LabConfig.model_validate(tomllib.loads(text))
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise InvalidInputError(f"{path}: {exc}") from exc

@@ -70,7 +70,7 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
-from errors import StorelabError
+from errors import InvalidInputError, StorelabError
 from experiments import sequential
 from experiments.bayesian import chance_to_win, gaussian_effect
 from experiments.decisions import recommend
@@ -113,14 +113,32 @@ SRM_THRESHOLD = 0.001
 
 
 def analyze(
-    lab: Lab, experiment_id: str, *, today: date | None = None, correction: str = "holm"
+    lab: Lab,
+    experiment_id: str,
+    *,
+    today: date | None = None,
+    correction: str = "holm",
+    engine: str = "duckdb",
+    master: str | None = None,
 ) -> ExperimentResult:
-    """The full read-out of one experiment (``to_dict()``: ``analyze --json``)."""
+    """The full read-out of one experiment (``to_dict()``: ``analyze --json``).
+
+    ``engine="spark"``: the sufficient statistics come from Spark (``master``, default
+    ``local[2]``) on a lake's Parquet files (``experiments.spark``); the rest is the same.
+    """
     from feedback.store import connect
 
+    if engine not in ("duckdb", "spark"):
+        raise InvalidInputError(f"--engine must be duckdb or spark, not {engine!r}")
+    data = None
+    if engine == "spark":
+        from experiments.spark import require_lake, spark_statistics
+
+        require_lake(lab)
+        data, _run = spark_statistics(lab, load_experiment(lab, experiment_id), master)
     spec = load_experiment(lab, experiment_id)
     with connect(lab, read_only=True) as con:
-        data = sufficient_statistics(con, spec)
+        data = data or sufficient_statistics(con, spec)
         kpis = load_kpis(con, spec)
     return analyze_data(spec, data, today=today, correction=correction, kpis=kpis)
 

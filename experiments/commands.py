@@ -291,6 +291,21 @@ def _need_mde(mde: float | None) -> float:
     return mde
 
 
+def _analyze_on_spark(lab, experiment_id: str, correction: str, master, json_: bool) -> None:
+    from experiments.analysis import analyze as analyze_experiment
+
+    result = _with_rework(
+        lab,
+        analyze_experiment(
+            lab, experiment_id, correction=correction, engine="spark", master=master
+        ),  # fmt: skip
+    )
+    if json_:
+        print_json(result.to_dict())
+    else:
+        print_analysis(result)
+
+
 @app.command("analyze")
 def analyze(
     experiment_id: Annotated[
@@ -313,6 +328,17 @@ def analyze(
             help="With --json: effects by device, store, region, format and locale.",
         ),
     ] = True,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="duckdb, or spark: the statistics computed by Spark on the lake's Parquet "
+            "files (lake mode; pip install 'storelab[spark]'; no timeline or breakdowns)."
+        ),
+    ] = "duckdb",
+    master: Annotated[
+        str | None,
+        typer.Option(help="With --engine spark: the Spark master URL. Default: local[2]."),
+    ] = None,
     lab: LabOption = None,
     json_: JsonOption = False,
 ) -> None:
@@ -326,7 +352,14 @@ def analyze(
         raise InvalidInputError(f"--correction must be holm, bh or none, not {correction!r}")
     if all_ == (experiment_id is not None):
         raise InvalidInputError("give an experiment id or --all (not both)")
+    if engine not in ("duckdb", "spark"):
+        raise InvalidInputError(f"--engine must be duckdb or spark, not {engine!r}")
+    if engine == "spark" and all_:
+        raise InvalidInputError("--engine spark analyses one experiment at a time (no --all)")
     the_lab = open_lab(lab)
+    if engine == "spark":
+        _analyze_on_spark(the_lab, experiment_id, correction, master, json_)
+        return
     # over time and by segment: in the JSON; the text read-out points to `report show`
     options = ReadOut(timeline and json_, breakdowns and json_, correction=correction)
     if all_:

@@ -74,6 +74,8 @@ from feedback.events import CONTEXT_VARIABLES, team_event_sql
 from feedback.store import sql_literal
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import duckdb
 
     from experiments.spec import ExperimentSpec
@@ -446,14 +448,22 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[tupl
 
     Why not bound parameters: DuckDB's Python client imports pandas for any bound value
     (0.25 s, a tenth of ``analyze --json`` on 10M events), as ``feedback.store.sql_literal``
-    explains. Only the names in ``params`` are replaced (``'$.reason'`` in a JSON path is not
-    a name).
+    explains.
     """
+    return con.execute(render(sql, params)).fetchall()
+
+
+def render(sql: str, params: dict, literal: Callable[[object], str] | None = None) -> str:
+    """``sql`` with each ``$name`` of ``params`` replaced by ``literal(value)`` (default
+    ``sql_value``; ``experiments.spark`` passes Spark's). Only the names in ``params`` are
+    replaced (``'$.reason'`` in a JSON path is not a name)."""
+    if not params:
+        return sql
+    literal = literal or sql_value
     pattern = (
         r"\$(" + "|".join(re.escape(k) for k in sorted(params, key=len, reverse=True)) + r")\b"
     )
-    text = re.sub(pattern, lambda m: sql_value(params[m.group(1)]), sql) if params else sql
-    return con.execute(text).fetchall()
+    return re.sub(pattern, lambda m: literal(params[m.group(1)]), sql)
 
 
 def sufficient_statistics(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) -> MetricData:

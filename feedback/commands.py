@@ -22,19 +22,35 @@ def ingest_command(
         bool,
         typer.Option("--strict", help="Exit 3 if any line was rejected (valid ones are kept)."),
     ] = False,
+    worker: Annotated[
+        str | None,
+        typer.Option(
+            "--worker",
+            help="Lake mode: this worker's name (e.g. the host). Workers with different names "
+            "ingest into the shared lake at the same time.",
+        ),
+    ] = None,
+    spool: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--spool", help="Spool folder(s) to read (repeatable). Default: the lab's spool/."
+        ),
+    ] = None,
     lab: LabOption = None,
     json_: JsonOption = False,
 ) -> None:
     """Store new events in the lab's database; invalid lines go to rejected_events.
 
     A spool file that cannot be read is named with its reason (and kept in skipped_files);
-    the others are ingested all the same. Waits for another running ingest to finish.
+    the others are ingested all the same. Waits for another running ingest to finish (in
+    lake mode: only for one of the same --worker).
     """
     from feedback.ingest import ingest
 
     the_lab = open_lab(lab)
+    options = {"worker": worker, "spools": spool or None}
     if json_:
-        report = ingest(the_lab, files or None, strict=strict)
+        report = ingest(the_lab, files or None, strict=strict, **options)
         print_json(report.to_dict())
         return
     from rich.progress import Progress
@@ -45,7 +61,7 @@ def ingest_command(
         def progress(done: int, total: int, name: str) -> None:
             bar.update(task, total=total, completed=done, description=f"Ingesting {name}")
 
-        report = ingest(the_lab, files or None, progress=progress)
+        report = ingest(the_lab, files or None, progress=progress, **options)
     _print_report(report)
     if strict:
         report.raise_if_problems()

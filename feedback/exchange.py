@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from errors import InvalidInputError
-from feedback.ingest import EXAMPLES_PER_FILE, writer_lock
+from feedback.ingest import EXAMPLES_PER_FILE
 from feedback.ingest_files import csv_rows_problem
+from feedback.lake.catalog import write_transaction
 from feedback.store import connect, sql_literal
+from feedback.writers import writer_lock
 
 if TYPE_CHECKING:
     from lab import Lab
@@ -37,7 +39,6 @@ def import_kpis(lab: Lab, csv_path: Path) -> dict:
                 f"{csv_path}: columns are {', '.join(columns)}; expected exactly "
                 f"{','.join(expected)}. Nothing was imported."
             )
-        con.execute("BEGIN")
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE kpi_staged AS
             SELECT row_number() OVER () + 1 AS lineno, store_id,
@@ -49,17 +50,26 @@ def import_kpis(lab: Lab, csv_path: Path) -> dict:
                 END AS reason
             FROM {reader}"""
         )
-        imported = con.execute(
-            """INSERT OR REPLACE INTO store_kpis
-               SELECT store_id, date, metric, "value" FROM kpi_staged WHERE reason IS NULL
-               QUALIFY row_number() OVER (
-                   PARTITION BY store_id, date, metric ORDER BY lineno DESC) = 1"""
-        ).fetchone()[0]
+
+        def replace() -> int:
+            # Delete, then insert: a DuckLake has no key for INSERT OR REPLACE.
+            con.execute(
+                """DELETE FROM store_kpis WHERE (store_id, date, metric) IN (
+                       SELECT (store_id, date, metric) FROM kpi_staged WHERE reason IS NULL)"""
+            )
+            return con.execute(
+                """INSERT INTO store_kpis
+                   SELECT store_id, date, metric, "value" FROM kpi_staged WHERE reason IS NULL
+                   QUALIFY row_number() OVER (
+                       PARTITION BY store_id, date, metric ORDER BY lineno DESC) = 1"""
+            ).fetchone()[0]
+
+        lake = lab.config.storage.kind == "ducklake"
+        imported = write_transaction(con, replace, lake=lake)
         bad = con.execute(
             "SELECT lineno, reason FROM kpi_staged WHERE reason IS NOT NULL ORDER BY lineno"
         ).fetchall()
         con.execute("DROP TABLE kpi_staged")
-        con.execute("COMMIT")
     return {
         "imported": imported,
         "rejected": len(bad),

@@ -11,19 +11,16 @@ reason, and the run goes on with the next one (``feedback.ingest_files``).
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from errors import DatabaseBusyError, DataProblemError, InvalidInputError
+from errors import DataProblemError
 from feedback import privacy
-from feedback.events import FIELDS, writer_id
+from feedback.events import FIELDS
 from feedback.ingest_files import (
     BadLine,
     Opened,
@@ -38,11 +35,13 @@ from feedback.ingest_files import (
     lines_table,
     open_source,
     spool_key,
-    spool_sources,
+    spools_sources,
 )
 from feedback.ingest_sql import BLANK, lines_csv, staging_sql
+from feedback.lake.catalog import write_transaction
 from feedback.sink import DONE_SUFFIX, finish
 from feedback.store import connect, sql_literal
+from feedback.writers import writer_lock
 
 if TYPE_CHECKING:
     import duckdb
@@ -52,9 +51,8 @@ if TYPE_CHECKING:
 EXAMPLES_PER_FILE = 5
 # Lines that count as rejected: an empty line (BLANK) is neither kept nor rejected.
 _REAL_REJECT = f"reason IS NOT NULL AND reason <> '{BLANK}'"
-# How long an ingest waits for another one (cron, the dashboard's button) to finish.
-LOCK_WAIT_SECONDS = 60.0
-LOCK_FILE = ".ingest.lock"  # in the spool folder (not in the lab's git)
+# A file another worker moved on while this one staged it is staged again, at most this often.
+RESTAGE_ATTEMPTS = 20
 
 Progress = Callable[[int, int, str], None]
 RAW_CHARS = 2000  # of a rejected line, kept in rejected_events.raw
@@ -148,49 +146,6 @@ class IngestReport:
         }
 
 
-# --- the writer lock ---------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def writer_lock(lab: Lab) -> Iterator[None]:
-    """Hold the lab's writer lock: one ingest or KPI import at a time, the next one waits.
-
-    A ``flock`` on a file in the spool folder: released when the process ends, however it
-    ends, and it also keeps apart two threads of one process (two dashboard sessions). After
-    ``LOCK_WAIT_SECONDS`` the waiting one gives up with a ``DatabaseBusyError``.
-    """
-    path = lab.spool_dir / LOCK_FILE
-    try:
-        lab.spool_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        raise InvalidInputError(
-            f"Cannot create {path} ({exc.strerror or exc}): ingest needs a spool folder it "
-            "can write in."
-        ) from None
-    try:
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
-                    raise DatabaseBusyError(
-                        f"Another ingest is still running ({holder or 'unknown process'}); "
-                        f"waited {LOCK_WAIT_SECONDS:.0f} s. It goes on by itself: try again "
-                        "once it has finished."
-                    ) from None
-                time.sleep(0.1)
-        since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"process {writer_id()}, since {since}\n".encode(), 0)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
 # --- one run, file by file -------------------------------------------------------------------
 
 
@@ -200,8 +155,14 @@ def ingest(
     *,
     strict: bool = False,
     progress: Progress | None = None,
+    worker: str | None = None,
+    spools: list[Path] | None = None,
 ) -> IngestReport:
     """Move new events from the spool (default) or from ``files`` into the database.
+
+    In a lake (``[storage] kind = "ducklake"``) many workers run this at once, each with its
+    own ``worker`` name (its lock) and spool folders (``spools``; default the lab's): each file
+    and each event id is stored once, whichever worker gets there first.
 
     Idempotent: event ids are unique and each file's progress is recorded in the same
     transaction as its events. Invalid lines go to ``rejected_events`` with their reason; a file
@@ -213,16 +174,18 @@ def ingest(
     external = [external_source(Path(f)) for f in files] if files else None
     redact = lab.config.privacy.redact_text
     report = IngestReport(redacted=redact)
+    lake = lab.config.storage.kind == "ducklake"
     with (
-        writer_lock(lab),
+        writer_lock(lab, worker),
         connect(lab, read_only=False) as con,
         tempfile.TemporaryDirectory() as tmp,
     ):
         skipped = frozenset(
             k for (k,) in con.execute("SELECT file_key FROM skipped_files").fetchall()
         )
-        run = _Run(con, Path(tmp), redact, skipped)
-        sources = external if external is not None else spool_sources(lab.spool_dir)
+        run = _Run(con, Path(tmp), redact, skipped, lake)
+        folders = spools or [lab.spool_dir]
+        sources = external if external is not None else spools_sources(folders, worker)
         for i, source in enumerate(sources):
             if progress:
                 progress(i, len(sources), source.path.name)
@@ -230,10 +193,14 @@ def ingest(
         if progress:
             progress(len(sources), len(sources), "")
         if external is None:
-            report.removed = _remove_expired(con, lab)
+            report.removed = sum(_remove_expired(con, lab, d) for d in folders)
     if strict:
         report.raise_if_problems()
     return report
+
+
+class _Moved(Exception):
+    """Another worker stored more of this file since it was staged: stage it again."""
 
 
 @dataclass(frozen=True)
@@ -244,17 +211,32 @@ class _Run:
     tmp: Path  # scratch folder for copies of slices
     redact: bool
     skipped: frozenset[str]  # keys in skipped_files when the run began
+    lake: bool = False  # a DuckLake: commits may conflict with other workers' and are retried
+
+    def write(self, work: Callable[[], object]) -> object:
+        """Run ``work`` as one write transaction (retried on a lake's commit conflict)."""
+        return write_transaction(self.con, work, lake=self.lake)
 
 
 @dataclass(frozen=True)
 class _FileJob:
     """One file's ingest: the connection it writes through, what it reads, and its report."""
 
-    con: duckdb.DuckDBPyConnection
+    run: _Run
     opened: Opened
-    tmp: Path  # scratch folder for copies of slices
-    redact: bool
     report: FileReport  # filled in by the steps below
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        return self.run.con
+
+    @property
+    def tmp(self) -> Path:  # scratch folder for copies of slices
+        return self.run.tmp
+
+    @property
+    def redact(self) -> bool:
+        return self.run.redact
 
     @property
     def source(self) -> Source:
@@ -270,6 +252,7 @@ class _Slice:
     end: int  # just past the last complete line this run reads; recorded as bytes_done
     complete: bool  # the file is finished: read to its end (False: a .part still written)
     torn: bool = False  # the last line has no newline and never will (its writer is gone)
+    seen: int | None = None  # bytes_done recorded when the slice was taken (None: no record)
 
 
 @dataclass(frozen=True)
@@ -285,42 +268,73 @@ def _ingest_one(run: _Run, source: Source) -> FileReport:
     """Ingest one entry; whatever keeps it from being read is recorded, never raised."""
     import duckdb
 
-    con, report = run.con, FileReport(source=str(source.path))
+    report = FileReport(source=str(source.path))
     try:
-        with open_source(source) as opened:
-            report.source = str(opened.source.path)
-            job = _FileJob(con, opened, run.tmp, run.redact, report)
-            new = _new_slice(job)
-            if new is not None:
-                _write(job, new, _stage_slice(job, new))
-            if opened.stale:
-                _finish_stale(job)
+        for attempt in range(RESTAGE_ATTEMPTS):
+            report = FileReport(source=str(source.path))
+            try:
+                _ingest_opened(run, source, report)
+                break
+            except _Moved:
+                if attempt == RESTAGE_ATTEMPTS - 1:
+                    raise UnreadableEntry("kept changing under other workers; try again") from None
         if source.key in run.skipped:  # readable again
-            con.execute(f"DELETE FROM skipped_files WHERE file_key = {sql_literal(source.key)}")
+            key = sql_literal(source.key)
+            run.write(lambda: run.con.execute(f"DELETE FROM skipped_files WHERE file_key = {key}"))
     except UnreadableEntry as exc:
-        _record_unreadable(con, source, report, exc)
+        _record_unreadable(run, source, report, exc)
     except (OSError, duckdb.Error) as exc:  # e.g. an I/O error in the middle of the file
         reason = " ".join(str(exc).split())[:300] or type(exc).__name__
-        _record_unreadable(con, source, report, UnreadableEntry(f"cannot be read: {reason}"))
+        _record_unreadable(run, source, report, UnreadableEntry(f"cannot be read: {reason}"))
     return report
 
 
-def _record_unreadable(
-    con: duckdb.DuckDBPyConnection, source: Source, report: FileReport, exc: UnreadableEntry
-) -> None:
+def _ingest_opened(run: _Run, source: Source, report: FileReport) -> None:
+    with open_source(source) as opened:
+        report.source = str(opened.source.path)
+        job = _FileJob(run, opened, report)
+        new = _new_slice(job)
+        if new is not None:
+            staged = _stage_slice(job, new)
+            try:
+                run.write(lambda: _write(job, new, staged))
+            finally:
+                job.con.execute("DROP TABLE IF EXISTS staged")
+        if opened.stale:
+            _finish_stale(job)
+
+
+def _record_unreadable(run: _Run, source: Source, report: FileReport, exc: UnreadableEntry) -> None:
     report.skipped = True
-    key = sql_literal(source.key)
+    con, key = run.con, sql_literal(source.key)
     if isinstance(exc, Vanished):
         done = con.execute(f"SELECT complete FROM ingested_files WHERE file_key = {key}").fetchone()
         if done and done[0]:  # removed after it was read to the end: nothing was lost
             report.note = "gone (it had been ingested)"
             return
     report.error = str(exc)
+    path, reason = sql_literal(str(source.path)), sql_literal(report.error)
+    run.write(
+        lambda: _upsert(
+            con,
+            "skipped_files",
+            key,
+            f"path = {path}, reason = {reason}, last_skipped_at = now()",
+            f"{key}, {path}, {reason}, now(), now()",
+        )
+    )
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, table: str, key: str, update: str, row: str) -> None:
+    """Update the row of ``file_key`` ``key``, or insert ``row`` when there is none.
+
+    Not ``ON CONFLICT``: a DuckLake has no keys to conflict on. Inside a write transaction,
+    which no other writer interleaves with (feedback.lake.catalog.write_transaction).
+    """
+    con.execute(f"UPDATE {table} SET {update} WHERE file_key = {key}")
     con.execute(
-        f"""INSERT INTO skipped_files VALUES ({key}, {sql_literal(str(source.path))},
-                {sql_literal(report.error)}, now(), now())
-            ON CONFLICT (file_key) DO UPDATE SET path = excluded.path,
-                reason = excluded.reason, last_skipped_at = excluded.last_skipped_at"""
+        f"INSERT INTO {table} SELECT {row} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE file_key = {key})"
     )
 
 
@@ -337,25 +351,26 @@ def _new_slice(job: _FileJob) -> _Slice | None:
     ).fetchone()
     lines_done, bytes_done, complete, path = row or (0, 0, False, "")
     size = opened.size
+    seen = bytes_done if row else None
     if not job.source.spool:  # external files are taken whole; same size again = same file
         if row and bytes_done == size:
             _skip(job, "already ingested")
             return None
-        return _Slice(0, 0, size, complete=True)
+        return _Slice(0, 0, size, complete=True, seen=seen)
     if bytes_done >= size:
         _skip(job, "nothing new")
         if not opened.is_part and not (complete and path == str(job.source.path)):
             _mark_complete(job, job.source.path)
         return None
     if not opened.is_part:
-        return _Slice(lines_done, bytes_done, size, complete=True)
+        return _Slice(lines_done, bytes_done, size, complete=True, seen=seen)
     end = last_newline(opened, bytes_done, size)
     if opened.stale:  # its writer is gone: the rest of the file is all there will ever be
-        return _Slice(lines_done, bytes_done, size, complete=True, torn=end < size)
+        return _Slice(lines_done, bytes_done, size, complete=True, torn=end < size, seen=seen)
     if end <= bytes_done:  # a writer may be mid-line: up to the last newline
         _skip(job, "no complete new line yet")
         return None
-    return _Slice(lines_done, bytes_done, end, complete=False)
+    return _Slice(lines_done, bytes_done, end, complete=False, seen=seen)
 
 
 def _finish_stale(job: _FileJob) -> None:
@@ -369,10 +384,15 @@ def _finish_stale(job: _FileJob) -> None:
 
 
 def _mark_complete(job: _FileJob, path: Path) -> None:
-    job.con.execute(
-        f"""INSERT INTO ingested_files VALUES ({sql_literal(job.source.key)},
-                {sql_literal(str(path))}, 0, 0, true, 0, 0, 0, now())
-            ON CONFLICT (file_key) DO UPDATE SET path = excluded.path, complete = true"""
+    key, done = sql_literal(job.source.key), sql_literal(str(path))
+    job.run.write(
+        lambda: _upsert(
+            job.con,
+            "ingested_files",
+            key,
+            f"path = {done}, complete = true",
+            f"{key}, {done}, 0, 0, true, 0, 0, 0, now()",
+        )
     )
 
 
@@ -390,29 +410,31 @@ def _stage_slice(job: _FileJob, new: _Slice) -> _Staged:
 
 
 def _write(job: _FileJob, new: _Slice, staged: _Staged) -> None:
-    """Store the staged slice in one transaction: rejects, new events, the file's progress."""
+    """Store the staged slice (inside a write transaction): rejects, new events, progress.
+
+    Raises ``_Moved`` when another worker recorded progress on the file since the slice was
+    taken (its rows would be stored twice).
+    """
     con, rep = job.con, job.report
-    con.execute("BEGIN")
-    try:
-        _reject_unreadable_lines(job, staged)
-        n_lines, valid, distinct, rejected = con.execute(
-            f"""SELECT count(*), count(*) FILTER (WHERE reason IS NULL),
-                   count(DISTINCT event_id) FILTER (WHERE reason IS NULL),
-                   count(*) FILTER (WHERE {_REAL_REJECT}) FROM staged"""
-        ).fetchone()
-        if rejected:  # the raw text of rejected lines is read again only when there are any
-            _reject_invalid(job, staged)
-        rep.inserted = _insert_events(job, valid, distinct)
-        rep.lines = new.lines_done + n_lines
-        rep.duplicates = valid - rep.inserted
-        rep.rejected = rejected + len(staged.bad)
-        rep.examples = _examples(job, staged, rejected)
-        _record_progress(job, new)
-        con.execute("DROP TABLE staged")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    now = con.execute(
+        f"SELECT bytes_done FROM ingested_files WHERE file_key = {sql_literal(job.source.key)}"
+    ).fetchone()
+    if (now[0] if now else None) != new.seen:
+        raise _Moved()
+    _reject_unreadable_lines(job, staged)
+    n_lines, valid, distinct, rejected = con.execute(
+        f"""SELECT count(*), count(*) FILTER (WHERE reason IS NULL),
+               count(DISTINCT event_id) FILTER (WHERE reason IS NULL),
+               count(*) FILTER (WHERE {_REAL_REJECT}) FROM staged"""
+    ).fetchone()
+    if rejected:  # the raw text of rejected lines is read again only when there are any
+        _reject_invalid(job, staged)
+    rep.inserted = _insert_events(job, valid, distinct)
+    rep.lines = new.lines_done + n_lines
+    rep.duplicates = valid - rep.inserted
+    rep.rejected = rejected + len(staged.bad)
+    rep.examples = _examples(job, staged, rejected)
+    _record_progress(job, new)
 
 
 def _reject_unreadable_lines(job: _FileJob, staged: _Staged) -> None:
@@ -478,17 +500,21 @@ def _examples(job: _FileJob, staged: _Staged, rejected: int) -> list[str]:
 def _record_progress(job: _FileJob, new: _Slice) -> None:
     """How far the file was read, and its running totals, in the same transaction."""
     rep, key = job.report, sql_literal(job.source.key)
-    job.con.execute(
-        f"""INSERT OR REPLACE INTO ingested_files
-           SELECT {key}, {sql_literal(str(job.source.path))}, {sql_literal(rep.lines)},
-             {sql_literal(new.end)}, {sql_literal(new.complete)},
-             coalesce((SELECT inserted FROM ingested_files WHERE file_key = {key}), 0)
-               + {sql_literal(rep.inserted)},
-             coalesce((SELECT duplicates FROM ingested_files WHERE file_key = {key}), 0)
-               + {sql_literal(rep.duplicates)},
-             coalesce((SELECT rejected FROM ingested_files WHERE file_key = {key}), 0)
-               + {sql_literal(rep.rejected)},
-             now()"""
+    path, lines, end = sql_literal(str(job.source.path)), sql_literal(rep.lines), new.end
+    done, ins, dup, rej = (
+        sql_literal(new.complete),
+        sql_literal(rep.inserted),
+        sql_literal(rep.duplicates),
+        sql_literal(rep.rejected),
+    )
+    _upsert(
+        job.con,
+        "ingested_files",
+        key,
+        f"""path = {path}, lines_done = {lines}, bytes_done = {end}, complete = {done},
+            inserted = inserted + {ins}, duplicates = duplicates + {dup},
+            rejected = rejected + {rej}, ingested_at = now()""",
+        f"{key}, {path}, {lines}, {end}, {done}, {ins}, {dup}, {rej}, now()",
     )
 
 
@@ -528,7 +554,7 @@ def _stage_jsonl(job: _FileJob, new: _Slice) -> tuple[str, list[BadLine]]:
 # --- retention -----------------------------------------------------------------------------------
 
 
-def _remove_expired(con: duckdb.DuckDBPyConnection, lab: Lab) -> int:
+def _remove_expired(con: duckdb.DuckDBPyConnection, lab: Lab, spool_dir: Path) -> int:
     """Delete finished spool files that were read to their end and are past retention.
 
     A file counts as read to its end when ``ingested_files`` has it complete with as many bytes
@@ -542,7 +568,7 @@ def _remove_expired(con: duckdb.DuckDBPyConnection, lab: Lab) -> int:
         ).fetchall()
     )
     removed = 0
-    for path in lab.spool_dir.glob("*" + DONE_SUFFIX):
+    for path in spool_dir.glob("*" + DONE_SUFFIX):
         try:
             info = path.stat()
         except OSError:

@@ -14,6 +14,7 @@ line with its reason, so the valid lines around it are still stored.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import mmap
 import os
 import stat
@@ -82,6 +83,20 @@ def spool_sources(spool_dir: Path) -> list[Source]:
         if key is not None and key not in found:
             found[key] = Source(path, key, "jsonl", True)
     return list(found.values())
+
+
+def spools_sources(folders: list[Path], worker: str | None) -> list[Source]:
+    """The entries of the spool folders, each key once; a worker visits them in its own order
+    (so that workers over a shared folder start on different files)."""
+    by_key: dict[str, Source] = {}
+    for folder in folders:
+        for source in spool_sources(folder):
+            if source.key not in by_key or not source.path.name.endswith(".part"):
+                by_key[source.key] = source
+    sources = list(by_key.values())
+    if worker:
+        sources.sort(key=lambda s: hashlib.sha256(f"{worker}/{s.key}".encode()).digest())
+    return sources
 
 
 def external_source(path: Path) -> Source:

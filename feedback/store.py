@@ -8,6 +8,7 @@ the file to the current schema and a read-only one checks that it is a current s
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
     from lab import Lab
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LOCK_RETRY_SECONDS = 3.0
 # Readers (analyze, reports, the dashboard) cap DuckDB's own memory (its default is 80 % of
 # the machine's). Not lower than 2 GB: below about 1.5 GB DuckDB's hash aggregates take a
@@ -97,20 +98,44 @@ _MIGRATIONS: dict[int, str] = {
         last_skipped_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # One row every write transaction updates (feedback.lake.catalog.write_transaction): in a
+    # DuckLake two concurrent writes then conflict and one is retried on the newer snapshot.
+    3: """
+    CREATE TABLE ingest_clock (commits BIGINT NOT NULL);
+    INSERT INTO ingest_clock VALUES (0);
+    """,
 }
+# DuckLake has no PRIMARY KEY / UNIQUE constraints: the lake gets the same tables without them
+# (the writes never rely on them: UPDATE, then INSERT … WHERE NOT EXISTS).
+_KEY_CLAUSE = re.compile(r",\s*PRIMARY KEY \([^)]*\)|\s+PRIMARY KEY\b")
 
 
-def _migrate(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMPTZ)"
-    )
-    current = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
-    for version in sorted(v for v in _MIGRATIONS if v > current):
-        con.execute("BEGIN")
-        con.execute(_MIGRATIONS[version])
+def _for_lake(sql: str) -> str:
+    return _KEY_CLAUSE.sub("", sql)
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, lake: bool = False) -> None:
+    from feedback.lake.catalog import keep_events_in_parquet, write_transaction
+
+    def step() -> bool:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMPTZ)"
+        )
+        # Read again in every attempt: a concurrent worker may have applied it meanwhile.
+        current = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+        pending = sorted(v for v in _MIGRATIONS if v > current[0])
+        if not pending:
+            return False
+        version = pending[0]
+        con.execute(_for_lake(_MIGRATIONS[version]) if lake else _MIGRATIONS[version])
         # A literal, not a parameter: see sql_literal (a parameter would import pandas).
         con.execute(f"INSERT INTO schema_version VALUES ({int(version)}, now())")
-        con.execute("COMMIT")
+        return True
+
+    while write_transaction(con, step, lake=lake, clock=False):
+        pass
+    if lake:  # a table setting; DuckLake takes it only once the table is committed
+        keep_events_in_parquet(con)
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -123,10 +148,47 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 @contextlib.contextmanager
 def connect(lab: Lab, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived connection to the lab's database; retries briefly while it is locked."""
+    """A short-lived connection to the lab's store: its DuckDB file, or its DuckLake
+    (``[storage] kind``); the same SQL runs on both. A writer brings it to the current schema.
+    """
+    lake = lab.config.storage.kind == "ducklake"
+    con = _open_lake(lab, read_only) if lake else _open_file(lab.db_path, read_only)
+    where = str(lab.config.storage.catalog) if lake else str(lab.db_path)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        # DuckDB draws a progress bar on the terminal for queries over 2 s: not ours to show
+        con.execute("SET enable_progress_bar = false")
+        if read_only:
+            con.execute(f"SET memory_limit = {sql_literal(READ_MEMORY_LIMIT)}")
+            _check_schema(con, where, lake)
+        else:
+            _migrate(con, lake)
+        yield con
+    finally:
+        con.close()
+
+
+def _open_lake(lab: Lab, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the lab's lake attached (readers never block writers)."""
     import duckdb
 
-    path = lab.db_path
+    from feedback.lake.catalog import attach
+
+    con = duckdb.connect()
+    try:
+        # An in-memory database spills to ./.tmp by default: keep it in the lab instead.
+        con.execute(f"SET temp_directory = {sql_literal(str(lab.root / '.lake.tmp'))}")
+        attach(con, lab, read_only=read_only)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _open_file(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """The lab's DuckDB file; retries briefly while another process holds its lock."""
+    import duckdb
+
     if read_only and not path.exists():
         raise InvalidInputError(
             f"{path} has no data yet. Run `storelab feedback ingest` (or `storelab sample "
@@ -135,8 +197,7 @@ def connect(lab: Lab, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnect
     deadline = time.monotonic() + LOCK_RETRY_SECONDS
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
+            return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise
@@ -148,25 +209,16 @@ def connect(lab: Lab, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnect
                     "process that holds it, then try again."
                 ) from exc
             time.sleep(0.1)
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        # DuckDB draws a progress bar on the terminal for queries over 2 s: not ours to show
-        con.execute("SET enable_progress_bar = false")
-        if read_only:
-            con.execute(f"SET memory_limit = {sql_literal(READ_MEMORY_LIMIT)}")
-            _check_schema(con, path)
-        else:
-            _migrate(con)
-        yield con
-    finally:
-        con.close()
 
 
-def _check_schema(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-
+def _check_schema(con: duckdb.DuckDBPyConnection, path: str, lake: bool) -> None:
     try:
         version = con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
     except Exception as exc:  # noqa: BLE001 - any failure here means "not our database"
+        if lake:  # a lake whose catalog has no tables yet
+            raise InvalidInputError(
+                f"The lake {path} has no data yet. Run `storelab feedback ingest` first."
+            ) from exc
         raise InvalidInputError(f"{path} is not a storelab database.") from exc
     if version is None or version < SCHEMA_VERSION:
         raise InvalidInputError(

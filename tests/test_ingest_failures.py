@@ -253,11 +253,11 @@ def test_second_ingest_gives_up_after_the_bounded_wait_with_a_clear_message(lab,
     import fcntl
 
     from errors import DatabaseBusyError
-    from feedback import ingest as ingest_module
+    from feedback import writers
 
-    monkeypatch.setattr(ingest_module, "LOCK_WAIT_SECONDS", 0.3)
+    monkeypatch.setattr(writers, "LOCK_WAIT_SECONDS", 0.3)
     lab.spool_dir.mkdir(exist_ok=True)
-    with open(lab.spool_dir / ingest_module.LOCK_FILE, "w") as held:
+    with open(lab.spool_dir / writers.LOCK_FILE, "w") as held:
         held.write("process kiosk-42, since 2026-11-26 10:00:00 UTC\n")
         held.flush()
         fcntl.flock(held, fcntl.LOCK_EX)
