@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import textwrap
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import fields, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -843,3 +846,28 @@ def sample_cli():
         pass
 
     return root
+
+
+@contextmanager
+def served_prototype(lab, prototype_id: str, tmp_path_factory, name: str) -> Iterator[str]:
+    """``prototype run`` for ``prototype_id`` of ``lab`` on a free port; yields its base URL and
+    prints the server's output when it stops (one way for every browser test module)."""
+    from prototypes.runtime.launch import run_prototype
+
+    port = free_port()
+    log_path = tmp_path_factory.mktemp(f"{name}-server") / "streamlit.log"
+    with log_path.open("w") as log:
+        proc = run_prototype(lab, prototype_id, port=port, quiet=True, output=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except (ProcessLookupError, OSError):
+            pass
+        except Exception:  # noqa: BLE001 - still kill it
+            os.killpg(proc.pid, signal.SIGKILL)
+        print(f"\n--- {name} server output ---\n" + log_path.read_text(errors="replace"))

@@ -9,14 +9,13 @@ browser is ``/usr/bin/chromium``.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures import free_port, new_lab, wait_healthy
+from tests.fixtures import free_port, new_lab, served_prototype, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -83,25 +82,8 @@ def runtime_lab(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="module")
 def runtime_server(runtime_lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The runtime for ``runtime_lab`` on a free port; yields its base URL."""
-    from prototypes.runtime.launch import run_prototype
-
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("runtime-server") / "streamlit.log"
-    with log_path.open("w") as log:
-        proc = run_prototype(runtime_lab, "scan-and-discover", port=port, quiet=True, output=log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
+    with served_prototype(runtime_lab, "scan-and-discover", tmp_path_factory, "runtime") as url:
         yield url
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except (ProcessLookupError, OSError):
-            pass
-        except Exception:  # noqa: BLE001 - still kill it
-            os.killpg(proc.pid, signal.SIGKILL)
-        print("\n--- runtime server output ---\n" + log_path.read_text(errors="replace"))
 
 
 @pytest.fixture(scope="module")

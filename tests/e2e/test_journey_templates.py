@@ -5,14 +5,12 @@ elements take taps, and photographed (``docs/screenshots/journey-<template>.png`
 
 from __future__ import annotations
 
-import os
-import signal
 from collections.abc import Iterator
 
 import pytest
 
 from tests.e2e.test_prototype_runtime import settle, spool, tap, wait_for_events
-from tests.fixtures import SCREENSHOTS, free_port, new_lab, wait_healthy
+from tests.fixtures import SCREENSHOTS, new_lab, served_prototype
 
 pytestmark = pytest.mark.e2e
 
@@ -51,23 +49,8 @@ def journey_lab(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def journey_server(journey_lab, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from prototypes.runtime.launch import run_prototype
-
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("journey-server") / "streamlit.log"
-    with log_path.open("w") as log:
-        proc = run_prototype(journey_lab, "scan-and-go", port=port, quiet=True, output=log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
+    with served_prototype(journey_lab, "scan-and-go", tmp_path_factory, "journey") as url:
         yield url
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except (ProcessLookupError, OSError):
-            pass
-        print("\n--- journey server output ---\n" + log_path.read_text(errors="replace"))
 
 
 def wait_screen(page, screen: str) -> None:

@@ -6,15 +6,13 @@ position and element, the five-second test's verdict, the goals on the events th
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from collections.abc import Iterator
 
 import pytest
 
 from tests.e2e.test_prototype_runtime import PHONE, settle, tap, wait_for, wait_for_events
-from tests.fixtures import ASKS_PROTOTYPE, SCREENSHOTS, free_port, new_lab, wait_healthy
+from tests.fixtures import ASKS_PROTOTYPE, SCREENSHOTS, new_lab, served_prototype
 from tests.fixtures import write_prototype as write_spec
 
 pytestmark = pytest.mark.e2e
@@ -29,23 +27,8 @@ def asks_lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def asks_server(asks_lab, tmp_path_factory) -> Iterator[str]:
-    from prototypes.runtime.launch import run_prototype
-
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("asks-server") / "streamlit.log"
-    with log_path.open("w") as log:
-        proc = run_prototype(asks_lab, "asks", port=port, quiet=True, output=log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
+    with served_prototype(asks_lab, "asks", tmp_path_factory, "asks") as url:
         yield url
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except (ProcessLookupError, OSError):
-            pass
-        print("\n--- runtime server output ---\n" + log_path.read_text(errors="replace"))
 
 
 def shot(page, name: str) -> None:
