@@ -129,17 +129,22 @@ def claim_code(
     if not _CODE_RE.fullmatch(code):
         raise HandoverCodeError("format", MESSAGES["format"][lang])
     folder = handover_dir(lab)
+    live = folder / f"{code}.json"
     taken = folder / f".{code}.{uuid.uuid4().hex}.claimed"
     try:
-        os.replace(folder / f"{code}.json", taken)
+        os.replace(live, taken)
     except OSError:
         raise HandoverCodeError("unknown", MESSAGES["unknown"][lang]) from None
-    try:
-        entry = _read(taken)
-    finally:
+    entry = _read(taken)
+    if entry is not None and (entry.prototype_id != prototype_id or entry.store_id != store_id):
+        # another store's or prototype's code: put it back, so a wrong try elsewhere cannot
+        # use up a customer's live code
         with contextlib.suppress(OSError):
-            taken.unlink()
-    if entry is None or entry.prototype_id != prototype_id or entry.store_id != store_id:
+            os.replace(taken, live)
+        raise HandoverCodeError("unknown", MESSAGES["unknown"][lang])
+    with contextlib.suppress(OSError):
+        taken.unlink()
+    if entry is None:
         raise HandoverCodeError("unknown", MESSAGES["unknown"][lang])
     if entry.expires_at <= now:
         raise HandoverCodeError("expired", MESSAGES["expired"][lang])

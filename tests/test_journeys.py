@@ -164,6 +164,8 @@ def test_codes_are_single_use_expire_and_stay_in_their_store(journey_lab) -> Non
     assert json.loads(saved.read_text())["journey"] == "j1"
     with pytest.raises(Exception, match="does not match"):
         claim_code(journey_lab, entry.code, prototype_id=PID, store_id="S02", locale="en")
+    # a wrong try in another store does not use up the customer's code in S01
+    assert claim_code(journey_lab, entry.code, prototype_id=PID, store_id="S01").journey == "j1"
     entry = issue_code(journey_lab, journey="j2", prototype_id=PID, store_id="S01", to="kiosk",
                        target="kiosk-sizes")  # fmt: skip
     spaced = f"{entry.code[:3]} {entry.code[3:]}"
