@@ -9,6 +9,9 @@ same statistics as DuckDB's; results agree to 1e-9 (``tests/test_spark.py``).
 Dialect differences, all handled here:
   DuckDB                               Spark SQL
   ``AS NOT MATERIALIZED (`` CTE hint   ``AS (`` (no hint)
+  ``list_contains(json_extract_string(props, '$.goals[*]'), g)``
+                                       ``array_contains(from_json(get_json_object(props,
+                                       '$.goals'), 'array<string>'), g)`` (goal metrics)
   ``arg_min`` / ``arg_max``            ``min_by`` / ``max_by``
   ``list_contains(list, x)``           ``array_contains(array, x)``
   ``unnest(a) AS x, unnest(b) AS y``   ``inline(arrays_zip(a, b)) AS (x, y)``
@@ -37,6 +40,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from errors import InvalidInputError
+from experiments.measures import catalogue_for
 from experiments.metrics import (
     MetricData,
     query_parameters,
@@ -60,6 +64,10 @@ EVENTS_SCHEMA = (
 # (DuckDB text, Spark text): applied in order to the metric SQL; see the module's table.
 _DIALECT: tuple[tuple[str, str], ...] = (
     (" AS NOT MATERIALIZED (", " AS ("),
+    (  # a goal metric (feedback.custom_measures.goal_sql): the list of goals an event reached
+        "list_contains(json_extract_string(props, '$.goals[*]'), ",
+        "array_contains(from_json(get_json_object(props, '$.goals'), 'array<string>'), ",
+    ),
     ("arg_min(", "min_by("),
     ("arg_max(", "max_by("),
     ("list_contains(", "array_contains("),
@@ -150,12 +158,14 @@ def spark_statistics(
     try:
         started = time.monotonic()
         _register_events(spark, data_files, delete_files)
-        sql = render(spark_sql(sufficient_statistics_sql()), query_parameters(spec), spark_literal)
+        catalogue = catalogue_for(spec)  # the catalogue plus the spec's goal:/question: metrics
+        sql = render(spark_sql(sufficient_statistics_sql(catalogue)), query_parameters(spec),
+                     spark_literal)  # fmt: skip
         rows = [tuple(row) for row in spark.sql(sql).collect()]
         query = time.monotonic() - started
     finally:
         spark.stop()
-    data, _ = read_statistics(rows)
+    data, _ = read_statistics(rows, catalogue=catalogue)
     return data, SparkRun(startup, query, len(data_files), len(delete_files))
 
 

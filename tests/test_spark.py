@@ -17,6 +17,8 @@ from typer.testing import CliRunner
 from cli import app
 from experiments.metrics import sufficient_statistics_sql
 from experiments.spark import spark_sql
+from feedback.catalogue import CATALOGUE, Catalogue
+from feedback.custom_measures import custom_metric
 from tests.conftest import REQUIRE_LAKE
 from tests.test_lake import _assert_close
 
@@ -38,8 +40,12 @@ def _need_spark() -> None:
         pytest.skip(f"the Spark test needs {' and '.join(missing)}")
 
 
-def test_the_metric_sql_is_translated_completely_for_spark():
-    text = spark_sql(sufficient_statistics_sql())
+@pytest.mark.parametrize("own", [(), ("goal:reserved", "question:layout.b", "question:stars")])
+def test_the_metric_sql_is_translated_completely_for_spark(own):
+    """Also with a spec's own goal:/question: metrics (their SQL is built from the name)."""
+    metrics = {**CATALOGUE.metrics, **{m: custom_metric(m) for m in own}}
+    catalogue = Catalogue(instruments=dict(CATALOGUE.instruments), metrics=metrics)
+    text = spark_sql(sufficient_statistics_sql(catalogue))
     for duckdb_only in ("NOT MATERIALIZED", "arg_min(", "arg_max(", "list_contains(",
                         "unnest(", "json_extract_string(", "AS VARCHAR)", "fsum(",
                         "date_diff("):  # fmt: skip
