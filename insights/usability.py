@@ -202,6 +202,7 @@ def build_report(
         version=version,
         variant=query.variant,
         store=query.store,
+        persona=query.persona,
         title=base.title.get("en") or next(iter(base.title.values()), proto.id),
         sessions=int(sessions),
         tasks=tasks,

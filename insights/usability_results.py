@@ -471,6 +471,7 @@ class UsabilityReport:
     rework: tuple[ScreenEvidence, ...] = ()
     own: tuple[OwnAnswers, ...] = ()  # the prototype's own questions, per variant
     goals: tuple[GoalReach, ...] = ()  # the prototype's goals, per variant
+    persona: str | None = None  # only this persona's journeys ('anonymous': none)
 
     def task(self, task_id: str) -> TaskUsability:
         """The task named ``task_id`` (KeyError if the report has none)."""
@@ -485,6 +486,7 @@ class UsabilityReport:
             "version": self.version,
             "variant": self.variant,
             "store": self.store,
+            "persona": self.persona,
             "title": self.title,
             "sessions": self.sessions,
             "usability": self.usability.to_dict(),
@@ -512,4 +514,5 @@ class UsabilityReport:
             rework=tuple(ScreenEvidence.from_dict(e) for e in d["screens_to_rework"]),
             own=tuple(OwnAnswers.from_dict(q) for q in d.get("own_questions", ())),
             goals=tuple(GoalReach.from_dict(g) for g in d.get("goals", ())),
+            persona=d.get("persona"),
         )

@@ -59,6 +59,8 @@ def subtitle(report: UsabilityReport) -> str:
     parts = [f"{report.prototype} v{report.version}"]
     parts.append(f"variant {report.variant}" if report.variant else "all variants")
     parts.append(f"store {report.store}" if report.store else "all stores")
+    if report.persona:
+        parts.append(f"persona {report.persona}")
     parts.append(f"{report.sessions:,} customer sessions")
     return " · ".join(parts)
 

@@ -224,7 +224,8 @@ def test_cli_json_shape(hand_lab) -> None:
     result = _cli("mini", "--lab", str(hand_lab.root), "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert list(data)[:6] == ["prototype", "version", "variant", "store", "title", "sessions"]
+    head = ["prototype", "version", "variant", "store", "persona", "title", "sessions"]
+    assert list(data)[:7] == head
     assert data["tasks"][0]["outcomes"]["direct"]["count"] == 1
     assert data["screens_to_rework"][0]["screen"] == "shop"
 

@@ -195,16 +195,35 @@ def usability_choices(lab: Lab, prototype: str) -> tuple[list[int], list[str], l
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner="Reading the sessions…")
-def _usability(root: str, version: int, prototype: str, proto_version, variant, store):
+def _usability(root: str, version: int, prototype: str, proto_version, variant, store, persona):
     from insights.usability import UsabilityQuery, usability_report
 
-    query = UsabilityQuery(version=proto_version, variant=variant, store=store)
+    query = UsabilityQuery(version=proto_version, variant=variant, store=store, persona=persona)
     return usability_report(Lab(Path(root)), prototype, query)
 
 
-def usability(lab: Lab, prototype: str, version: int, variant: str | None, store: str | None):
+def usability(
+    lab: Lab,
+    prototype: str,
+    version: int,
+    variant: str | None,
+    store: str | None,
+    persona: str | None = None,
+):
     """The usability report (``insights.usability``), cached until the data change."""
-    return _usability(str(lab.root), data.db_version(lab), prototype, version, variant, store)
+    return _usability(
+        str(lab.root), data.db_version(lab), prototype, version, variant, store, persona
+    )
+
+
+def personas(lab: Lab, prototype: str) -> list[str]:
+    """The personas the prototype declares (none: the page shows no persona picker)."""
+    from prototypes.library import load_lab_prototype
+
+    try:
+        return list(load_lab_prototype(lab, prototype).personas)
+    except StorelabError:
+        return []
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner="Reading every version…")

@@ -31,6 +31,11 @@ version = cols[1].selectbox("Version", versions, index=len(versions) - 1, key="u
 variant = cols[2].selectbox("Variant", [ALL, *variants], key="usab_variant")
 store = cols[3].selectbox("Store", [ALL, *stores], key="usab_store")
 
+declared = _shared.personas(lab, prototype)
+persona = ALL
+if declared:  # segment-of-one prototypes: read one persona's journeys ('anonymous': none)
+    persona = st.selectbox("Persona", [ALL, *declared, "anonymous"], key="usab_persona")
+
 with _shared.friendly_errors():
     report = _shared.usability(
         lab,
@@ -38,6 +43,7 @@ with _shared.friendly_errors():
         version,
         None if variant == ALL else variant,
         None if store == ALL else store,
+        None if persona == ALL else persona,
     )
 
 st.caption(uv.subtitle(report))
