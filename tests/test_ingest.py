@@ -90,6 +90,17 @@ def test_duplicates_within_and_across_files(lab, tmp_path):
     assert (r.inserted, r.duplicates) == (2, 2)
 
 
+def test_a_stored_id_at_either_end_of_a_new_file_s_ids_is_a_duplicate(lab, tmp_path):
+    """The anti-join reads only stored ids within the new file's id range: its ends count."""
+    events = sorted((make_event() for _ in range(6)), key=lambda e: e["event_id"])
+    write_jsonl(tmp_path / "a.jsonl", [events[0], events[5]])
+    assert ingest(lab, [tmp_path / "a.jsonl"]).inserted == 2
+    write_jsonl(tmp_path / "b.jsonl", events)  # its least and greatest ids are stored
+    r = ingest(lab, [tmp_path / "b.jsonl"])
+    assert (r.inserted, r.duplicates) == (4, 2)
+    assert count(lab, "SELECT count(DISTINCT event_id) FROM events") == count(lab) == 6
+
+
 def test_same_external_file_twice_is_skipped(lab, tmp_path):
     f = write_jsonl(tmp_path / "a.jsonl", [make_event(), make_event()])
     assert ingest(lab, [f]).inserted == 2
