@@ -105,6 +105,24 @@ def uuid4_strings(rng: np.random.Generator, n: int) -> pa.Array:
     )  # fmt: skip
 
 
+def uuid7_strings(rng: np.random.Generator, ms: np.ndarray) -> pa.Array:
+    """Time-ordered UUIDv7 strings for events at ``ms`` (UTC epoch milliseconds), as the
+    runtime's ``feedback.events.uuid7`` makes them: 48 bits of time, then random bits. Draws 16
+    bytes per id like ``uuid4_strings``, so the generator's later draws stay the same."""
+    n = len(ms)
+    raw = np.frombuffer(rng.bytes(16 * n), np.uint8).reshape(n, 16).copy()
+    stamp = np.asarray(ms, np.int64).astype(">u8").view(np.uint8).reshape(n, 8)
+    raw[:, 0:6] = stamp[:, 2:8]
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x70
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    hexed = _HEX_PAIRS[raw].reshape(n, 32)
+    dash = np.full((n, 1), ord("-"), np.uint8)
+    return _fixed_strings(
+        [hexed[:, 0:8], dash, hexed[:, 8:12], dash, hexed[:, 12:16], dash, hexed[:, 16:20], dash,
+         hexed[:, 20:32]]
+    )  # fmt: skip
+
+
 def _table(name: str, size: int, fmt: Callable[[int], str]) -> np.ndarray:
     if name not in _DIGIT_TABLES:
         text = "".join(fmt(i) for i in range(size)).encode()
@@ -264,11 +282,12 @@ def events_table(
     sessions: ChunkSessions,
     labels: Labels,
     vocab: Vocab,
-    event_ids: Callable[[int], pa.Array],
+    event_ids: Callable[[np.ndarray], pa.Array],
 ) -> pa.Table:
     """The contract table of one chunk's buffered events, by session and then time.
 
-    ``event_ids(m)`` makes the ids of the ``m`` events (drawn after everything else).
+    ``event_ids(ms)`` makes the ids of the events at ``ms`` (UTC epoch milliseconds; drawn
+    after everything else).
     """
     # by session, then time; emission order breaks ties (stable sort)
     key = cols["sess"].astype(np.int64) << 36 | (cols["t"] - cols["t"].min()).astype(np.int64)
@@ -285,7 +304,7 @@ def events_table(
     ts = iso_strings(np.rint(cols["t"] + offset[sess]).astype(np.int64), offset[sess])
     p_empty = vocab.code("{}")
     columns = {
-        "event_id": event_ids(m),
+        "event_id": event_ids(np.rint(cols["t"]).astype(np.int64)),
         "ts": ts,
         "session_id": sessions.ids.take(pa.array(sess)),
         "experiment_id": per_session([labels.experiment_id or ""], np.zeros(n, np.int32))

@@ -29,6 +29,7 @@ from sample_data.encoding import (
     Vocab,
     events_table,
     uuid4_strings,
+    uuid7_strings,
 )
 from sample_data.model import Outcomes, StoreEffects, draw_noise, outcomes
 from sample_data.own import OwnAnswers, OwnTruth, mark_goals, tally_goals
@@ -138,7 +139,7 @@ def chunk_table(ctx: ChunkContext, chunk: int, n: int) -> pa.Table:
     if goals:  # props.goals on the events that reach a goal, as the runtime writes them
         masks = mark_goals(cols, goals, ctx.vocab)
         tally_goals(cols, masks, sessions.arm, list(design.arms), ctx.tally)
-    return events_table(cols, sessions, labels, ctx.vocab, lambda m: uuid4_strings(rng, m))
+    return events_table(cols, sessions, labels, ctx.vocab, lambda ms: uuid7_strings(rng, ms))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ one works on the other."""
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 
 import pytest
@@ -123,3 +124,15 @@ def test_a_give_up_goes_on_and_only_an_idle_timeout_ends_a_task(both) -> None:
             elif "task_start" in types[i + 1 :]:
                 went_on += 1
     assert went_on > 5 and idle > 5
+
+
+def test_event_ids_are_time_ordered_uuid7_as_the_runtime_makes_them(both) -> None:
+    """Ingest's dedupe reads only stored ids within a file's id range: narrow for UUIDv7."""
+    from datetime import datetime
+
+    for events in both:
+        for e in events[:200]:
+            event_id = uuid.UUID(str(e["event_id"]))
+            assert event_id.version == 7, e["type"]
+            ms = int(datetime.fromisoformat(str(e["ts"])).timestamp() * 1000)
+            assert abs((event_id.int >> 80) - ms) <= 1  # the id's time is the event's
