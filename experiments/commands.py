@@ -363,7 +363,7 @@ def analyze(
     # over time and by segment: in the JSON; the text read-out points to `report show`
     options = ReadOut(timeline and json_, breakdowns and json_, correction=correction)
     if all_:
-        results = [_with_rework(the_lab, r) for r in read_out_all(the_lab, options)]
+        results = [_checked(the_lab, r) for r in read_out_all(the_lab, options)]
         if json_:
             print_json([r.to_dict() for r in results])
             return
@@ -395,6 +395,21 @@ def _check_measures(the_lab, experiment_id: str) -> None:
     from prototypes.measures import check_experiment_measures
 
     check_experiment_measures(the_lab, load_experiment(the_lab, experiment_id))
+
+
+def _checked(the_lab, result):
+    """One result of ``--all``: refused as an ``AnalysisFailure`` when it names goal:/question:
+    metrics its prototype does not define (as a single analysis is), else with its rework."""
+    from errors import StorelabError
+    from experiments.results import AnalysisFailure
+
+    if isinstance(result, AnalysisFailure):
+        return result
+    try:
+        _check_measures(the_lab, result.experiment)
+    except StorelabError as e:
+        return AnalysisFailure(result.experiment, str(e))
+    return _with_rework(the_lab, result)
 
 
 def _with_rework(the_lab, result):

@@ -7,6 +7,8 @@ written as events, analysed as ``question:``/``goal:`` metrics and in the usabil
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from errors import InvalidInputError
@@ -178,3 +180,9 @@ def test_cli_lists_a_prototypes_metrics_and_refuses_unknown_ones(tmp_path):
     assert out.exit_code == 1
     assert "goal:reservd: prototype asks has no goal 'reservd'" in out.output
     assert "Traceback" not in out.output
+    # --all refuses it the same way, in its place, and goes on
+    assert runner.invoke(app, ["feedback", "ingest", "--lab", str(lab.root)]).exit_code == 0
+    out = runner.invoke(app, ["experiment", "analyze", "--all", "--json", "--lab", str(lab.root)])
+    assert out.exit_code == 0, out.output
+    [entry] = json.loads(out.output)
+    assert "goal:reservd: prototype asks has no goal 'reservd'" in entry["error"]
