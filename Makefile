@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast e2e screenshots lint format bench bench-analyze bench-load bench-usability validate browser clean
+.PHONY: install demo test test-fast e2e screenshots lint format bench bench-analyze bench-load bench-usability validate browser lake-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,15 @@ browser:
 	    apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; \
 	  else echo "Browser tests need: sudo apt-get install chromium fonts-noto-color-emoji"; fi; }
 
-## All tests: unit, CLI, statistics, AppTest pages and the browser suite
-test: $(STAMP) browser
+## PostgreSQL (the lake tests start a throwaway catalog) and Java 17 (the Spark test)
+lake-deps:
+	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v java >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ]; then mkdir -p /usr/share/man/man1 && apt-get update -qq && \
+	    apt-get install -y -qq --no-install-recommends postgresql openjdk-17-jre-headless >/dev/null; \
+	  else echo "Lake and Spark tests need: sudo apt-get install postgresql openjdk-17-jre-headless"; fi; }
+
+## All tests: unit, CLI, statistics, AppTest pages, the browser suite, the lake and Spark
+test: $(STAMP) browser lake-deps
 	$(PY) -m pytest -q
 
 ## Everything but the browser suite
