@@ -92,17 +92,23 @@ def _fixed_strings(parts: list[np.ndarray]) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), n, [None, offsets, pa.py_buffer(out)])
 
 
-def uuid4_strings(rng: np.random.Generator, n: int) -> pa.Array:
-    """``n`` random UUIDv4 strings from the generator's bytes (no Python loop)."""
-    raw = np.frombuffer(rng.bytes(16 * n), np.uint8).reshape(n, 16).copy()
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+def _uuid_strings(raw: np.ndarray) -> pa.Array:
+    """The canonical 8-4-4-4-12 hex strings of ``(n, 16)`` uint8 UUID bytes."""
+    n = len(raw)
     hexed = _HEX_PAIRS[raw].reshape(n, 32)
     dash = np.full((n, 1), ord("-"), np.uint8)
     return _fixed_strings(
         [hexed[:, 0:8], dash, hexed[:, 8:12], dash, hexed[:, 12:16], dash, hexed[:, 16:20], dash,
          hexed[:, 20:32]]
     )  # fmt: skip
+
+
+def uuid4_strings(rng: np.random.Generator, n: int) -> pa.Array:
+    """``n`` random UUIDv4 strings from the generator's bytes (no Python loop)."""
+    raw = np.frombuffer(rng.bytes(16 * n), np.uint8).reshape(n, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    return _uuid_strings(raw)
 
 
 def uuid7_strings(rng: np.random.Generator, ms: np.ndarray) -> pa.Array:
@@ -115,12 +121,7 @@ def uuid7_strings(rng: np.random.Generator, ms: np.ndarray) -> pa.Array:
     raw[:, 0:6] = stamp[:, 2:8]
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x70
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    hexed = _HEX_PAIRS[raw].reshape(n, 32)
-    dash = np.full((n, 1), ord("-"), np.uint8)
-    return _fixed_strings(
-        [hexed[:, 0:8], dash, hexed[:, 8:12], dash, hexed[:, 12:16], dash, hexed[:, 16:20], dash,
-         hexed[:, 20:32]]
-    )  # fmt: skip
+    return _uuid_strings(raw)
 
 
 def _table(name: str, size: int, fmt: Callable[[int], str]) -> np.ndarray:

@@ -179,18 +179,21 @@ def _usability_choices(root: str, version: int, prototype: str):
     from prototypes.library import load_lab_prototype
 
     lab = Lab(Path(root))
-    versions = load_lab_prototype(lab, prototype).version_numbers
+    proto = load_lab_prototype(lab, prototype)
     with connect(lab) as con:
         rows = con.execute(
             "SELECT list(DISTINCT variant ORDER BY variant), list(DISTINCT store_id ORDER BY "
             "store_id) FROM events WHERE prototype_id = $p",
             {"p": prototype},
         ).fetchone()
-    return versions, rows[0] or [], rows[1] or []
+    return proto.version_numbers, rows[0] or [], rows[1] or [], list(proto.personas)
 
 
-def usability_choices(lab: Lab, prototype: str) -> tuple[list[int], list[str], list[str]]:
-    """The prototype's versions, and the variant labels and stores its events carry."""
+def usability_choices(
+    lab: Lab, prototype: str
+) -> tuple[list[int], list[str], list[str], list[str]]:
+    """The prototype's versions, the variant labels and stores its events carry, and the
+    personas it declares (none: the page shows no persona picker)."""
     return _usability_choices(str(lab.root), data.db_version(lab), prototype)
 
 
@@ -214,16 +217,6 @@ def usability(
     return _usability(
         str(lab.root), data.db_version(lab), prototype, version, variant, store, persona
     )
-
-
-def personas(lab: Lab, prototype: str) -> list[str]:
-    """The personas the prototype declares (none: the page shows no persona picker)."""
-    from prototypes.library import load_lab_prototype
-
-    try:
-        return list(load_lab_prototype(lab, prototype).personas)
-    except StorelabError:
-        return []
 
 
 @st.cache_data(ttl=CACHE_TTL_S, show_spinner="Reading every version…")

@@ -26,12 +26,11 @@ prototypes = _shared.prototypes_or_stop(lab)
 cols = st.columns(4)
 prototype = cols[0].selectbox("Prototype", prototypes, key="usab_prototype")
 with _shared.friendly_errors():
-    versions, variants, stores = _shared.usability_choices(lab, prototype)
+    versions, variants, stores, declared = _shared.usability_choices(lab, prototype)
 version = cols[1].selectbox("Version", versions, index=len(versions) - 1, key="usab_version")
 variant = cols[2].selectbox("Variant", [ALL, *variants], key="usab_variant")
 store = cols[3].selectbox("Store", [ALL, *stores], key="usab_store")
 
-declared = _shared.personas(lab, prototype)
 persona = ALL
 if declared:  # segment-of-one prototypes: read one persona's journeys ('anonymous': none)
     persona = st.selectbox("Persona", [ALL, *declared, "anonymous"], key="usab_persona")
