@@ -41,7 +41,8 @@ def test_experiment_scorecard_in_the_browser(dashboard_server, e2e_lab, browser_
     page.goto(f"{dashboard_server}/experiment?token={e2e_lab.config.dashboard.token}&exp={exp}")
     wait_for_app(page)
     page.locator(".sl-decision").wait_for(timeout=60_000)
-    page.locator(".sl-table").wait_for()
+    # The scorecard table; breakdown tables share the class, so exclude them.
+    page.locator(".sl-table:not(.sl-breakdown)").first.wait_for()
     page.locator(".js-plotly-plot").first.wait_for()
     page.wait_for_timeout(800)
     assert page.locator("[data-testid='stPlotlyChart']").count() >= 8
