@@ -2,9 +2,9 @@
 
 Points come from ``insights.sql`` (taps and misclicks with a position, team sessions left out),
 already binned into a ``BINS`` × ``BINS`` grid over the unit square. The frame is the runtime's:
-x, y are shares of the browser viewport (``prototypes.runtime.taps``), the same frame as the
-screen snapshots (``prototypes.snapshots``), so a map holds on a phone and on a kiosk alike and
-its points land on the snapshot's pixels.
+x, y are shares of the page's width and height (``prototypes.runtime.taps``; scrolling
+included), the same frame as the screen snapshots (``prototypes.snapshots``), so a map holds on
+a phone and on a kiosk alike and its points land on the snapshot's pixels.
 
 Hot spot
     The density is the cell counts smoothed with a Gaussian of sd ``SIGMA`` (a share of the
@@ -139,7 +139,8 @@ class ScreenTapMap:
 
     ``density`` counts taps and misclicks together; ``misclick_density`` misclicks alone.
     ``image`` is the snapshot PNG's path (None: not snapshotted; draw on a blank frame of
-    ``width`` × ``height``), ``boxes`` the elements' boxes from the snapshot's manifest.
+    ``width`` × ``height``, the picture's size in CSS px: the whole page, at least a
+    viewport), ``boxes`` the elements' boxes from the snapshot's manifest.
     """
 
     device: str
@@ -177,7 +178,7 @@ class ScreenTapMap:
             ),
             "misclick_hot_spot_element": self.element_at(self.misclick_hot_spot),
             "image": self.image,
-            "viewport": {"width": self.width, "height": self.height},
+            "picture": {"width": self.width, "height": self.height},
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -203,8 +204,8 @@ class ScreenTapMap:
             hot_spot=HotSpot.from_dict(spot) if spot else None,
             misclick_hot_spot=HotSpot.from_dict(mspot) if mspot else None,
             image=d.get("image"),
-            width=int(d["viewport"]["width"]),
-            height=int(d["viewport"]["height"]),
+            width=int(d["picture"]["width"]),
+            height=int(d["picture"]["height"]),
             boxes=tuple(Box.from_dict(b) for b in d.get("boxes", [])),
         )
 
@@ -379,9 +380,10 @@ def build_tap_maps(lab: Lab, flt: TapFilter) -> TapMapReport:
             continue
         shot = manifest.screen(screen)
         image = image_path(lab, manifest, screen)
+        height = (shot.height if shot else None) or manifest.height  # the page's picture
         maps.append(
             _with_snapshot(one, str(image) if image else None, manifest.width,
-                           manifest.height, shot.boxes if shot else ())
+                           height, shot.boxes if shot else ())
         )  # fmt: skip
     return TapMapReport(flt, version, tuple(maps), tuple(sorted(set(missing))))
 

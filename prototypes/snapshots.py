@@ -5,11 +5,15 @@ screen of one version for one device with headless chromium into
 ``<lab>/snapshots/<prototype>/v<N>/<device>/<screen>.png`` and writes ``manifest.json`` next to
 the pictures: the viewport, and per screen the boxes of its tappable elements.
 
-The frame is the runtime's tap frame (``prototypes.runtime.taps``): a point is
-``(clientX / innerWidth, clientY / innerHeight)``, a share of the browser viewport with the page
-scrolled to the top. A picture is exactly one viewport, so a normalised tap ``(x, y)`` lands on
-pixel ``(x · width, y · height)`` of its screen's PNG, on a phone and on a kiosk alike. Boxes
-are in the same frame (they may reach below 1 when an element lies below the fold).
+The frame is the runtime's tap frame (``prototypes.runtime.taps``), the *page* frame: a point
+is ``(clientX / innerWidth, (clientY + scroll offset) / page height)``, where the page is the
+content of the runtime's scrolling section (``PAGE_FRAME_JS``), as tall as its content and not
+as the viewport: the same element has the same y on a short and on a tall phone of one width.
+A picture is the whole page (``ScreenShot.height`` CSS px tall, longer or shorter than a
+viewport), so a normalised tap ``(x, y)`` lands on pixel ``(x · width, y · height)`` of its
+screen's PNG, on a phone and on a kiosk alike, scrolled or not. Boxes are in the same frame.
+Manifests written before the page frame say ``frame: viewport`` and have no screen heights:
+their pictures are one viewport, as their taps were.
 
 This module reads and writes manifests only (no browser, no heavy imports): the tap maps in
 ``insights`` and the reports use it.
@@ -30,13 +34,30 @@ if TYPE_CHECKING:
 
 SNAPSHOTS_DIR = "snapshots"
 MANIFEST = "manifest.json"
+PAGE_FRAME_JS = """
+const slPage = (w) => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (!main) return { top: w.scrollY || 0, height: w.innerHeight };
+  const top = main.scrollTop - main.getBoundingClientRect().top;
+  const block = main.querySelector('[data-testid="stMainBlockContainer"]');
+  const content = block && block.firstElementChild;
+  const height = content ? content.getBoundingClientRect().bottom + top : main.scrollHeight;
+  return { top, height: Math.max(height, 1) };
+};
+"""
+"""The page frame in the browser: ``top`` is added to a point's clientY (the scroll offset of
+Streamlit's scrolling section ``stMain``, minus where it starts), ``height`` divides it: down
+to the content's bottom, *not* stretched to the viewport (the block has ``min-height: 100vh``),
+so a point's y does not depend on how tall the phone is. One snippet
+for the capture and the snapshots: one frame for both."""
+
 VIEWPORTS: dict[str, tuple[int, int]] = {"phone": (390, 844), "kiosk": (1920, 1080)}
 """Viewport (width, height) in CSS pixels per device: what the browser suite uses too."""
 
 
 @dataclass(frozen=True)
 class Box:
-    """An element's box in the tap frame: left, top, width, height as shares of the viewport."""
+    """An element's box in the tap frame: left, top, width, height as shares of the page."""
 
     element: str
     x: float
@@ -76,6 +97,8 @@ class ScreenShot:
     screen: str
     image: str
     boxes: tuple[Box, ...] = ()
+    height: int | None = None
+    """The picture's (the page's) height in CSS px; None: one viewport (older manifests)."""
 
     def box(self, element: str) -> Box | None:
         """The box of one element, None when it has none (not rendered, not tappable)."""
@@ -86,14 +109,17 @@ class ScreenShot:
             "screen": self.screen,
             "image": self.image,
             "boxes": [b.to_dict() for b in self.boxes],
+            "height": self.height,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScreenShot:
+        height = data.get("height")
         return cls(
             str(data["screen"]),
             str(data["image"]),
             tuple(Box.from_dict(b) for b in data.get("boxes", [])),
+            int(height) if height else None,
         )
 
 
@@ -106,7 +132,7 @@ class SnapshotManifest:
     device: str
     width: int
     height: int
-    frame: str = "viewport"
+    frame: str = "page"
     screens: tuple[ScreenShot, ...] = ()
     failed: dict[str, str] = field(default_factory=dict)
     """Screens that did not render, with the reason (the others are kept)."""
@@ -183,6 +209,7 @@ def image_path(lab: Lab, manifest: SnapshotManifest, screen_id: str) -> Path | N
 
 __all__ = [
     "MANIFEST",
+    "PAGE_FRAME_JS",
     "SNAPSHOTS_DIR",
     "VIEWPORTS",
     "Box",

@@ -1,10 +1,11 @@
 """Drawing tap maps (``insights.tapmaps``): the plotly figure, the HTML to embed, terminal lines.
 
 The figure puts the screen's snapshot (inlined as a base64 PNG) behind axes that run over the
-normalised frame, x 0..1 left to right and y 0..1 top to bottom (the runtime's tap frame), sized
-in the viewport's aspect ratio: taps (blue) and misclicks (orange) as points, the smoothed
-density (taps and misclicks) as filled contours, the hot spot as a star, and the tappable
-elements' boxes from the snapshot manifest as faint outlines. The dashboard page
+normalised frame, x 0..1 left to right and y 0..1 top to bottom (the runtime's page frame),
+sized in the picture's aspect ratio (a long screen makes a tall map): taps (blue) and
+misclicks (orange) as points, the smoothed density (taps and misclicks) as filled contours,
+the hot spot as a star, and the tappable elements' boxes from the snapshot manifest as faint
+outlines. The dashboard page
 (``reports/app_pages/tapmaps.py``) and the HTML report draw the same figure.
 """
 

@@ -162,7 +162,7 @@ def own_figure(answers: list) -> go.Figure | None:
 
 
 def first_click_figure(answers: list) -> go.Figure | None:
-    """A first-click test's first taps on the screen (shares of the viewport, top left = 0, 0):
+    """A first-click test's first taps on the screen (page frame, top left = 0, 0):
     on the target green, elsewhere red; None without positions (taps outside a browser)."""
     import plotly.graph_objects as go
 

@@ -274,7 +274,7 @@ class _ArmWalk:
 
     def _hot_misclicks(self, step: _Step, clock: _TaskClock, problem: ArmProblem) -> None:
         """The planted misclicks: a cluster around the problem's (x, y), in the same frame as
-        the runtime's (shares of the viewport, 0..1)."""
+        the runtime's (the page frame, 0..1)."""
         hot = self.out.hot[step.on, step.ti]
         for r in range(int(hot.max(initial=0))):
             mm = step.here & (hot > r)

@@ -3,11 +3,11 @@
 Starts the runtime (``launch.run_prototype``) on a free loopback port, unless a running one is
 given, and drives Debian's headless chromium (Playwright, ``executable_path``; never a
 downloaded browser) through the team preview: consent, the first mission, then the preview's
-"Jump to screen" for each screen. A screen is shot as one viewport with the page at the top,
-the preview's own chrome (side panel, id labels, visible hotspots) hidden for the shot, so the
-picture is what a customer saw in a task and taps (viewport shares, ``taps.py``) line up with
-it. The boxes of the screen's keyed elements (``st-key-el_<kind>__<screen>__<element>``: every
-tappable element and field) are read in the same frame. Files and frame:
+"Jump to screen" for each screen. A screen is shot whole, the preview's own chrome (side
+panel, id labels, visible hotspots) hidden for the shot, so the picture is what a customer saw
+in a task and taps (page shares, ``prototypes.snapshots``) line up with it. The boxes of the
+screen's keyed elements (``st-key-el_<kind>__<screen>__<element>``: every tappable element and
+field) are read in the same frame. Files and frame:
 ``prototypes.snapshots``. The preview's events carry ``props.preview`` and never count.
 """
 
@@ -31,6 +31,7 @@ from prototypes.library import load_lab_prototype
 from prototypes.runtime.custom import UNAVAILABLE
 from prototypes.runtime.launch import prototype_url, run_prototype
 from prototypes.snapshots import (
+    PAGE_FRAME_JS,
     VIEWPORTS,
     Box,
     ScreenShot,
@@ -44,6 +45,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 START_TIMEOUT_S = 90.0
 STEP_TIMEOUT_MS = 15_000
+MAX_PAGE_HEIGHT = 12_000  # CSS px: a screen longer than this is shot down to here
 SHOT_STYLE_ID = "sl-snapshot-style"
 # For the shot only: what a customer's page does not show (the preview's panel and labels).
 SHOT_CSS = (
@@ -53,9 +55,12 @@ SHOT_CSS = (
     "[class*='st-key-el_spot__'] button { opacity: 0 !important; outline: none !important; } "
     "[data-testid='stMainBlockContainer'] { box-shadow: none !important; }"
 )
-BOXES_JS = """
-(screen) => {
-  const W = window.innerWidth, H = window.innerHeight, out = {};
+BOXES_JS = (
+    """
+(screen) => {"""
+    + PAGE_FRAME_JS
+    + """
+  const pg = slPage(window), W = window.innerWidth, H = pg.height, out = {};
   const prefix = 'st-key-el_';
   for (const node of document.querySelectorAll('[class*="st-key-el_"]')) {
     for (const c of node.classList) {
@@ -63,8 +68,10 @@ BOXES_JS = """
       const rest = c.slice(prefix.length), at = rest.indexOf('__' + screen + '__');
       if (at <= 0 || rest.slice(0, at).includes('__')) continue;
       const element = rest.slice(at + screen.length + 4);
-      const r = node.getBoundingClientRect();
-      if (r.width <= 0 || r.height <= 0) continue;
+      const rect = node.getBoundingClientRect();
+      if (rect.width <= 0 || rect.height <= 0) continue;
+      const r = {left: rect.left, right: rect.right,
+                 top: rect.top + pg.top, bottom: rect.bottom + pg.top};
       const b = out[element];
       const x0 = Math.min(r.left, b ? b[0] : r.left), y0 = Math.min(r.top, b ? b[1] : r.top);
       const x1 = Math.max(r.right, b ? b[2] : r.right);
@@ -76,6 +83,8 @@ BOXES_JS = """
     ({element: e, x: b[0] / W, y: b[1] / H, w: (b[2] - b[0]) / W, h: (b[3] - b[1]) / H}))};
 }
 """
+)
+PAGE_HEIGHT_JS = "() => {" + PAGE_FRAME_JS + " return Math.ceil(slPage(window).height); }"
 
 
 @dataclass(frozen=True)
@@ -136,7 +145,7 @@ def take_snapshots(
                     shots, failed = _render(own, link, screens, folder, (width, height), progress)
                 finally:
                     own.close()
-    manifest = SnapshotManifest(proto.id, version, device, width, height, "viewport", shots, failed)
+    manifest = SnapshotManifest(proto.id, version, device, width, height, "page", shots, failed)
     write_manifest(folder, manifest)
     return manifest
 
@@ -301,20 +310,22 @@ def _jump(page: Any, screen: str) -> None:
 
 
 def _shoot(page: Any, screen: str, folder: Path) -> ScreenShot:
-    """Jump to the screen, hide the preview's chrome, shoot one viewport, read the boxes."""
+    """Jump to the screen, hide the preview's chrome, shoot the whole page, read the boxes.
+
+    The picture is the page frame's page: as tall as the content. A screen taller than the
+    viewport is shot by growing the viewport to the page's height (the runtime's section
+    scrolls, so a "full page" screenshot would stop at the viewport), which comes back for the
+    next screen; a shorter one is clipped to its content.
+    """
     _jump(page, screen)
+    viewport = dict(page.viewport_size)
     page.evaluate(
         "([id, css]) => { const s = document.createElement('style'); s.id = id; "
         "s.textContent = css; document.head.appendChild(s); }",
         [SHOT_STYLE_ID, SHOT_CSS],
     )
     try:
-        page.evaluate(
-            '() => document.querySelectorAll(\'[data-testid="stMain"], '
-            '[data-testid="stAppViewContainer"]\').forEach(e => e.scrollTo(0, 0))'
-        )
-        page.evaluate("() => window.scrollTo(0, 0)")
-        page.wait_for_timeout(300)
+        _scroll_to_top(page)
         broken = page.evaluate(
             "(texts) => [...document.querySelectorAll('.st-key-proto_screen .sl-banner-title')]"
             ".some(e => texts.includes(e.textContent.trim()))",
@@ -322,13 +333,30 @@ def _shoot(page: Any, screen: str, folder: Path) -> ScreenShot:
         )
         if broken:
             raise RuntimeError("its custom function failed (the runtime shows 'not available')")
-        image = f"{screen}.png"
-        page.screenshot(path=str(folder / image), full_page=False)
+        height = min(int(page.evaluate(PAGE_HEIGHT_JS)), MAX_PAGE_HEIGHT)
+        if height > viewport["height"]:
+            page.set_viewport_size({"width": viewport["width"], "height": height})
+            _scroll_to_top(page)
         found = page.evaluate(BOXES_JS, screen)
+        height = min(height, int(page.evaluate(PAGE_HEIGHT_JS)))
+        image = f"{screen}.png"
+        clip = {"x": 0, "y": 0, "width": viewport["width"], "height": height}
+        page.screenshot(path=str(folder / image), clip=clip)
     finally:
         page.evaluate(f"() => document.getElementById('{SHOT_STYLE_ID}')?.remove()")
+        if page.viewport_size != viewport:
+            page.set_viewport_size(viewport)
     boxes = tuple(Box.from_dict(b) for b in found["boxes"])
-    return ScreenShot(screen, image, boxes)
+    return ScreenShot(screen, image, boxes, height=height)
+
+
+def _scroll_to_top(page: Any) -> None:
+    page.evaluate(
+        '() => document.querySelectorAll(\'[data-testid="stMain"], '
+        '[data-testid="stAppViewContainer"]\').forEach(e => e.scrollTo(0, 0))'
+    )
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
 
 
 __all__ = ["CHROMIUM", "SnapshotRequest", "render_screens", "take_snapshots"]

@@ -1,7 +1,7 @@
 """Tap, misclick and idle capture in the browser: a JS-only ``st.components.v2`` component.
 
 One document-level ``pointerdown`` listener (installed once per page, guarded by a flag on
-``window``) records every tap on a prototype screen: its position as a share of the viewport,
+``window``) records every tap on a prototype screen: its position (page frame, below),
 whether it hit something tappable, the widget key of the element it hit (Streamlit puts
 ``st-key-<key>`` on keyed elements) and the screen id the page showed. Taps are buffered in JS
 with a sequence number and the whole unacknowledged buffer is sent as one JSON list, so two
@@ -18,6 +18,12 @@ are not sent, nor, where the screen's marker says ``data-sl-inside`` (a first-cl
 taps outside the screen's container; hits become x/y for the element's ``tap`` event, misses
 become ``misclick`` events (``CustomerSession.browser_taps``). Without a browser (``AppTest``)
 nothing is sent and taps are still recorded by the buttons' callbacks, only without x/y.
+
+The page frame (``prototypes.snapshots``): x is a share of the viewport's width; y is the tap's
+distance from the top of the page (scroll offset included) as a share of the content's height,
+so a tap after scrolling a long screen lands on its element, and the same element has the same
+y on phones of different heights. A tap below the content (the empty rest of a tall screen)
+counts as y = 1. The snapshots (``runtime.snapshot``) shoot the whole page in the same frame.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from typing import Any
 
 import streamlit as st
 
+from prototypes.snapshots import PAGE_FRAME_JS
+
 COMPONENT_NAME = "storelab_tap_capture"
 STATE_KEY = "sl_taps"
 ACK_KEY = "sl_tap_ack"
@@ -36,7 +44,9 @@ HIT_SELECTOR = (
     "[role=combobox], [role=checkbox], [role=listbox], [role=slider], [data-baseweb=select]"
 )
 
-JS = """
+JS = (
+    PAGE_FRAME_JS
+    + """
 export default function (component) {
   const { setTriggerValue, data } = component;
   const w = window;
@@ -66,11 +76,12 @@ export default function (component) {
       for (const c of keyed.classList) { if (c.startsWith('st-key-el_')) { key = c.slice(7); } }
     }
     const hit = t.closest(HIT_SELECTOR) !== null;
+    const pg = slPage(w);
     S.seq += 1;
     S.buf.push({
       seq: S.seq,
       x: Math.round((ev.clientX / w.innerWidth) * 10000) / 10000,
-      y: Math.round((ev.clientY / w.innerHeight) * 10000) / 10000,
+      y: Math.min(1, Math.round(((ev.clientY + pg.top) / pg.height) * 10000) / 10000),
       hit, key, screen: screen.dataset.slScreen,
     });
     S.send('tap', JSON.stringify(S.buf));
@@ -84,6 +95,7 @@ export default function (component) {
   }, 1000);
 }
 """
+)
 
 _COMPONENT: Any = None
 

@@ -19,18 +19,24 @@ pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 390, "height": 844}
 SCANNER = ".st-key-el_scanbtn__scan__scanner button"
-CUSTOMERS = 3
+# Phones of one width and different heights: on the short one the scanner lies below the fold,
+# so the customer scrolls to it; the map must still find every tap on the scanner.
+HEIGHTS = (844, 420, 700)
+CUSTOMERS = len(HEIGHTS)
 
 
 def _settle(page, ms: int = 900) -> None:
     page.wait_for_timeout(ms)
 
 
-def _customer(browser, url: str, *, misclick: bool) -> tuple[float, float]:
-    """One customer on a phone: consent, the first task, a tap on the scanner button (where
-    it is, without scrolling), maybe one misclick on the intro text first. Returns the tap's
-    position as a share of the viewport."""
-    page = browser.new_page(viewport=PHONE)
+def _customer(browser, url: str, height: int, *, misclick: bool) -> tuple[float, float]:
+    """One customer on a phone 390 px wide and ``height`` tall: consent, the first task, a tap
+    on the scanner button (scrolled into view when it is below the fold), maybe one misclick on
+    the intro text first. Returns the tap's position in the page frame, and checks that the
+    short phone had to scroll."""
+    from prototypes.snapshots import PAGE_FRAME_JS
+
+    page = browser.new_page(viewport={"width": PHONE["width"], "height": height})
     try:
         page.goto(f"{url}/?prototype=scan-and-discover&store=S01&device=phone&lang=en")
         for key in ("sl_consent_yes", "sl_start_task"):
@@ -39,21 +45,25 @@ def _customer(browser, url: str, *, misclick: bool) -> tuple[float, float]:
             button.click()
             _settle(page)
         scanner = page.locator(SCANNER).first
-        scanner.wait_for(state="visible", timeout=30_000)
+        scanner.wait_for(state="attached", timeout=30_000)
         _settle(page)
         if misclick:
             text = page.locator(".sl-text").first.bounding_box()
             page.mouse.click(text["x"] + 12, text["y"] + text["height"] / 2)
             _settle(page)
+        below_fold = scanner.bounding_box()["y"] > height
+        scanner.scroll_into_view_if_needed()
+        _settle(page, 400)
         box = scanner.bounding_box()
         x, y = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5
-        assert 0 < y < PHONE["height"], "the scanner must be visible without scrolling"
+        frame = page.evaluate("() => {" + PAGE_FRAME_JS + " return slPage(window); }")
+        assert below_fold == (frame["top"] > 0), "a scanner below the fold needs a scroll"
         page.mouse.click(x, y)
         page.locator(".st-key-el_btn__product__to-availability").first.wait_for(
             state="visible", timeout=30_000
         )
         _settle(page)
-        return x / PHONE["width"], y / PHONE["height"]
+        return x / PHONE["width"], (y + frame["top"]) / frame["height"]
     finally:
         page.close()
 
@@ -71,10 +81,18 @@ def test_a_tapped_element_is_under_the_hot_spot(runtime_server, runtime_lab, chr
     from prototypes.snapshots import read_manifest
     from reports.tapmaps import write_tapmaps_html
 
-    clicked = [_customer(chromium_browser, runtime_server, misclick=i == 0) for i in range(3)]
+    clicked = [
+        _customer(chromium_browser, runtime_server, h, misclick=i == 0)
+        for i, h in enumerate(HEIGHTS)
+    ]
     deadline = time.monotonic() + 20
     while len(_positioned_taps(runtime_lab)) < CUSTOMERS and time.monotonic() < deadline:
         time.sleep(0.3)
+    stored = [
+        (t["x"], t["y"])
+        for t in _positioned_taps(runtime_lab)
+        if t.get("screen") == "scan" and t.get("element") == "scanner"
+    ]
 
     lines: list[str] = []
     manifest = take_snapshots(
@@ -97,6 +115,8 @@ def test_a_tapped_element_is_under_the_hot_spot(runtime_server, runtime_lab, chr
     assert 1 <= m.taps <= CUSTOMERS  # the snapshot's preview session never counts
     box = manifest.screen("scan").box("scanner")
     assert box is not None and box.contains(m.hot_spot.x, m.hot_spot.y)
+    assert len(stored) == CUSTOMERS  # the scrolled tap too lands on the scanner's box
+    assert all(box.contains(x, y) for x, y in stored), (stored, box)
     assert m.element_at(m.hot_spot) == "scanner"
     cx = sum(x for x, _ in clicked) / len(clicked)
     cy = sum(y for _, y in clicked) / len(clicked)
@@ -147,5 +167,5 @@ def test_a_kiosk_snapshot_has_the_customers_layout(runtime_server, runtime_lab, 
     assert seen and len(shot.boxes) == len(seen)
     for box in seen:
         snap = shot.box(box["element"])
-        for k, size in (("x", 1920), ("y", 1080), ("w", 1920), ("h", 1080)):
+        for k, size in (("x", 1920), ("y", shot.height), ("w", 1920), ("h", shot.height)):
             assert abs(getattr(snap, k) - box[k]) * size <= 2, (box["element"], k)
