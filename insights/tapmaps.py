@@ -29,7 +29,7 @@ import numpy as np
 from errors import InvalidInputError
 from insights import sql
 from prototypes.library import load_lab_prototype
-from prototypes.snapshots import Box, image_path, read_manifest
+from prototypes.snapshots import Box, SnapshotManifest, image_path, read_manifest
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -219,6 +219,25 @@ class TapMapReport:
     maps: tuple[ScreenTapMap, ...] = ()
     missing_snapshots: tuple[str, ...] = field(default=())
     """Devices with taps but no snapshot of this version (``storelab prototype snapshot``)."""
+    base_layout: tuple[str, ...] = field(default=())
+    """Devices where the filter's variant has no snapshot of its own: its taps are drawn over
+    the base layout, which may place elements elsewhere."""
+
+    def snapshot_hints(self) -> list[str]:
+        """What to run so every map has its own picture (the CLI, report and dashboard say it)."""
+        pid, v, variant = self.filter.prototype_id, self.version, self.filter.variant
+        hints = [
+            f"No snapshot of version {v} on {device}: the map is drawn on a blank screen. "
+            f"Run `storelab prototype snapshot {pid} --version {v} --device {device}`."
+            for device in self.missing_snapshots
+        ]
+        hints += [
+            f"No snapshot of variant {variant} (version {v}) on {device}: its taps are drawn "
+            f"over the control layout. Run `storelab prototype snapshot {pid} --version {v} "
+            f"--device {device} --variant {variant}`."
+            for device in self.base_layout
+        ]
+        return hints
 
     def get(self, screen: str, device: str | None = None) -> ScreenTapMap | None:
         return next(
@@ -232,6 +251,7 @@ class TapMapReport:
             "version": self.version,
             "screens": [m.summary() for m in self.maps],
             "missing_snapshots": list(self.missing_snapshots),
+            "drawn_on_base_layout": list(self.base_layout),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -240,6 +260,7 @@ class TapMapReport:
             "version": self.version,
             "maps": [m.to_dict() for m in self.maps],
             "missing_snapshots": list(self.missing_snapshots),
+            "drawn_on_base_layout": list(self.base_layout),
         }
 
     @classmethod
@@ -249,6 +270,7 @@ class TapMapReport:
             int(d["version"]),
             tuple(ScreenTapMap.from_dict(m) for m in d["maps"]),
             tuple(d.get("missing_snapshots", [])),
+            tuple(d.get("drawn_on_base_layout", [])),
         )
 
 
@@ -370,14 +392,16 @@ def build_tap_maps(lab: Lab, flt: TapFilter) -> TapMapReport:
         by_screen.setdefault((device, screen), ([], []))[0].append((kind, ix, iy, n))
     for device, screen, kind, x, y in sample:
         by_screen.setdefault((device, screen), ([], []))[1].append((kind, x, y))
-    maps, missing = [], []
+    maps, missing, base_layout = [], [], []
     for (device, screen), (c, p) in sorted(by_screen.items()):
         one = screen_map(device, screen, c, p)
-        manifest = read_manifest(lab, proto.id, version, device) if device != "web" else None
+        manifest = _manifest(lab, proto.id, version, device, flt.variant)
         if manifest is None:
             missing.append(device)
             maps.append(one)
             continue
+        if flt.variant not in (None, manifest.variant):
+            base_layout.append(device)
         shot = manifest.screen(screen)
         image = image_path(lab, manifest, screen)
         height = (shot.height if shot else None) or manifest.height  # the page's picture
@@ -385,7 +409,19 @@ def build_tap_maps(lab: Lab, flt: TapFilter) -> TapMapReport:
             _with_snapshot(one, str(image) if image else None, manifest.width,
                            height, shot.boxes if shot else ())
         )  # fmt: skip
-    return TapMapReport(flt, version, tuple(maps), tuple(sorted(set(missing))))
+    return TapMapReport(
+        flt, version, tuple(maps), tuple(sorted(set(missing))), tuple(sorted(set(base_layout)))
+    )
+
+
+def _manifest(
+    lab: Lab, prototype_id: str, version: int, device: str, variant: str | None
+) -> SnapshotManifest | None:
+    """The snapshot to draw on: the variant's own when taken, else the base layout's."""
+    if device == "web":
+        return None
+    own = read_manifest(lab, prototype_id, version, device, variant) if variant else None
+    return own or read_manifest(lab, prototype_id, version, device)
 
 
 @dataclass(frozen=True)

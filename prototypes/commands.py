@@ -288,6 +288,10 @@ def snapshot_command(
     device: Annotated[
         str | None, typer.Option(help="phone or kiosk. Default: the prototype's touchpoint.")
     ] = None,
+    variant: Annotated[
+        str | None,
+        typer.Option(help="Render this variant's layout (for its tap maps). Default: control."),
+    ] = None,
     lab: LabOption = None,
     json_: JsonOption = False,
 ) -> None:
@@ -298,9 +302,11 @@ def snapshot_command(
     the_lab = open_lab(lab)
     progress = (lambda _line: None) if json_ else (lambda line: typer.echo(line, err=True))
     manifest = take_snapshots(
-        the_lab, SnapshotRequest(prototype_id, version, device), progress=progress
+        the_lab, SnapshotRequest(prototype_id, version, device, variant), progress=progress
     )
-    folder = snapshot_dir(the_lab, manifest.prototype_id, manifest.version, manifest.device)
+    folder = snapshot_dir(
+        the_lab, manifest.prototype_id, manifest.version, manifest.device, manifest.variant
+    )
     if json_:
         print_json({**manifest.to_dict(), "folder": str(folder)})
     else:

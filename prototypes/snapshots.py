@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from errors import InvalidInputError
+from prototypes.fields import ID_RE, MAX_ID_LEN
 from prototypes.library import prototype_dir
+from prototypes.spec import BASE_VARIANT
 
 if TYPE_CHECKING:
     from lab import Lab
@@ -136,6 +138,8 @@ class SnapshotManifest:
     screens: tuple[ScreenShot, ...] = ()
     failed: dict[str, str] = field(default_factory=dict)
     """Screens that did not render, with the reason (the others are kept)."""
+    variant: str = BASE_VARIANT
+    """The variant whose layout the pictures show (a variant may move or add elements)."""
 
     def screen(self, screen_id: str) -> ScreenShot | None:
         return next((s for s in self.screens if s.screen == screen_id), None)
@@ -147,6 +151,7 @@ class SnapshotManifest:
             "device": self.device,
             "viewport": {"width": self.width, "height": self.height},
             "frame": self.frame,
+            "variant": self.variant,
             "screens": [s.to_dict() for s in self.screens],
             "failed": dict(self.failed),
         }
@@ -162,6 +167,7 @@ class SnapshotManifest:
             frame=str(data.get("frame", "viewport")),
             screens=tuple(ScreenShot.from_dict(s) for s in data.get("screens", [])),
             failed={str(k): str(v) for k, v in (data.get("failed") or {}).items()},
+            variant=str(data.get("variant") or BASE_VARIANT),
         )
 
 
@@ -172,10 +178,18 @@ def check_device(device: str) -> str:
     return device
 
 
-def snapshot_dir(lab: Lab, prototype_id: str, version: int, device: str) -> Path:
-    """``<lab>/snapshots/<prototype>/v<N>/<device>/`` (need not exist yet)."""
+def snapshot_dir(
+    lab: Lab, prototype_id: str, version: int, device: str, variant: str | None = None
+) -> Path:
+    """``<lab>/snapshots/<prototype>/v<N>/<device>/`` for the base layout, and a folder
+    ``variants/<variant>/`` inside it for a variant's (need not exist yet)."""
     prototype_dir(lab, prototype_id)  # checks the id before it touches a path
-    return lab.root / SNAPSHOTS_DIR / prototype_id / f"v{int(version)}" / check_device(device)
+    folder = lab.root / SNAPSHOTS_DIR / prototype_id / f"v{int(version)}" / check_device(device)
+    if variant in (None, BASE_VARIANT):
+        return folder
+    if not ID_RE.match(variant) or len(variant) > MAX_ID_LEN:  # never a path of its own
+        raise InvalidInputError(f"{variant!r} is not a variant name.")
+    return folder / "variants" / variant
 
 
 def write_manifest(folder: Path, manifest: SnapshotManifest) -> Path:
@@ -187,11 +201,12 @@ def write_manifest(folder: Path, manifest: SnapshotManifest) -> Path:
 
 
 def read_manifest(
-    lab: Lab, prototype_id: str, version: int, device: str
+    lab: Lab, prototype_id: str, version: int, device: str, variant: str | None = None
 ) -> SnapshotManifest | None:
-    """The manifest of a snapshot run, None when that version was never snapshotted on it
-    (or its manifest cannot be read: a tap map then draws on a blank frame)."""
-    path = snapshot_dir(lab, prototype_id, version, device) / MANIFEST
+    """The manifest of a snapshot run, None when that version (and variant: default the base)
+    was never snapshotted on it (or its manifest cannot be read: a tap map then draws on a
+    blank frame)."""
+    path = snapshot_dir(lab, prototype_id, version, device, variant) / MANIFEST
     try:
         return SnapshotManifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
@@ -203,7 +218,10 @@ def image_path(lab: Lab, manifest: SnapshotManifest, screen_id: str) -> Path | N
     shot = manifest.screen(screen_id)
     if shot is None:
         return None
-    path = snapshot_dir(lab, manifest.prototype_id, manifest.version, manifest.device) / shot.image
+    folder = snapshot_dir(
+        lab, manifest.prototype_id, manifest.version, manifest.device, manifest.variant
+    )
+    path = folder / shot.image
     return path if path.is_file() else None
 
 

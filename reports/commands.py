@@ -159,11 +159,8 @@ def tapmap_command(
 
     for line in terminal_lines(report):
         typer.echo(line)
-    if report.missing_snapshots:
-        typer.echo(
-            f"No snapshot on {', '.join(report.missing_snapshots)}: run storelab prototype "
-            f"snapshot {prototype} --version {report.version}"
-        )
+    for hint in report.snapshot_hints():
+        typer.echo(hint)
     if written:
         typer.echo(str(written))
 

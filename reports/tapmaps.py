@@ -175,18 +175,19 @@ def tapmap_html(m: ScreenTapMap, *, width: int | None = None) -> str:
     )
 
 
+def _code(text: str) -> str:
+    """`command` spans of an (escaped) hint as <code>."""
+    parts = text.split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
 def tapmaps_html(report: TapMapReport, *, width: int | None = None) -> str:
     """Every screen's tap map of a report as one HTML section (plotly.js loaded by the page)."""
     if not report.maps:
         return '<p class="sl-muted">No taps with a position for this version yet.</p>'
-    note = ""
-    if report.missing_snapshots:
-        note = (
-            '<p class="sl-muted">No snapshot of version '
-            f"{report.version} on {html.escape(', '.join(report.missing_snapshots))}: run "
-            f"<code>storelab prototype snapshot {html.escape(report.filter.prototype_id)} "
-            f"--version {report.version}</code>.</p>"
-        )
+    note = "".join(
+        f'<p class="sl-muted">{_code(html.escape(hint))}</p>' for hint in report.snapshot_hints()
+    )
     return (
         '<section class="sl-tapmaps">'
         + note

@@ -274,6 +274,51 @@ def test_a_snapshot_gives_the_map_its_picture_boxes_and_element(tap_lab) -> None
     assert "<script src=" not in page  # plotly.js is the page's, loaded once
 
 
+def test_a_variant_is_drawn_on_its_own_layout_and_a_long_page_makes_a_tall_map(tap_lab) -> None:
+    """A variant may move elements: its map takes the variant's snapshot when there is one, and
+    says when it falls back to the control layout. A screen longer than the viewport keeps the
+    picture's aspect (taps are shares of the whole page)."""
+    from reports.tapmaps import tapmap_figure, tapmaps_html
+
+    base = snapshot_dir(tap_lab, "scan-and-discover", 1, "phone")
+    own = snapshot_dir(tap_lab, "scan-and-discover", 1, "phone", "treatment")
+    assert own == base / "variants" / "treatment"
+    for folder, variant, top, height in (
+        (base, "control", 0.45, 844),
+        (own, "treatment", 0.7, 1688),
+    ):
+        folder.mkdir(parents=True)
+        (folder / "scan.png").write_bytes(PNG_1x1)
+        shot = ScreenShot("scan", "scan.png", (Box("scanner", 0.4, top, 0.2, 0.1),), height)
+        write_manifest(folder, SnapshotManifest("scan-and-discover", 1, "phone", 390, 844,
+                                                variant=variant, screens=(shot,)))  # fmt: skip
+
+    treated = build_tap_maps(tap_lab, TapFilter("scan-and-discover", 1, variant="treatment"))
+    m = treated.get("scan", "phone")
+    assert m.image == str(own / "scan.png") and m.boxes[0].y == 0.7
+    assert (m.width, m.height) == (390, 1688) and treated.base_layout == ()
+    fig = tapmap_figure(m)
+    assert fig.layout.height == round(fig.layout.width * 1688 / 390)  # the whole page, tall
+    control = build_tap_maps(tap_lab, TapFilter("scan-and-discover", 1, variant="control"))
+    assert control.get("scan", "phone").image == str(base / "scan.png")
+
+    (own / "manifest.json").unlink()  # the variant never snapshotted: drawn on the base, said so
+    fallback = build_tap_maps(tap_lab, TapFilter("scan-and-discover", 1, variant="treatment"))
+    assert fallback.get("scan", "phone").image == str(base / "scan.png")
+    assert fallback.base_layout == ("phone",)
+    hint = next(h for h in fallback.snapshot_hints() if "variant treatment" in h)
+    assert "--device phone --variant treatment" in hint
+    assert "<code>storelab prototype snapshot" in tapmaps_html(fallback)
+    assert fallback.summary()["drawn_on_base_layout"] == ["phone"]
+
+
+def test_a_variant_name_never_becomes_a_path(tap_lab) -> None:
+    from errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="not a variant name"):
+        snapshot_dir(tap_lab, "scan-and-discover", 1, "phone", "../../etc")
+
+
 def test_report_tapmap_writes_a_self_contained_html(tap_lab, tmp_path) -> None:
     out = tmp_path / "maps.html"
     res = _cli("report", "tapmap", "scan-and-discover", "--version", "1", "--out", str(out),

@@ -40,6 +40,7 @@ from prototypes.snapshots import (
     snapshot_dir,
     write_manifest,
 )
+from prototypes.spec import BASE_VARIANT
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
@@ -47,9 +48,11 @@ START_TIMEOUT_S = 90.0
 STEP_TIMEOUT_MS = 15_000
 MAX_PAGE_HEIGHT = 12_000  # CSS px: a screen longer than this is shot down to here
 SHOT_STYLE_ID = "sl-snapshot-style"
-# For the shot only: what a customer's page does not show (the preview's panel and labels).
+# For the shot only: what a customer's page does not show (the preview's panel and labels), and
+# the task bar, which floats at the bottom of the viewport wherever the page is scrolled (in a
+# picture of the whole page it would cover the page's end; taps on it are never mapped).
 SHOT_CSS = (
-    "[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'], "
+    "[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'], .st-key-sl_taskbar, "
     "[data-testid='stExpandSidebarButton'], .sl-pv-id, "
     "[data-testid='stElementContainer']:has(.sl-pv-id) { display: none !important; } "
     "[class*='st-key-el_spot__'] button { opacity: 0 !important; outline: none !important; } "
@@ -89,11 +92,13 @@ PAGE_HEIGHT_JS = "() => {" + PAGE_FRAME_JS + " return Math.ceil(slPage(window).h
 
 @dataclass(frozen=True)
 class SnapshotRequest:
-    """What to render: one prototype version on one device (None: current / its touchpoint)."""
+    """What to render: one prototype version on one device in one variant's layout (None:
+    current / its touchpoint / the base)."""
 
     prototype_id: str
     version: int | None = None
     device: str | None = None
+    variant: str | None = None
 
 
 def take_snapshots(
@@ -118,9 +123,10 @@ def take_snapshots(
             f"versions: {', '.join(map(str, proto.version_numbers))}."
         )
     device = check_device(request.device or ("kiosk" if proto.touchpoint == "kiosk" else "phone"))
-    screens = list(proto.resolve(version).screens)
+    view = proto.resolve(version, request.variant)  # an unknown variant: one clear error
+    screens = list(view.screens)
     sync_playwright = _playwright() if browser is None else None
-    folder = snapshot_dir(lab, proto.id, version, device)
+    folder = snapshot_dir(lab, proto.id, version, device, view.variant)
     folder.mkdir(parents=True, exist_ok=True)
     store = next(iter(lab_stores(lab)), "S01")
     width, height = VIEWPORTS[device]
@@ -130,12 +136,15 @@ def take_snapshots(
             proto.id,
             store,
             device,
-            variant="control",
+            variant=view.variant,
             version=version,
             preview=True,
             token=lab.config.dashboard.token,
         )
-        progress(f"Rendering {len(screens)} screen(s) of {proto.id} v{version} on {device} …")
+        progress(
+            f"Rendering {len(screens)} screen(s) of {proto.id} v{version}"
+            f"{'' if view.variant == BASE_VARIANT else f' ({view.variant})'} on {device} …"
+        )
         if browser is not None:
             shots, failed = _render(browser, link, screens, folder, (width, height), progress)
         else:
@@ -145,7 +154,9 @@ def take_snapshots(
                     shots, failed = _render(own, link, screens, folder, (width, height), progress)
                 finally:
                     own.close()
-    manifest = SnapshotManifest(proto.id, version, device, width, height, "page", shots, failed)
+    manifest = SnapshotManifest(
+        proto.id, version, device, width, height, "page", shots, failed, view.variant
+    )
     write_manifest(folder, manifest)
     return manifest
 

@@ -89,13 +89,8 @@ except StorelabError as exc:
     st.info(str(exc))
     st.stop()
 
-if report.missing_snapshots:
-    st.warning(
-        f"No snapshot of version {version} on {', '.join(report.missing_snapshots)}: the maps "
-        f"are drawn on a blank screen. Run `storelab prototype snapshot {prototype} "
-        f"--version {version} --device {device}`.",
-        icon=":material/photo_camera:",
-    )
+for hint in report.snapshot_hints():
+    st.warning(hint, icon=":material/photo_camera:")
 if not report.maps:
     st.info("No taps with a position under this filter.")
     st.stop()
