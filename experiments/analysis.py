@@ -412,6 +412,7 @@ def _comparison(
         risk=finite(risk),
         se=finite(result.se),
         method=result.method,
+        dof=finite(result.dof),
     )
 
 

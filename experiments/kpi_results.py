@@ -15,7 +15,7 @@ import math
 from typing import TYPE_CHECKING
 
 from errors import InvalidInputError
-from experiments.bayesian import gaussian_effect
+from experiments.bayesian import chance_to_win, gaussian_effect
 from experiments.prepost import Estimate, PrePostResult, prepost
 from experiments.results import (
     Comparison,
@@ -160,7 +160,7 @@ def _comparison(
     if result is None:
         return Comparison(
             challenger, spec.baseline, None, None, None, None, None, None, None, None, None,
-            False, None, None, "none", estimates=(), placebo=None,
+            False, None, None, "none", None, estimates=(), placebo=None,
         )  # fmt: skip
     c = result.chosen
     rel = (None, None, None)
@@ -168,8 +168,10 @@ def _comparison(
         rel = _relative(c, y, t, (c.ci_low, c.ci_high))
     chance = risk = None
     if c.effect is not None and c.se is not None:
-        bayes = gaussian_effect(c.effect, c.se, higher_is_better=higher_is_better)
-        chance, risk = bayes.chance_to_win, bayes.risk
+        risk = gaussian_effect(c.effect, c.se, higher_is_better=higher_is_better).risk
+        # the CI's uncertainty: same se and t dof, so chance to win leaves [2.5%, 97.5%]
+        # exactly when the CI excludes 0 (a normal here overstated it with ~10 stores)
+        chance = chance_to_win(c.effect, c.se, c.dof, higher_is_better=higher_is_better)
     return Comparison(
         variant=challenger,
         baseline=spec.baseline,
@@ -186,6 +188,7 @@ def _comparison(
         risk=finite(risk),
         se=finite(c.se),
         method=result.method,
+        dof=finite(c.dof),
         variance_reduction=finite(result.variance_reduction),
         estimates=tuple(_kpi_estimate(e) for e in result.estimates),
         placebo=_placebo(spec, kpis, metric, challenger),

@@ -176,6 +176,8 @@ class Comparison:
     risk: float | None
     se: float | None
     method: str
+    dof: float | None = None
+    """Degrees of freedom of the t behind the CI and chance to win (None: normal)."""
     sequential: SequentialSummary | None = None
     variance_reduction: float | None = None
     estimates: tuple[KpiEstimate, ...] | None = None
@@ -194,13 +196,14 @@ class Comparison:
 
     @classmethod
     def from_dict(cls, d: dict) -> Comparison:
-        extra = ("sequential", "variance_reduction", "estimates", "placebo")
+        extra = ("dof", "sequential", "variance_reduction", "estimates", "placebo")
         values = {f.name: d[f.name] for f in fields(cls) if f.name not in extra}
         seq = d.get("sequential")  # absent in JSON written before it existed
         estimates = d.get("estimates")
         placebo = d.get("placebo")
         return cls(
             **values,
+            dof=d.get("dof"),  # absent in JSON written before it existed
             sequential=None if seq is None else SequentialSummary.from_dict(seq),
             variance_reduction=d.get("variance_reduction"),
             estimates=None

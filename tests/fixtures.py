@@ -114,6 +114,7 @@ ANALYSIS_JSON: dict = {
                     "significant": True,
                     "se": 0.0224,
                     "method": _METHOD,
+                    "dof": 9.4,
                     "sequential": None,  # unit=store: read once, at the end
                 }
             ],
@@ -149,6 +150,7 @@ ANALYSIS_JSON: dict = {
                     "significant": False,
                     "se": 2.09,
                     "method": _METHOD,
+                    "dof": 9.4,
                     "sequential": None,  # unit=store: read once, at the end
                 }
             ],
@@ -184,6 +186,7 @@ ANALYSIS_JSON: dict = {
                     "significant": False,
                     "se": 2.91,
                     "method": _METHOD,
+                    "dof": 9.4,
                     "sequential": None,  # unit=store: read once, at the end
                 }
             ],
@@ -219,6 +222,7 @@ ANALYSIS_JSON: dict = {
                     "significant": False,
                     "se": 0.0066,
                     "method": _METHOD,
+                    "dof": 9.4,
                     "sequential": None,  # unit=store: read once, at the end
                 }
             ],

@@ -318,7 +318,7 @@ COMPARISON_KEYS = {
     "variant", "baseline", "abs_effect", "ci_low", "ci_high", "p_value", "rel_effect",
     "rel_ci_low", "rel_ci_high", "p_adjusted", "chance_to_win", "significant",
     # documented extensions
-    "risk", "se", "method", "sequential",
+    "risk", "se", "method", "dof", "sequential",
 }  # fmt: skip
 SEQUENTIAL_KEYS = {"p_value", "p_adjusted", "ci_low", "ci_high", "method", "planned_n"}
 

@@ -239,6 +239,22 @@ def test_kpi_json_has_method_variance_reduction_estimates_and_placebo():
     assert ExperimentResult.from_dict(d).to_dict() == d
 
 
+def test_kpi_chance_to_win_agrees_with_its_ci():
+    """Chance to win uses the CI's t (HC2, ~10 dof with 12 stores), so it leaves [2.5%, 97.5%]
+    exactly when the CI excludes 0; a normal made it 99% while the CI still held 0."""
+    spec = _spec()
+    for seed in range(40):
+        for effect in (0.004, 0.008):
+            kpis = _simulated(spec, seed, effect)
+            d = analyze_data(spec, MetricData(), kpis=kpis, today=END).to_dict()
+            kpi = next(m for m in d["metrics"] if m["metric"] == "kpi:conversion_rate")
+            comp = kpi["comparisons"][0]
+            excludes = comp["ci_low"] > 0 or comp["ci_high"] < 0
+            extreme = not 0.025 <= comp["chance_to_win"] <= 0.975
+            assert excludes == extreme, (seed, effect, comp)
+            assert comp["dof"] == comp["estimates"]["ancova"]["dof"] < 12
+
+
 def test_analyze_data_without_kpis_says_what_is_missing():
     with pytest.raises(InvalidInputError, match="needs the lab's store KPIs"):
         analyze_data(_spec(), MetricData(), today=END)
