@@ -60,7 +60,7 @@ def with_settings(text: str) -> str:
 
 
 def idle_ms_in_a_task(lab: Lab, monkeypatch, device: str) -> int:
-    at = app_test(lab, monkeypatch, prototype="mini", device=device)
+    at = app_test(lab, monkeypatch, prototype="mini", store="S01", device=device)
     click(at, "sl_consent_yes")
     click(at, "sl_start_task")
     return tap_capture_data(at)["idle_ms"]
@@ -88,7 +88,7 @@ def test_the_welcome_screen_waits_and_the_thanks_screen_resets_after_20s(
     lab: Lab, monkeypatch
 ) -> None:
     write_prototype(lab, text=with_settings("kiosk: {idle_timeout_s: 60}\n"))
-    at = app_test(lab, monkeypatch, prototype="mini", device="kiosk")
+    at = app_test(lab, monkeypatch, prototype="mini", store="S01", device="kiosk")
     assert tap_capture_data(at)["idle_ms"] == 0  # the welcome screen waits for the next customer
     click(at, "sl_consent_no")
     assert tap_capture_data(at)["idle_ms"] == 20_000
@@ -137,7 +137,7 @@ def test_an_unknown_key_in_the_kiosk_settings_is_named(tmp_path) -> None:
 
 def test_idle_reset_abandons_the_task_then_ends_the_session_once(lab: Lab, monkeypatch) -> None:
     write_prototype(lab)
-    at = app_test(lab, monkeypatch, prototype="mini", device="kiosk")
+    at = app_test(lab, monkeypatch, prototype="mini", store="S01", device="kiosk")
     click(at, "sl_consent_yes")
     click(at, "sl_start_task")
     click(at, "el_btn__start__go")  # the customer is on the shop screen, then walks away
@@ -165,7 +165,7 @@ def test_idle_reset_between_tasks_ends_the_session_without_an_abandon(
     lab: Lab, monkeypatch
 ) -> None:
     write_prototype(lab)
-    at = app_test(lab, monkeypatch, prototype="mini", device="kiosk")
+    at = app_test(lab, monkeypatch, prototype="mini", store="S01", device="kiosk")
     click(at, "sl_consent_yes")
     browser_reports_idle(at)  # the mission card: no task is running yet
     events = spool_events(lab)
@@ -175,7 +175,7 @@ def test_idle_reset_between_tasks_ends_the_session_without_an_abandon(
 
 def test_idle_reset_after_the_customer_said_no_writes_nothing_more(lab: Lab, monkeypatch) -> None:
     write_prototype(lab)
-    at = app_test(lab, monkeypatch, prototype="mini", device="kiosk")
+    at = app_test(lab, monkeypatch, prototype="mini", store="S01", device="kiosk")
     click(at, "sl_consent_no")
     before = spool_events(lab)
     browser_reports_idle(at)
@@ -212,7 +212,7 @@ def test_gallery_links_open_team_sessions(lab: Lab, monkeypatch) -> None:
 )
 def test_the_team_token_marks_a_session(lab: Lab, monkeypatch, token, team) -> None:
     write_prototype(lab)
-    params = {"prototype": "mini"}
+    params = {"prototype": "mini", "store": "S01"}
     if token is not None:
         params["token"] = lab.config.dashboard.token if token == "lab" else token
     at = app_test(lab, monkeypatch, **params)

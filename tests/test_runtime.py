@@ -112,7 +112,7 @@ def test_every_template_walks_its_happy_path(lab: Lab, monkeypatch, template: st
 
 def test_no_consent_records_nothing_but_start_consent_and_end(lab: Lab, monkeypatch) -> None:
     pid = scaffold(lab, "scan-and-discover")
-    at = app_test(lab, monkeypatch, prototype=pid)
+    at = app_test(lab, monkeypatch, prototype=pid, store="S01")
     click(at, "sl_consent_no")
     assert session(at).phase == "declined"
     click(at, "sl_browse")  # look around anyway
@@ -126,7 +126,7 @@ def test_no_consent_records_nothing_but_start_consent_and_end(lab: Lab, monkeypa
 
 def test_give_up_records_task_abandon_then_asks_seq(lab: Lab, monkeypatch) -> None:
     pid = scaffold(lab, "scan-and-discover")
-    at = app_test(lab, monkeypatch, prototype=pid, device="kiosk")
+    at = app_test(lab, monkeypatch, prototype=pid, store="S01", device="kiosk")
     click(at, "sl_consent_yes")
     click(at, "sl_start_task")
     click(at, "sl_give_up")
@@ -153,7 +153,7 @@ def test_preview_marks_events_and_shows_the_panel(lab: Lab, monkeypatch) -> None
 
 def test_language_toggle_and_lang_parameter(lab: Lab, monkeypatch) -> None:
     pid = scaffold(lab, "scan-and-discover")
-    at = app_test(lab, monkeypatch, prototype=pid, lang="en")
+    at = app_test(lab, monkeypatch, prototype=pid, store="S01", lang="en")
     assert session(at).locale == "en"
     assert any("Let's start" in b.label for b in at.button)
     click(at, "sl_lang_de")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import Lab
+from lab import Lab, read_stores, write_stores_csv
 from prototypes.scaffold import new_prototype
 from tests.fixtures import (
     MINI_PROTOTYPE,
@@ -22,6 +22,7 @@ from tests.fixtures import (
     click,
     keys,
     new_lab,
+    session,
     spool_events,
     write_prototype,
 )
@@ -196,6 +197,24 @@ def test_the_team_sees_why_a_link_does_not_work(two: Lab, monkeypatch):
     assert html.escape(unknown_prototype_message(two, "nope")) in text
     at = app_test(two, monkeypatch, prototype="scan-and-discover", store="S99", token=token(two))
     assert "S99" in page_text(at) and "S01, S02" in page_text(at)
+
+
+def test_a_customer_link_without_a_store_is_not_counted_for_some_store(two: Lab, monkeypatch):
+    """A link that names no store in a lab of several: the customer gets the broken-link page
+    and nothing is recorded (it used to count for S01); the team's preview takes the first
+    store, and a lab of one store needs no store in the link."""
+    at = app_test(two, monkeypatch, prototype="scan-and-discover")
+    text = page_text(at)
+    assert BROKEN_DE in text and TEAM_DETAIL not in text
+    assert "sl_consent_yes" not in keys(at) and not spool_events(two)
+    at = app_test(two, monkeypatch, prototype="scan-and-discover", team="1")
+    assert "sl_consent_yes" in keys(at) and session(at).ctx.store_id == "S01"
+
+    write_stores_csv(two.stores_csv, [read_stores(two.stores_csv)[1]])  # only S02 is left
+    at = app_test(two, monkeypatch, prototype="scan-and-discover")
+    assert session(at).ctx.store_id == "S02"
+    click(at, "sl_consent_yes")
+    assert {e["store_id"] for e in spool_events(two)} == {"S02"}
 
 
 def test_a_spec_with_problems_is_a_broken_link_for_customers(lab: Lab, monkeypatch):

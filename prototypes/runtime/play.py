@@ -35,11 +35,13 @@ from prototypes.runtime.visit import (
     CONTEXT,
     SESSION,
     current_session,
+    is_team_visit,
     link_problem,
     new_session,
     on_idle,
     profile_problems,
     read_params,
+    resolve_store,
     team_params,
 )
 from prototypes.spec import Prototype
@@ -102,7 +104,7 @@ def _open_visit(
             gallery_page()
             return None
         params["prototype"] = ids[0]
-    why = _why_not(lab, params)
+    why = _why_not(lab, params, team)
     if why is not None:
         broken_link(why if team else None, params["lang"])
         return None
@@ -117,9 +119,10 @@ def _open_visit(
     return lab, proto, store_rows(lab), session
 
 
-def _why_not(lab: Lab, params: dict[str, Any]) -> str | None:
+def _why_not(lab: Lab, params: dict[str, Any], team: bool) -> str | None:
     """Why this link cannot be played (for the team's eyes), or None: a malformed id, no
-    prototype, one that does not load, a store that is not the lab's."""
+    prototype, one that does not load, a store that is not the lab's or none where it cannot
+    be told (``resolve_store``)."""
     if not params["prototype"]:
         return "The link names no prototype (?prototype=ID&store=S01)."
     malformed = link_problem(params)
@@ -133,6 +136,9 @@ def _why_not(lab: Lab, params: dict[str, Any]) -> str | None:
     if unknown:
         return "The link's " + "; ".join(unknown) + "."
     stores = store_rows(lab)
+    no_store = resolve_store(params, stores, team or is_team_visit(lab, params))
+    if no_store is not None:
+        return no_store
     if stores and params["store"] not in stores:
         return f"Store {params['store']!r} is not in {lab.stores_csv}: " + ", ".join(stores)
     return None

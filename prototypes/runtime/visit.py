@@ -37,7 +37,7 @@ SESSION = "sl_session"
 CONTEXT = "sl_ctx"
 DEFAULTS: dict[str, Any] = {
     "prototype": None,
-    "store": "S01",
+    "store": None,  # the link's; ``resolve_store`` decides when it names none
     "variant": "auto",
     "device": None,
     "version": None,
@@ -50,6 +50,7 @@ DEFAULTS: dict[str, Any] = {
     **dict.fromkeys(CONTEXT_VARIABLES),
     "journey": None,
 }
+DEFAULT_STORE = "S01"
 STORE_ID_RE = re.compile(r"\w[\w.-]{0,63}")
 VARIANT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 VERSION_RE = re.compile(r"[1-9][0-9]{0,5}")
@@ -115,7 +116,7 @@ def link_problem(params: dict[str, Any]) -> str | None:
     prototype = params["prototype"]
     if prototype is not None and not is_prototype_id(prototype):
         return f"{prototype!r} is not a prototype id (lowercase letters, digits and dashes)."
-    if not STORE_ID_RE.fullmatch(params["store"] or ""):
+    if params["store"] is not None and not STORE_ID_RE.fullmatch(params["store"]):
         return f"{params['store']!r} is not a store id (letters, digits, '.', '-', '_')."
     variant = params["variant"] or "auto"
     if variant != "auto" and not VARIANT_RE.fullmatch(variant):
@@ -126,6 +127,26 @@ def link_problem(params: dict[str, Any]) -> str | None:
         if params.get(name) and not VARIANT_RE.fullmatch(params[name]):
             return f"{params[name]!r} is not a {name} (letters, digits, '-', '_')."
     return None
+
+
+def resolve_store(params: dict[str, Any], stores: dict[str, Any], team: bool) -> str | None:
+    """Set the visit's store when the link names none; why not, when it cannot be known.
+
+    A link without ``store`` is fine where there is only one answer: a lab with one store (or
+    no stores.csv: the scaffold's ``DEFAULT_STORE``), or the team's preview (its events never
+    count; the first store). A customer's link in a lab of several stores is refused rather
+    than counted for a store the customer is not in.
+    """
+    if params["store"] is not None:
+        return None
+    if team or len(stores) <= 1:
+        params["store"] = next(iter(stores), DEFAULT_STORE)
+        return None
+    return (
+        "The link names no store, and the lab has several: add &store=ID (one of "
+        + ", ".join(stores)
+        + "), as `storelab prototype qr` and `prototype run` links do."
+    )
 
 
 def profile_problems(proto: Prototype, params: dict[str, Any]) -> list[str]:
