@@ -15,7 +15,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 EVENT_TYPES: tuple[str, ...] = (
     "session_start",
@@ -88,9 +88,10 @@ def team_event_sql(props: str = "props") -> str:
     return f"(CASE WHEN {named} THEN {true} END)"
 
 
-def uuid7() -> uuid.UUID:
-    """A time-ordered UUID (RFC 9562 version 7): sorts by creation time, good as a key."""
-    ms = time.time_ns() // 1_000_000
+def uuid7(ms: int | None = None) -> uuid.UUID:
+    """A time-ordered UUID (RFC 9562 version 7): sorts by creation time (``ms`` since the
+    epoch, default now), good as a key."""
+    ms = time.time_ns() // 1_000_000 if ms is None else ms
     rand = int.from_bytes(secrets.token_bytes(10), "big")
     value = (ms & ((1 << 48) - 1)) << 80 | rand & ((1 << 80) - 1)
     value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
@@ -122,6 +123,21 @@ class Event(BaseModel):
     value: float | None = Field(None, allow_inf_nan=False)
     text: str | None = Field(None, max_length=MAX_TEXT_CHARS)
     props: dict[str, Any] | None = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_clock(cls, data: Any) -> Any:
+        """A new event's id and ``ts`` come from one clock read, so the id's time is the
+        event's (two reads could straddle a millisecond, more under load)."""
+        if not isinstance(data, dict) or "event_id" in data:
+            return data
+        ts = data.get("ts")
+        if ts is None:
+            ts = datetime.now(UTC)
+            data = {**data, "ts": ts}
+        if isinstance(ts, datetime) and ts.tzinfo is not None:
+            data = {**data, "event_id": uuid7(int(ts.timestamp() * 1000))}
+        return data
 
     @field_validator("ts")
     @classmethod

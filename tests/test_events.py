@@ -113,6 +113,21 @@ def test_uuid7_is_version_7_and_time_ordered():
     assert [u.bytes[:6] for u in ids] == sorted(u.bytes[:6] for u in ids)
 
 
+def test_a_new_events_id_carries_its_ts_to_the_millisecond():
+    """One clock read for id and ts: ingest's dedupe relies on the id's time being the event's
+    (two reads straddled a millisecond under load, and an event with a given ts got today's id)."""
+    from datetime import UTC, datetime
+
+    ts = datetime(2026, 11, 2, 9, 15, 0, 123_456, tzinfo=UTC)
+    fields = {k: v for k, v in make_event().items() if k not in ("event_id", "ts")}
+    event = Event(**fields, ts=ts)
+    assert event.event_id.version == 7 and event.event_id.int >> 80 == 1_793_610_900_123
+    now = Event(**fields)
+    assert now.event_id.int >> 80 == int(now.ts.timestamp() * 1000)
+    given = make_event()["event_id"]
+    assert str(Event(**fields, event_id=given).event_id) == str(given)  # ids are kept
+
+
 def test_event_json_round_trips():
     event = Event.model_validate(make_event(type="comment", text="gut"))
     again = Event.model_validate(json.loads(event.to_json()))
