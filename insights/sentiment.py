@@ -101,7 +101,7 @@ TOKEN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 NEGATED_PREDICATE = -1.0  # "hat nicht funktioniert": a negated neutral predicate (lexicon scale)
 EXCESS = -1.0  # "zu teuer", "too small": an excessive degree
 VADER_SCALE = 2.5  # a German-scale polarity as VADER valence (its "good" is 1.9, "bad" -2.5)
-NEGATION_WINDOW = 2  # German: words after a negation that it can flip (as before)
+NEGATION_WINDOW = 2  # German: how many words on a negation can flip a rated word
 
 
 def supplement_path() -> Path:
