@@ -153,7 +153,11 @@ def test_rows_the_lake_already_has_are_counted_not_copied(lab, pg_catalog, monke
     )  # each id once
     assert [r[0] for r in stored["ingested_files"]] == ["spool:kiosk-1", "spool:kiosk-2"]
     assert stored["notes"] == in_file["notes"]
-    assert import_file_lab(lake_lab).copied == 0  # the user's table too
+    again = runner.invoke(app, ["lake", "import", "--lab", str(lake_lab.root)])
+    assert again.exit_code == 0, again.output
+    rows = sum(len(r) for r in in_file.values())
+    assert f"0 rows copied, {rows} already in the lake" in again.output  # the user's table too
+    assert "notes" in again.output
 
 
 # --- a crash mid-way leaves the lake as it was ----------------------------------------------

@@ -68,6 +68,7 @@ class TablePlan:
     key: tuple[str, ...]  # empty: the whole row identifies it
     rows: int
     end: int  # past the greatest rowid (rowids may have gaps after deletes)
+    nullable_first_key: bool = False  # the key's first column may hold NULL
 
 
 @dataclass(frozen=True)
@@ -249,15 +250,16 @@ def _plans(con: duckdb.DuckDBPyConnection) -> list[TablePlan]:
     plans = []
     for name in sorted(names, key=lambda n: (n != "events", n)):  # the big one first
         cols = con.execute(
-            f"""SELECT column_name, data_type FROM duckdb_columns()
+            f"""SELECT column_name, data_type, is_nullable FROM duckdb_columns()
                 WHERE {where} AND table_name = {sql_literal(name)} ORDER BY column_index"""
         ).fetchall()
         rows, end = con.execute(
             f"SELECT count(*), coalesce(max(rowid) + 1, 0) FROM {FILE_ALIAS}.main.{_q(name)}"
         ).fetchone()
         key = tuple(keys.get(name) or ID_COLUMNS.get(name, ()))
-        columns, types = tuple(c for c, _ in cols), tuple(t for _, t in cols)
-        plans.append(TablePlan(name, columns, types, key, rows, end))
+        columns, types = tuple(c for c, _, _ in cols), tuple(t for _, t, _ in cols)
+        nullable = bool(key) and next(n for c, _, n in cols if c == key[0])
+        plans.append(TablePlan(name, columns, types, key, rows, end, nullable))
     return plans
 
 
@@ -324,14 +326,17 @@ def _copy(
     return TableCount(plan.name, plan.rows, copied)
 
 
-def _same_key(plan: TablePlan, lo: str, hi: str) -> str:
+def _same_key(plan: TablePlan, lo: str | None, hi: str | None) -> str:
     """The anti-join's condition. Like ingest's, it reads only the lake's rows whose first key
     lies between the slice's least and greatest: exact, and with time-ordered event ids the
     lake's file statistics skip the rest."""
     first = plan.key[0]
     kind = plan.types[plan.columns.index(first)]
     same = [f"l.{_q(k)} IS NOT DISTINCT FROM f.{_q(k)}" for k in plan.key]
-    same.append(f"l.{_q(first)} BETWEEN {sql_literal(lo)}::{kind} AND {sql_literal(hi)}::{kind}")
+    if lo is not None and not plan.nullable_first_key:  # a NULL key would fall outside
+        same.append(
+            f"l.{_q(first)} BETWEEN {sql_literal(lo)}::{kind} AND {sql_literal(hi)}::{kind}"
+        )
     return " AND ".join(same)
 
 
