@@ -163,7 +163,11 @@ def token_rotate(
 app.add_typer(prototype_app, name="prototype", help="Author, validate, version and run prototypes.")
 app.add_typer(experiment_app, name="experiment", help="Design, analyse and decide experiments.")
 app.add_typer(feedback_app, name="feedback", help="Ingest, import and export pilot data.")
-app.add_typer(lake_app, name="lake", help="Lake mode: the lab's own catalog PostgreSQL.")
+app.add_typer(
+    lake_app,
+    name="lake",
+    help="Lake mode: the lab's own catalog PostgreSQL; import a file lab into its lake.",
+)
 app.add_typer(pilot_app, name="pilot", help="Pilot health: is every store sending data?")
 app.add_typer(sample_app, name="sample", help="Simulated pilot data with known true effects.")
 app.add_typer(report_app, name="report", help="HTML and terminal reports for an experiment.")

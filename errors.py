@@ -45,6 +45,10 @@ class DatabaseBusyError(StorelabError):
     """Another process holds the DuckDB file."""
 
 
+class LakeImportError(StorelabError):
+    """``storelab lake import`` failed part-way; its one transaction was rolled back."""
+
+
 class DataProblemError(StorelabError):
     """Data problems found in ``--strict`` mode; the valid data was still kept."""
 

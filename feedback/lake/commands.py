@@ -1,4 +1,5 @@
-"""``storelab lake up|down|status``: the lab's own PostgreSQL for its DuckLake catalog."""
+"""``storelab lake up|down|status``: the lab's own PostgreSQL for its DuckLake catalog;
+``storelab lake import``: a file lab's store into its lake."""
 
 from __future__ import annotations
 
@@ -23,11 +24,14 @@ def up_command(
     if json_:
         print_json({"catalog": url, "data_path": str(the_lab.lake_data_path)})
         return
-    console().print(
-        f"Lake catalog running: {url}\n"
-        f'  storelab.toml: \\[storage] kind = "ducklake", data in {the_lab.lake_data_path}\n'
-        "  next: storelab feedback ingest --worker NAME"
-    )
+    lines = [
+        f"Lake catalog running: {url}",
+        f'  storelab.toml: \\[storage] kind = "ducklake", data in {the_lab.lake_data_path}',
+    ]
+    if the_lab.db_path.exists():  # a file lab: what it holds is not in the lake yet
+        lines.append(f"  {the_lab.db_path.name} stays as it is: storelab lake import copies it in")
+    lines.append("  next: storelab feedback ingest --worker NAME")
+    console().print("\n".join(lines))
 
 
 @app.command("down")
@@ -52,3 +56,44 @@ def status_command(lab: LabOption = None, json_: JsonOption = False) -> None:
         print_json({"running": url is not None, "catalog": url})
         return
     console().print(f"Lake catalog running: {url}" if url else "The lake catalog is not running.")
+
+
+@app.command("import")
+def import_command(lab: LabOption = None, json_: JsonOption = False) -> None:
+    """Copy the lab's DuckDB file (events, rejected lines, ledger, KPIs, …) into its lake.
+
+    One transaction: all of it or nothing. Rows the lake has already (same event id, same
+    ledgered file, …) are not copied again, so a second import copies nothing.
+    """
+    from feedback.lake.from_file import import_file_lab
+
+    the_lab = open_lab(lab)
+    if json_:
+        print_json(import_file_lab(the_lab).to_dict())
+        return
+    from rich.progress import Progress
+
+    with Progress(console=console(), transient=True) as bar:
+        task = bar.add_task("Importing", total=None)
+
+        def progress(done: int, total: int, table: str) -> None:
+            bar.update(task, total=total, completed=done, description=f"Importing {table}")
+
+        report = import_file_lab(the_lab, progress=progress)
+    _print_import(report)
+
+
+def _print_import(report) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table("table", "in the file", "copied", "already in the lake", title=None)
+    for t in report.tables:
+        table.add_row(escape(t.table), str(t.rows), str(t.copied), str(t.already))
+    out = console()
+    out.print(f"Imported {escape(report.source)} into the lake {escape(report.lake)}:")
+    out.print(table)
+    out.print(
+        f"[bold]{report.copied}[/] rows copied, {report.already} already in the lake "
+        "(not copied twice)."
+    )

@@ -17,9 +17,10 @@ CATALOG_DIR = ".lake-catalog"  # in the lab: PostgreSQL's data folder, log and p
 def lake_up(lab: Lab, port: int | None = None) -> str:
     """Start (initdb once) the lab's PostgreSQL and point ``[storage]`` at it; returns its URL.
 
-    The lab keeps its ``data_path`` (default ``lake/``). The lake starts empty: events already
-    in the lab's DuckDB file stay in that file (switching back to ``kind = "duckdb"`` reads
-    them again); the spool's files are ingested into the lake afresh.
+    The lab keeps its ``data_path`` (default ``lake/``). The lake starts empty: what the lab's
+    DuckDB file holds stays in that file (switching back to ``kind = "duckdb"`` reads it
+    again) until ``storelab lake import`` (``feedback.lake.from_file``) copies it in; the
+    spool's files are ingested into the lake afresh (an imported ledger skips them).
     """
     catalog = server.start(lab.root / CATALOG_DIR, port)
     url = catalog.url()
