@@ -17,9 +17,9 @@ Which sessions count
     with any event flagged ``props.preview`` or ``props.team`` = true (``feedback.events.
     TEAM_FLAGS``: the team trying the prototype) never counts, in no metric and not in the SRM.
     A journey across devices is one unit (``session_id`` below is the unit's id): a session that
-    continued a journey in its arm (``journey_arm: kept``) adds its events from that point to
-    the journey's first session, whose arm was drawn (docs/architecture.md, "A journey keeps
-    its experiment arm across devices").
+    continued a journey (unless ``journey_arm: gone``) adds its events from that point to the
+    journey's first session, whose arm was drawn (docs/architecture.md, "A journey keeps its
+    experiment arm across devices").
 
 Per-session metrics (NULL = the session has no value and is left out of that metric)
     Every metric of ``feedback.catalogue.CATALOGUE``, in catalogue order, and the spec's own
@@ -75,7 +75,7 @@ from experiments.measures import catalogue_for, column
 from experiments.statistics import RatioStatistic, SampleMeanStatistic, Statistic
 from feedback.catalogue import CATALOGUE, Catalogue, Instrument, Metric
 from feedback.events import (
-    ARM_KEPT,
+    ARM_GONE,
     CONTEXT_VARIABLES,
     HANDOVER_REASON,
     JOURNEY_ARM_PROP,
@@ -103,10 +103,13 @@ SLICE_DIMENSIONS = ("day", "device", *START_FACTS)
 # counts, the event metrics and the slice attributes come from one GROUP BY per session; scores
 # use CASE inside plain aggregates (a FILTER is one more pass); and the statistics aggregate
 # the wide per-session rows directly (GROUPING SETS), one result row per unit.
-# ``journeys``: the sessions that continued a journey in its arm (``journey_arm: kept`` on the
-# event that took it: a ``?journey=`` session_start or the keypad's tap), with that event's time;
-# ``ev`` gives their events from then on the journey's id, so a journey is one unit, in the arm
-# of its first session (the one whose id was hashed). Only those events' props are parsed.
+# ``journeys``: the sessions that continued a journey (the event that took it: a ``?journey=``
+# session_start or the keypad's tap), with that event's time, unless its arm was gone
+# (``journey_arm: gone``: assigned afresh, a unit of its own); ``ev`` gives their events from
+# then on the journey's id, so a journey is one unit, in the arm of its first session (the one
+# whose id was hashed). Written before sticky arms (no ``journey_arm``), a journey whose two
+# sessions got different arms shows two variants and is dropped, never counted in both. Only
+# the props of events that name a journey are parsed.
 _HEAD_TEMPLATE = f"""
 WITH journeys AS MATERIALIZED (
     SELECT session_id, min(ts) AS _joined,
@@ -114,8 +117,9 @@ WITH journeys AS MATERIALIZED (
                AS _journey
     FROM events
     WHERE experiment_id = $experiment_id AND type IN ('session_start', 'tap')
-      AND contains(CAST(props AS VARCHAR), '"{JOURNEY_ARM_PROP}"')
-      AND json_extract_string(props, '$.{JOURNEY_ARM_PROP}') = '{ARM_KEPT}'
+      AND contains(CAST(props AS VARCHAR), '"{JOURNEY_PROP}"')
+      AND json_extract_string(props, '$.{JOURNEY_PROP}') IS NOT NULL
+      AND json_extract_string(props, '$.{JOURNEY_ARM_PROP}') IS DISTINCT FROM '{ARM_GONE}'
     GROUP BY session_id
 ),
 ev AS NOT MATERIALIZED (

@@ -94,3 +94,35 @@ def test_a_code_whose_arm_left_the_experiment_starts_afresh(arms_lab, monkeypatc
     mine = [e for e in spool_events(arms_lab) if e["session_id"] == str(kiosk.session_id)]
     took = next(e for e in mine if e["props"].get("journey"))
     assert took["props"]["journey_arm"] == "gone"
+
+
+def test_a_journey_recorded_before_sticky_arms_never_counts_in_two_arms(arms_lab) -> None:
+    """Events written before the code carried the arm: the kiosk session in its own arm and no
+    ``journey_arm``. A journey whose two sessions differ is dropped, the others count once."""
+    from experiments.assignment import assign_variant
+    from feedback.events import Event
+    from feedback.sink import SpoolSink
+    from sample_data.journeys import simulate_handover_journeys
+
+    simulate_handover_journeys(arms_lab, "hello-kiosk", journeys=40, continue_share=1.0, seed=8)
+    events = spool_events(arms_lab)
+    for path in arms_lab.spool_dir.glob("*.jsonl*"):
+        path.unlink()
+    phones = {e["session_id"]: e["variant"] for e in events if e["device"] == "phone"}
+    split = set()
+    with SpoolSink(arms_lab.spool_dir) as sink:
+        for e in events:
+            if e["device"] == "kiosk":  # as before: assigned afresh, no journey_arm
+                own = assign_variant("arms", e["session_id"], {"control": 0.5, "treatment": 0.5})
+                e["variant"] = own
+                e["props"].pop("journey_arm", None)
+                if (journey := e["props"].get("journey")) and phones[journey] != own:
+                    split.add(journey)
+            sink.emit(Event.model_validate(e))
+    assert 0 < len(split) < len(phones)
+    assert ingest(arms_lab).rejected == 0
+    with connect(arms_lab, read_only=True) as con:
+        units = {
+            str(r[0]): r[1] for r in per_session_values(con, load_experiment(arms_lab, "arms"))
+        }
+    assert units == {p: v for p, v in phones.items() if p not in split}
