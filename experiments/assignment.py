@@ -90,7 +90,8 @@ class Arm:
     name: str
     """The arm (variant) name written to events."""
     assignment: str
-    """How it was chosen: ``store`` (unit=store), ``session`` (hash) or ``forced`` (by name)."""
+    """How it was chosen: ``store`` (unit=store), ``session`` (hash), ``forced`` (by name) or
+    ``journey`` (the arm of the journey a handover continues, ``journey_arm``)."""
 
 
 def experiments_on(lab: Lab, prototype_id: str) -> list[ExperimentSpec]:
@@ -148,3 +149,21 @@ def arm_for(
         name = variant_for_store(exp, store_id)
         return Arm(exp, name, "store") if name else None
     return Arm(exp, assign_variant(exp.id, session_id, exp.allocation), "session")
+
+
+def journey_arm(
+    lab: Lab,
+    prototype_id: str,
+    experiment_id: str | None,
+    variant: str | None,
+    *,
+    today: dt.date | None = None,
+) -> Arm | None:
+    """The arm a journey handed to another device continues in (sticky bucketing): arm
+    ``variant`` of ``experiment_id``, recorded with ``assignment="journey"``, while that
+    experiment still runs this prototype and still has that arm; None otherwise (the spec
+    changed between the two devices: the receiving session is assigned afresh)."""
+    exp = experiment_for(lab, prototype_id, today)
+    if exp is None or exp.id != experiment_id or variant not in exp.variants:
+        return None
+    return Arm(exp, variant, "journey")

@@ -16,6 +16,10 @@ Which sessions count
     of every metric and the SRM and counted in ``MetricData.mislabelled_sessions``. A session
     with any event flagged ``props.preview`` or ``props.team`` = true (``feedback.events.
     TEAM_FLAGS``: the team trying the prototype) never counts, in no metric and not in the SRM.
+    A journey across devices is one unit (``session_id`` below is the unit's id): a session that
+    continued a journey (unless ``journey_arm: gone``) adds its events from that point to the
+    journey's first session, whose arm was drawn (docs/architecture.md, "A journey keeps its
+    experiment arm across devices").
 
 Per-session metrics (NULL = the session has no value and is left out of that metric)
     Every metric of ``feedback.catalogue.CATALOGUE``, in catalogue order, and the spec's own
@@ -70,7 +74,14 @@ from typing import TYPE_CHECKING
 from experiments.measures import catalogue_for, column
 from experiments.statistics import RatioStatistic, SampleMeanStatistic, Statistic
 from feedback.catalogue import CATALOGUE, Catalogue, Instrument, Metric
-from feedback.events import CONTEXT_VARIABLES, team_event_sql
+from feedback.events import (
+    ARM_GONE,
+    CONTEXT_VARIABLES,
+    HANDOVER_REASON,
+    JOURNEY_ARM_PROP,
+    JOURNEY_PROP,
+    team_event_sql,
+)
 from feedback.store import sql_literal
 
 if TYPE_CHECKING:
@@ -92,12 +103,30 @@ SLICE_DIMENSIONS = ("day", "device", *START_FACTS)
 # counts, the event metrics and the slice attributes come from one GROUP BY per session; scores
 # use CASE inside plain aggregates (a FILTER is one more pass); and the statistics aggregate
 # the wide per-session rows directly (GROUPING SETS), one result row per unit.
+# ``journeys``: the sessions that continued a journey (the event that took it: a ``?journey=``
+# session_start or the keypad's tap), with that event's time, unless its arm was gone
+# (``journey_arm: gone``: assigned afresh, a unit of its own); ``ev`` gives their events from
+# then on the journey's id, so a journey is one unit, in the arm of its first session (the one
+# whose id was hashed). Written before sticky arms (no ``journey_arm``), a journey whose two
+# sessions got different arms shows two variants and is dropped, never counted in both. Only
+# the props of events that name a journey are parsed.
 _HEAD_TEMPLATE = f"""
-WITH ev AS NOT MATERIALIZED (
-    SELECT session_id, ts, variant, store_id, device, type, screen, element, task, question,
-           "value", props
+WITH journeys AS MATERIALIZED (
+    SELECT session_id, min(ts) AS _joined,
+           TRY_CAST(arg_min(json_extract_string(props, '$.{JOURNEY_PROP}'), ts) AS UUID)
+               AS _journey
     FROM events
-    WHERE experiment_id = $experiment_id
+    WHERE experiment_id = $experiment_id AND type IN ('session_start', 'tap')
+      AND contains(CAST(props AS VARCHAR), '"{JOURNEY_PROP}"')
+      AND json_extract_string(props, '$.{JOURNEY_PROP}') IS NOT NULL
+      AND json_extract_string(props, '$.{JOURNEY_ARM_PROP}') IS DISTINCT FROM '{ARM_GONE}'
+    GROUP BY session_id
+),
+ev AS NOT MATERIALIZED (
+    SELECT coalesce(j._journey, e.session_id) AS session_id, ts, variant, store_id, device,
+           type, screen, element, task, question, "value", props
+    FROM events e LEFT JOIN journeys j ON e.session_id = j.session_id
+    WHERE experiment_id = $experiment_id AND (j._joined IS NULL OR ts >= j._joined)
 ),
 session_events AS (
     SELECT session_id, min(variant) AS variant, max(variant) AS _max_variant,
@@ -135,8 +164,10 @@ mislabelled AS (
 task_runs AS (
     SELECT session_id, task,
            min(ts) FILTER (WHERE type = 'task_start') AS started_at,
-           min(ts) FILTER (WHERE type IN ('task_success', 'task_fail', 'task_abandon'))
-               AS ended_at,
+           coalesce(min(CASE WHEN type IN ('task_success', 'task_fail') OR type = 'task_abandon'
+                        AND json_extract_string(props, '$.reason') IS DISTINCT FROM
+                            '{HANDOVER_REASON}' THEN ts END),
+                    min(ts) FILTER (WHERE type = 'task_abandon')) AS ended_at,
            bool_or(type = 'task_success') AS succeeded
     FROM ev
     WHERE task IS NOT NULL

@@ -8,7 +8,8 @@ same statistics as DuckDB's; results agree to 1e-9 (``tests/test_spark.py``).
 
 Dialect differences, all handled here:
   DuckDB                               Spark SQL
-  ``AS NOT MATERIALIZED (`` CTE hint   ``AS (`` (no hint)
+  ``AS NOT MATERIALIZED (`` CTE hint   ``AS (`` (no hint; also ``AS MATERIALIZED (``)
+  ``TRY_CAST(… journey … AS UUID)``    ``unhex(replace(…, '-', ''))`` (session_id is 16 bytes)
   ``list_contains(json_extract_string(props, '$.goals[*]'), g)``
                                        ``array_contains(from_json(get_json_object(props,
                                        '$.goals'), 'array<string>'), g)`` (goal metrics)
@@ -64,6 +65,11 @@ EVENTS_SCHEMA = (
 # (DuckDB text, Spark text): applied in order to the metric SQL; see the module's table.
 _DIALECT: tuple[tuple[str, str], ...] = (
     (" AS NOT MATERIALIZED (", " AS ("),
+    (" AS MATERIALIZED (", " AS ("),
+    (  # a journey id (text) as the 16 bytes Spark reads session_id as
+        "TRY_CAST(arg_min(json_extract_string(props, '$.journey'), ts) AS UUID)",
+        "unhex(replace(min_by(get_json_object(props, '$.journey'), ts), '-', ''))",
+    ),
     (  # a goal metric (feedback.custom_measures.goal_sql): the list of goals an event reached
         "list_contains(json_extract_string(props, '$.goals[*]'), ",
         "array_contains(from_json(get_json_object(props, '$.goals'), 'array<string>'), ",

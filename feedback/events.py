@@ -178,6 +178,12 @@ def writer_id() -> str:
 # locale it continues under: the analyses read these from that tap, else from session_start;
 # no other tap has a ``handover`` key). A session's journey is the last ``journey`` it wrote,
 # else its own id (``session_journeys_sql``).
+# The receiving session continues in the journey's experiment arm (sticky bucketing): the event
+# that took the journey (its ``session_start`` or keypad tap) says ``journey_arm: "kept"`` when
+# it runs in the sender's experiment, variant and version from then on, ``"gone"`` when the
+# sender's arm is no longer in the experiment (it keeps its own fresh assignment). The
+# experiment analysis counts a "kept" session's events from that event on as part of the
+# journey's one unit (``experiments.metrics``).
 
 PERSONA_PROP = "persona"
 CONTEXT_PROP = "context"
@@ -187,6 +193,11 @@ JOURNEY_PROP = "journey"
 HANDOVER_PROP = "handover"
 HANDOVER_REASON = "handover"
 """``props.reason`` of the ``task_abandon`` that hands a running task to another device."""
+JOURNEY_ARM_PROP = "journey_arm"
+ARM_KEPT = "kept"
+"""``journey_arm``: the receiving session runs in the sending session's experiment arm."""
+ARM_GONE = "gone"
+"""``journey_arm``: the sender's arm is gone from the experiment; assigned afresh here."""
 
 
 def session_journeys_sql(where: str = "TRUE") -> str:

@@ -3,7 +3,9 @@
 The sending device (a phone) asks ``issue_code`` for a short code; it shows the code and a QR
 code of the receiving device's link (``?journey=CODE``). The receiving device (the kiosk, the
 associate tablet) gives the code to ``claim_code`` and gets the ``Handoff``: the journey id,
-the task and screen to continue on, the persona, context and language. Both devices talk to
+the task and screen to continue on, the persona, context and language, and the experiment arm
+(experiment, variant, version) the journey runs in, so the receiving device shows the same
+variant (sticky bucketing, ``runtime.handoff.journey_run``). Both devices talk to
 the same prototype server, so the registry is a folder of the lab, ``<lab>/handover/``: one
 small JSON file per live code (written to a temporary name and renamed, mode 0600). A claim
 renames the file away first, so a code works once, on one device, even when two try at once.
@@ -76,6 +78,12 @@ class Handoff:
     context: dict[str, str] = field(default_factory=dict)
     locale: str = "de"
     expires_at: float = 0.0
+    experiment_id: str | None = None
+    """The sending session's experiment (None: it ran in none)."""
+    variant: str | None = None
+    """The sending session's experiment arm: the receiving session continues in it."""
+    version: int | None = None
+    """The prototype version the sending session showed (an arm may pin one)."""
 
 
 def handover_dir(lab: Lab) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -875,3 +876,70 @@ def served_prototype(lab, prototype_id: str, tmp_path_factory, name: str) -> Ite
         except Exception:  # noqa: BLE001 - still kill it
             os.killpg(proc.pid, signal.SIGKILL)
         print(f"\n--- {name} server output ---\n" + log_path.read_text(errors="replace"))
+
+
+# --- journeys across devices in an experiment (tests/test_journey_arms.py) ----------------------
+
+ARMS_EXPERIMENT = """\
+    id: arms
+    hypothesis: Handing over straight from the greeting raises task success.
+    prototype: hello-kiosk
+    unit: session
+    variants:
+      control: {version: 1}
+      treatment: {version: 1, variant: treatment}
+    allocation: {control: 0.5, treatment: 0.5}
+    start: 2026-01-01
+    end: 2030-12-31
+    primary_metric: task_success_rate
+"""
+
+
+def arms_experiment_lab(lab, monkeypatch):
+    """``lab`` with the phone-to-kiosk prototype ``hello-kiosk`` and the experiment ``arms`` on
+    it, assigned per session (control and treatment)."""
+    from prototypes.scaffold import new_prototype
+
+    new_prototype(lab, "hello-kiosk", "phone-to-kiosk")
+    (lab.experiments_dir / "arms.yaml").write_text(textwrap.dedent(ARMS_EXPERIMENT), "utf-8")
+    # Session ids from a seeded generator: the arms they hash to are the same on every run, so
+    # the phones run both arms and kiosks assigned afresh would land in the other one.
+    rng = random.Random(11)
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=rng.getrandbits(128), version=4))
+    return lab
+
+
+def phone_code(lab, monkeypatch):
+    """A phone session walked to the handover screen: (its session, its code)."""
+    from prototypes.runtime.render import widget_key
+
+    at = app_test(lab, monkeypatch, prototype="hello-kiosk", store="S01", device="phone")
+    click(at, "sl_consent_yes")
+    click(at, "sl_start_task")
+    click(at, widget_key("hit", "home", "jacket"))
+    click(at, widget_key("btn", "product", "to-kiosk"))
+    return session(at), session(at).issued["code"]
+
+
+def kiosk_takes(lab, monkeypatch, code: str, by_link: bool):
+    """A kiosk session that takes ``code`` (on its keypad, or from the QR link) and reserves."""
+    from prototypes.runtime.render import widget_key
+
+    params = {"journey": code} if by_link else {}
+    at = app_test(lab, monkeypatch, prototype="hello-kiosk", store="S01", device="kiosk", **params)
+    click(at, "sl_consent_yes")
+    if not by_link:
+        for key in [*code, "ok"]:
+            click(at, widget_key(f"kp{key}", "kiosk-code", "keypad"))
+    assert session(at).screen == "kiosk-sizes"
+    click(at, widget_key("btn", "kiosk-sizes", "reserve"))
+    return session(at)
+
+
+def handover_journeys(lab, monkeypatch, n: int) -> list[tuple]:
+    """``n`` phone-to-kiosk journeys, every other one by QR link: (phone, kiosk) sessions."""
+    pairs = []
+    for j in range(n):
+        phone, handoff = phone_code(lab, monkeypatch)
+        pairs.append((phone, kiosk_takes(lab, monkeypatch, handoff.code, by_link=j % 2 == 1)))
+    return pairs

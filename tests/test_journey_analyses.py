@@ -144,8 +144,7 @@ def test_a_kiosk_session_that_took_a_handover_counts_under_the_journey_s_persona
 
     lab = hello_lab
     (lab.experiments_dir / "hello-pilot.yaml").write_text(textwrap.dedent(EXPERIMENT), "utf-8")
-    truth = simulate_handover_journeys(lab, PID, journeys=40, continue_share=1.0, seed=3,
-                                       experiment_id="hello-pilot")  # fmt: skip
+    truth = simulate_handover_journeys(lab, PID, journeys=40, continue_share=1.0, seed=3)
     events = spool_events(lab)
     keypad = [e for e in events if e["type"] == "tap" and e["element"] == "keypad"]
     assert keypad and all("persona" not in e["props"] or e["props"]["persona"] for e in keypad)
@@ -155,13 +154,15 @@ def test_a_kiosk_session_that_took_a_handover_counts_under_the_journey_s_persona
     counted = Counter()
     for (_variant, _store, persona), stats in slices.cells["persona"].items():
         counted[persona or "anonymous"] += stats[SESSIONS].n
-    # both sessions of every journey (the phone's and the kiosk's, by QR link or keypad) count
-    # under the persona the journey started with
-    assert dict(counted) == {p: 2 * n for p, n in truth.by_persona.items()}
-    locales = Counter()
-    for (_variant, _store, locale), stats in slices.cells["locale"].items():
+    # every journey (the phone's session and the kiosk's, by QR link or keypad, in the phone's
+    # arm) is one unit, under the persona the journey started with
+    assert dict(counted) == truth.by_persona
+    locales, arms = Counter(), Counter()
+    for (variant, _store, locale), stats in slices.cells["locale"].items():
         locales[locale] += stats[SESSIONS].n
-    assert None not in locales and sum(locales.values()) == 2 * truth.journeys
+        arms[variant] += stats[SESSIONS].n
+    assert None not in locales and sum(locales.values()) == truth.journeys
+    assert dict(arms) == truth.by_variant and len(arms) == 2
 
 
 def test_the_dashboard_usability_page_reads_one_persona(hello_lab, monkeypatch) -> None:

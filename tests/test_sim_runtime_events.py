@@ -16,7 +16,9 @@ from sample_data.generate import generate_sample
 from tests.fixtures import (
     answer_questions,
     app_test,
+    arms_experiment_lab,
     click,
+    handover_journeys,
     link_key,
     session,
     spool_events,
@@ -136,3 +138,48 @@ def test_event_ids_are_time_ordered_uuid7_as_the_runtime_makes_them(both) -> Non
             assert event_id.version == 7, e["type"]
             ms = int(datetime.fromisoformat(str(e["ts"])).timestamp() * 1000)
             assert abs((event_id.int >> 80) - ms) <= 1  # the id's time is the event's
+
+
+# --- handover journeys: the receiving session in the sender's arm ------------------------------
+
+
+def _receiving(events: list[dict]) -> list[tuple[dict, list[dict]]]:
+    """Per receiving session: (the sending session's first event, its events from the one
+    that took the journey on)."""
+    by_session: dict[str, list[dict]] = defaultdict(list)
+    for event in events:
+        by_session[event["session_id"]].append(event)
+    out = []
+    for mine in by_session.values():
+        took = next((i for i, e in enumerate(mine) if e["props"].get("journey_arm")), None)
+        if took is not None:
+            out.append((by_session[mine[took]["props"]["journey"]][0], mine[took:]))
+    return out
+
+
+def test_journeys_keep_the_sender_s_arm_in_the_simulator_as_in_the_runtime(
+    lab, monkeypatch
+) -> None:
+    from sample_data.journeys import simulate_handover_journeys
+
+    arms_lab = arms_experiment_lab(lab, monkeypatch)
+    handover_journeys(arms_lab, monkeypatch, 4)
+    runtime = spool_events(arms_lab)
+    for path in arms_lab.spool_dir.glob("*.jsonl*"):
+        path.unlink()
+    simulate_handover_journeys(arms_lab, "hello-kiosk", journeys=30, continue_share=1.0, seed=4)
+    simulated = spool_events(arms_lab)
+    shapes = {}
+    for name, events in (("runtime", runtime), ("simulator", simulated)):
+        received = _receiving(events)
+        assert received, name
+        for sent, mine in received:
+            assert {e["variant"] for e in mine} == {sent["variant"]}, name
+            assert {e["experiment_id"] for e in mine} == {sent["experiment_id"]} == {"arms"}
+            assert mine[0]["props"]["journey_arm"] == "kept"
+        # the event that took the journey: a QR link's session_start or the keypad's tap
+        shapes[name] = {(m[0]["type"], *sorted(m[0]["props"])) for _, m in received}
+        assert {kind for kind, *_ in shapes[name]} == {"session_start", "tap"}, name
+    strip = {"persona", "assignment"}  # a persona only when one was drawn or linked
+    assert {tuple(k for k in s if k not in strip) for s in shapes["simulator"]} == {
+        tuple(k for k in s if k not in strip) for s in shapes["runtime"]}  # fmt: skip

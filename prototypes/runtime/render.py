@@ -157,7 +157,9 @@ class Renderer(JourneyElements, HandoverElements):
         self.screen_id, self.hotspot_css = screen.id, []
         strict = ' data-sl-inside="1"' if only_inside else ""
         with st.container(key=container):
-            self.html(f'<div data-sl-screen="{html.escape(screen.id)}"{strict} hidden></div>')
+            shown = html.escape(self.session.ctx.view_variant)  # which variant (browser tests)
+            self.html(f'<div data-sl-screen="{html.escape(screen.id)}" data-sl-variant="{shown}"'
+                      f"{strict} hidden></div>")  # fmt: skip
             if self.preview:
                 self.html(f'<span class="sl-pv-id">screen: {html.escape(screen.id)}</span>')
             custom = getattr(screen, "custom", None)

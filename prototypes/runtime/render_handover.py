@@ -3,8 +3,9 @@
 ``HandoverElements`` is a part of ``render.Renderer`` (its ``_el_handover`` and
 ``_el_code_entry``): the ``handover`` element asks ``prototypes.handover.issue_code`` for a
 code once per session and element, and shows it in big digits with a QR code of the receiving
-device's link (``?journey=CODE``); the ``code_entry`` element is a big keypad whose "OK" claims
-the code and continues the journey here (``CustomerSession.receive``). A code that does not
+device's link (``?journey=CODE``) — the code carries the session's experiment arm; the
+``code_entry`` element is a big keypad whose "OK" claims the code and continues the journey
+here, in the journey's arm (``CustomerSession.take_arm``, ``receive``). A code that does not
 work says why in the customer's language (``prototypes.handover.MESSAGES``), never more; after
 ``MAX_ATTEMPTS`` wrong codes the keypad is locked for the session.
 """
@@ -98,6 +99,9 @@ class HandoverElements:
                     persona=session.profile.persona,
                     context=dict(session.profile.context),
                     locale=session.locale,
+                    experiment_id=session.ctx.experiment_id,
+                    variant=session.ctx.variant if session.ctx.experiment_id else None,
+                    version=session.ctx.version,
                 )
             except (OSError, HandoverCodeError, AttributeError):
                 self.html(f'<div class="sl-text muted">{_tx("offline", self.locale)}</div>')
@@ -188,6 +192,7 @@ def _claim(session: CustomerSession, element_id: str, typed: str) -> None:
         return
     session.code_error = None
     session.selections.pop(element_id, None)
+    session.take_arm(lab, st.session_state[CONTEXT][1], handoff)  # the journey's arm first
     session.receive(handoff, element_id=element_id)
 
 

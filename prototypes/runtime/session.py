@@ -28,7 +28,7 @@ from errors import InvalidInputError
 from experiments.assignment import arm_for
 from feedback.events import HANDOVER_REASON, JOURNEY_PROP, Event
 from prototypes.personas import Profile, screen_for
-from prototypes.runtime.handoff import HandoverFlow, entry_device
+from prototypes.runtime.handoff import HandoverFlow, arm_view_variant, entry_device
 from prototypes.runtime.own_answers import OwnAnswers, share
 from prototypes.spec import BASE_VARIANT, Prototype, PrototypeView, Question, Task
 
@@ -63,7 +63,8 @@ class RunContext:
     device: str
     experiment_id: str | None = None
     assignment: str = "none"
-    """How the variant was chosen: ``store``, ``session``, ``forced`` or ``none``."""
+    """How the variant was chosen: ``store``, ``session``, ``forced``, ``journey`` (a handover's
+    arm, ``handoff.journey_run``) or ``none``."""
     preview: bool = False
     team: bool = False
     """Opened by the team (a gallery link, the team token): events carry ``props.team``."""
@@ -78,14 +79,6 @@ def idle_timeout_for(lab: Lab, proto: Prototype, device: str) -> int:
     if settings is not None and settings.idle_timeout_s is not None:
         return settings.idle_timeout_s
     return lab.config.kiosk.idle_timeout_s if device == "kiosk" else PHONE_IDLE_TIMEOUT_S
-
-
-def _prototype_variant(proto: Prototype, version: int, name: str | None, fallback: str) -> str:
-    """The prototype variant for an experiment arm: its ``variant:``, else a same-named one."""
-    names = proto.variant_names(version)
-    if name and name in names:
-        return name
-    return fallback if fallback in names else BASE_VARIANT
 
 
 def resolve_run(
@@ -115,7 +108,7 @@ def resolve_run(
         if shown_version not in proto.version_numbers:
             shown_version = proto.current_version
         event_variant = arm.name
-        view_variant = _prototype_variant(proto, shown_version, arm_spec.variant, arm.name)
+        view_variant = arm_view_variant(proto, shown_version, arm_spec.variant, arm.name)
         experiment_id, assignment = arm.experiment.id, arm.assignment
     else:
         shown_version = version or proto.current_version
@@ -206,6 +199,8 @@ class CustomerSession(HandoverFlow, OwnAnswers):
     """The task went to another device: its screen stays with a 'done' bar until tapped."""
     base_view: PrototypeView | None = None
     """``view`` before personalisation (a received handover brings another profile)."""
+    journey_arm: str | None = None
+    """``kept`` or ``gone``: whether a received journey's experiment arm runs here."""
 
     # --- events -------------------------------------------------------------------------------
 
@@ -329,7 +324,7 @@ class CustomerSession(HandoverFlow, OwnAnswers):
         self.last_activity = time.monotonic()
         start = {"locale": self.locale, **self.profile.props()}
         if self.pending is not None:
-            start[JOURNEY_PROP] = self.pending.journey
+            start.update({JOURNEY_PROP: self.pending.journey, **self.arm_props()})
         self.emit("session_start", screen=None, props=start)
         self.consent = consent
         self.emit("consent", screen=None, value=1 if consent else 0)

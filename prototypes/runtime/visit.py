@@ -211,6 +211,7 @@ def new_session(
             session.locale = (
                 session.pending.locale if session.pending.locale in view.locales else lang
             )
+            session.take_arm(lab, proto, session.pending)  # before any event: all in its arm
         except HandoverCodeError as exc:
             session.code_error = exc.reason
     st.session_state[SESSION] = session

@@ -9,13 +9,14 @@ code, the kiosk's keypad.
 
 from __future__ import annotations
 
+import textwrap
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from tests.e2e.test_prototype_runtime import PHONE, settle, spool, tap, wait_for, wait_for_events
-from tests.fixtures import SCREENSHOTS, new_lab, served_prototype
+from tests.fixtures import ARMS_EXPERIMENT, SCREENSHOTS, new_lab, served_prototype
 
 pytestmark = pytest.mark.e2e
 
@@ -29,6 +30,8 @@ def journey_lab(tmp_path_factory: pytest.TempPathFactory):
 
     lab = new_lab(tmp_path_factory.mktemp("journey") / "lab")
     new_prototype(lab, PID, "phone-to-kiosk")
+    # an experiment assigned per session: the kiosk must continue in the phone's arm
+    (lab.experiments_dir / "arms.yaml").write_text(textwrap.dedent(ARMS_EXPERIMENT), "utf-8")
     return lab
 
 
@@ -81,6 +84,7 @@ def test_phone_hands_over_and_the_kiosk_finishes_one_journey(
     assert code and len(code) == 6 and code.isdigit()
     assert phone.locator("[data-sl-handover] svg").count() == 1  # the QR code
     phone.screenshot(path=str(SCREENSHOTS / "phone-handover-code.png"), full_page=True)
+    shown = phone.locator("[data-sl-screen='pass']").first.get_attribute("data-sl-variant")
 
     kiosk = chromium_browser.new_page(viewport=KIOSK)
     kiosk.goto(f"{journey_server}/?prototype={PID}&store=S01&device=kiosk")
@@ -100,6 +104,10 @@ def test_phone_hands_over_and_the_kiosk_finishes_one_journey(
     tap(kiosk, "el_kpok__kiosk-code__keypad")
     wait_for(kiosk, ".st-key-el_btn__kiosk-sizes__reserve")
     assert kiosk.get_by_text("Schön, dass Sie da sind, Anna.").count() == 1
+    # the kiosk shows the variant the phone showed (the journey keeps its experiment arm)
+    sizes = kiosk.locator("[data-sl-screen='kiosk-sizes']").first
+    assert shown in ("control", "treatment")
+    assert sizes.get_attribute("data-sl-variant") == shown
     tap(kiosk, "el_btn__kiosk-sizes__reserve")
     wait_for(kiosk, ".st-key-sl_next")
     tap(phone, "sl_handed")
@@ -119,6 +127,10 @@ def test_phone_hands_over_and_the_kiosk_finishes_one_journey(
     handed = next(r for r in rows if r["type"] == "task_abandon")
     assert (handed["props"]["reason"], handed["device"]) == ("handover", "phone")
     assert str(journeys[uuid.UUID(kiosk_id)]) == handed["session_id"]
+    # from the keypad tap that took the code on, the kiosk's events carry the phone's arm
+    took = next(i for i, r in enumerate(kiosk_rows) if (r["props"] or {}).get("journey_arm"))
+    assert kiosk_rows[took]["props"]["journey_arm"] == "kept"
+    assert {r["variant"] for r in kiosk_rows[took:]} == {handed["variant"]} == {shown}
     report = usability_report(journey_lab, PID, UsabilityQuery())
     task = report.task("reserve-on-kiosk")
     assert task.outcomes["success"].count == 1
