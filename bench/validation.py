@@ -392,6 +392,7 @@ class PowerRow:
     achieved: float
     runs: int
     goal: bool = True  # False: a row that explains another (no goal of its own)
+    note: str = ""  # what a row without a goal shows (default: it explains the row above)
 
     def failures(self) -> list[str]:
         if self.goal and abs(self.achieved - self.planned) > POWER_GOAL:
