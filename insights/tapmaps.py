@@ -29,7 +29,7 @@ import numpy as np
 from errors import InvalidInputError
 from insights import sql
 from prototypes.library import load_lab_prototype
-from prototypes.snapshots import Box, SnapshotManifest, image_path, read_manifest
+from prototypes.snapshots import VIEWPORTS, Box, SnapshotManifest, image_path, read_manifest
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -41,6 +41,7 @@ SIGMA = 0.03
 SAMPLE_LIMIT = 2000
 MEAN_SHIFT_STEPS = 8
 KINDS = ("tap", "misclick")
+BLANK_FRAME = {"web": "kiosk"}  # the associate tablet's landscape layout; else the device's own
 
 
 @dataclass(frozen=True)
@@ -396,9 +397,9 @@ def build_tap_maps(lab: Lab, flt: TapFilter) -> TapMapReport:
     for (device, screen), (c, p) in sorted(by_screen.items()):
         one = screen_map(device, screen, c, p)
         manifest = _manifest(lab, proto.id, version, device, flt.variant)
-        if manifest is None:
+        if manifest is None:  # a blank frame in the device's own shape
             missing.append(device)
-            maps.append(one)
+            maps.append(_with_snapshot(one, None, *VIEWPORTS[BLANK_FRAME.get(device, device)], ()))
             continue
         if flt.variant not in (None, manifest.variant):
             base_layout.append(device)

@@ -262,6 +262,8 @@ def test_a_snapshot_gives_the_map_its_picture_boxes_and_element(tap_lab) -> None
     assert m.image == str(folder / "scan.png") and (m.width, m.height) == (390, 844)
     assert m.summary()["hot_spot_element"] == "scanner"
     assert report.missing_snapshots == ("kiosk",)  # kiosk taps, no kiosk snapshot
+    blank = next(m for m in report.maps if m.device == "kiosk")
+    assert blank.image is None and (blank.width, blank.height) == (1920, 1080)  # its shape
 
     from reports.tapmaps import tapmap_figure, tapmap_html
 
