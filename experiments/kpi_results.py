@@ -11,12 +11,11 @@ the same analysis on the pre-period alone (first half as "pre", second half as "
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from errors import InvalidInputError
 from experiments.bayesian import chance_to_win, gaussian_effect
-from experiments.prepost import Estimate, PrePostResult, prepost
+from experiments.prepost import Estimate, PrePostResult, prepost, relative_effect
 from experiments.results import (
     Comparison,
     KpiEstimate,
@@ -98,16 +97,13 @@ def _arms(
 
 def _run(
     spec: ExperimentSpec, by_store: dict[str, StoreKpi], challenger: str, *, placebo: bool
-) -> tuple[PrePostResult | None, list[float], list[bool]]:
+) -> tuple[PrePostResult | None, list[float], list[float] | None, list[bool]]:
     stores, y, x, t = _arms(spec, by_store, challenger, placebo=placebo)
     if sum(t) < 1 or len(t) - sum(t) < 1:
-        return None, y, t
+        return None, y, x, t
     blocks = spec.blocks
-    return (
-        prepost(y, x, t, alpha=spec.alpha, blocks=[blocks[s] for s in stores] if blocks else None),
-        y,
-        t,
-    )
+    in_blocks = [blocks[s] for s in stores] if blocks else None
+    return prepost(y, x, t, alpha=spec.alpha, blocks=in_blocks), y, x, t
 
 
 def _kpi_estimate(e: Estimate) -> KpiEstimate:
@@ -122,21 +118,8 @@ def _kpi_estimate(e: Estimate) -> KpiEstimate:
     )
 
 
-def _relative(e: Estimate, y: list[float], t: list[bool], q_ci: tuple) -> tuple:
-    """(rel, rel_low, rel_high) against the baseline stores' pilot mean (delta method)."""
-    base = [v for v, treated in zip(y, t, strict=True) if not treated]
-    mean = sum(base) / len(base)
-    if e.effect is None or e.se is None or mean == 0 or len(base) < 2:
-        return None, None, None
-    var_mean = sum((v - mean) ** 2 for v in base) / (len(base) - 1) / len(base)
-    rel = e.effect / abs(mean)
-    rel_se = math.sqrt(e.se**2 / mean**2 + e.effect**2 * var_mean / mean**4)
-    q = (q_ci[1] - e.effect) / e.se
-    return rel, rel - q * rel_se, rel + q * rel_se
-
-
 def _placebo(spec: ExperimentSpec, kpis: KpiData, metric: str, challenger: str) -> Placebo | None:
-    result, _, _ = _run(spec, kpis.stores[metric], challenger, placebo=True)
+    result, *_ = _run(spec, kpis.stores[metric], challenger, placebo=True)
     if result is None:
         return None
     c = result.chosen
@@ -156,7 +139,7 @@ def _placebo(spec: ExperimentSpec, kpis: KpiData, metric: str, challenger: str) 
 def _comparison(
     spec: ExperimentSpec, kpis: KpiData, metric: str, challenger: str, higher_is_better: bool
 ) -> Comparison:
-    result, y, t = _run(spec, kpis.stores[metric], challenger, placebo=False)
+    result, y, x, t = _run(spec, kpis.stores[metric], challenger, placebo=False)
     if result is None:
         return Comparison(
             challenger, spec.baseline, None, None, None, None, None, None, None, None, None,
@@ -165,7 +148,7 @@ def _comparison(
     c = result.chosen
     rel = (None, None, None)
     if c.ci_low is not None and not kpi_metric(metric).crosses_zero:
-        rel = _relative(c, y, t, (c.ci_low, c.ci_high))
+        rel = relative_effect(c, y, x, t)
     chance = risk = None
     if c.effect is not None and c.se is not None:
         risk = gaussian_effect(c.effect, c.se, higher_is_better=higher_is_better).risk

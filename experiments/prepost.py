@@ -63,22 +63,67 @@ class PrePostResult:
         return f"{self.chosen.estimator}{how}"
 
 
-def hc2_coefficient(design: np.ndarray, y: np.ndarray, j: int) -> tuple[float, float | None]:
-    """OLS coefficient ``j`` of y on ``design`` and its HC2 standard error (None if singular
-    or without residual variance)."""
+def hc2_covariance(design: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """OLS coefficients of y on ``design`` and their joint HC2 covariance (None if singular or
+    without residual variance)."""
     n, p = design.shape
     try:
         bread = np.linalg.inv(design.T @ design)
     except np.linalg.LinAlgError:
-        return math.nan, None
+        return np.full(p, math.nan), None
     beta = bread @ design.T @ y
     resid = y - design @ beta
     leverage = np.einsum("ij,jk,ik->i", design, bread, design)
     if n <= p or np.any(leverage >= 1 - 1e-12):
-        return float(beta[j]), None
+        return beta, None
     meat = design.T @ (design * (resid**2 / (1 - leverage))[:, None])
-    var = float((bread @ meat @ bread)[j, j])
+    return beta, bread @ meat @ bread
+
+
+def hc2_coefficient(design: np.ndarray, y: np.ndarray, j: int) -> tuple[float, float | None]:
+    """OLS coefficient ``j`` of y on ``design`` and its HC2 standard error (None if singular
+    or without residual variance)."""
+    beta, cov = hc2_covariance(design, y)
+    if cov is None:
+        return float(beta[j]), None
+    var = float(cov[j, j])
     return float(beta[j]), (math.sqrt(var) if var > 0 else None)
+
+
+def relative_effect(
+    chosen: Estimate, y: Sequence[float], x: Sequence[float] | None, t: Sequence[bool]
+) -> tuple[float | None, float | None, float | None]:
+    """(lift, low, high): the chosen effect over the baseline's mean, with a delta-method
+    interval on the same t quantile as the absolute one.
+
+    Both come from one regression: the baseline's mean is the intercept (unadjusted) or, for
+    ANCOVA, the baseline's mean adjusted to the stores' mean pre-period (intercept + θ·x̄, as
+    CUPED's adjusted means), so its variance and its covariance with the effect are read from
+    the same HC2 covariance. (Treating the raw baseline mean as independent of the effect left
+    out a covariance that made the interval too narrow for a positive lift.)
+    """
+    if chosen.effect is None or chosen.se is None or chosen.ci_high is None:
+        return None, None, None
+    y_, t_ = np.asarray(y, float), np.asarray(t, bool).astype(float)
+    x_ = None if x is None or chosen.estimator != "ancova" else np.asarray(x, float)
+    design = _design("ancova" if x_ is not None else "unadjusted", x_, t_)
+    beta, cov = hc2_covariance(design, y_)
+    if cov is None:
+        return None, None, None
+    weights = np.zeros(len(beta))  # the baseline's mean as a combination of the coefficients
+    weights[0] = 1.0
+    if x_ is not None:
+        weights[2] = float(x_.mean())
+    mean, effect = float(weights @ beta), float(beta[1])
+    if not mean > 0:
+        return None, None, None
+    gradient = -effect / mean**2 * weights
+    gradient[1] += 1 / mean
+    var = float(gradient @ cov @ gradient)
+    if not var > 0:
+        return None, None, None
+    lift, q = effect / mean, (chosen.ci_high - chosen.effect) / chosen.se
+    return lift, lift - q * math.sqrt(var), lift + q * math.sqrt(var)
 
 
 def _design(estimator: str, x: np.ndarray | None, t: np.ndarray) -> np.ndarray:

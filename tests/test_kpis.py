@@ -178,6 +178,30 @@ def test_prepost_matches_statsmodels_hc2():
     assert ancova.dof == 9
 
 
+def test_relative_kpi_effect_is_the_delta_method_on_the_ancovas_hc2_covariance():
+    """The lift is the effect over the baseline's adjusted mean (intercept + θ·x̄), with its
+    variance from the same HC2 covariance, the effect–baseline covariance included; the old
+    read divided by the raw baseline mean and took the two as independent."""
+    sm = pytest.importorskip("statsmodels.api")
+    from scipy import stats
+
+    from experiments.prepost import relative_effect
+
+    rng = np.random.default_rng(9)
+    x = rng.normal(0.2, 0.04, 12)
+    t = np.arange(12) % 2 == 1
+    y = x * np.where(t, 1.3, 1.0) + rng.normal(0, 0.02, 12)
+    fit = sm.OLS(y, np.column_stack([np.ones(12), t, x])).fit(cov_type="HC2")
+    b, cov = fit.params, fit.cov_params()
+    mean = b[0] + b[2] * x.mean()
+    grad = np.array([-b[1] / mean**2, 1 / mean, -b[1] * x.mean() / mean**2])
+    se = float(np.sqrt(grad @ cov @ grad))
+    q = stats.t.ppf(0.975, 9)
+    lift, low, high = relative_effect(prepost(y, x, t).chosen, y, x, t)
+    assert lift == pytest.approx(b[1] / mean, rel=1e-9)
+    assert (low, high) == pytest.approx((lift - q * se, lift + q * se), rel=1e-9)
+
+
 def _coverage_run(seed: int, runs: int, effect: float, n: int = 12):
     rng = np.random.default_rng(seed)
     covered = rejected = 0
