@@ -5,7 +5,6 @@ what ``load_kpis`` returns (fast), and the goals of issue 13 for ``kpi:<name>`` 
 
 from __future__ import annotations
 
-import math
 from functools import cache
 
 import pytest
@@ -29,17 +28,7 @@ from bench.validation_kpis import (
 )
 from experiments.kpis import load_kpis
 from sample_data.kpis import KpiPlan, simulate_kpis
-
-
-def se(p: float, runs: int) -> float:
-    return math.sqrt(p * (1 - p) / runs)
-
-
-def within(value: float, goal: tuple[float, float], runs: int) -> bool:
-    lo, hi = goal
-    tol = 2 * se((lo + hi) / 2, runs)
-    return lo - tol <= value <= hi + tol
-
+from tests.test_validation_study import se, within
 
 # --- the study's data and truth (fast) -----------------------------------------------------
 
