@@ -71,17 +71,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from experiments.journey_units import ev_sql, has_journeys
 from experiments.measures import catalogue_for, column
 from experiments.statistics import RatioStatistic, SampleMeanStatistic, Statistic
 from feedback.catalogue import CATALOGUE, Catalogue, Instrument, Metric
-from feedback.events import (
-    ARM_GONE,
-    CONTEXT_VARIABLES,
-    HANDOVER_REASON,
-    JOURNEY_ARM_PROP,
-    JOURNEY_PROP,
-    team_event_sql,
-)
+from feedback.events import CONTEXT_VARIABLES, HANDOVER_REASON, team_event_sql
 from feedback.store import sql_literal
 
 if TYPE_CHECKING:
@@ -103,31 +97,10 @@ SLICE_DIMENSIONS = ("day", "device", *START_FACTS)
 # counts, the event metrics and the slice attributes come from one GROUP BY per session; scores
 # use CASE inside plain aggregates (a FILTER is one more pass); and the statistics aggregate
 # the wide per-session rows directly (GROUPING SETS), one result row per unit.
-# ``journeys``: the sessions that continued a journey (the event that took it: a ``?journey=``
-# session_start or the keypad's tap), with that event's time, unless its arm was gone
-# (``journey_arm: gone``: assigned afresh, a unit of its own); ``ev`` gives their events from
-# then on the journey's id, so a journey is one unit, in the arm of its first session (the one
-# whose id was hashed). Written before sticky arms (no ``journey_arm``), a journey whose two
-# sessions got different arms shows two variants and is dropped, never counted in both. Only
-# the props of events that name a journey are parsed.
+# ``ev`` gives each event under its unit's id: a journey across devices is one unit
+# (``experiments.journey_units``; the plain ``ev`` when the experiment has no journeys).
 _HEAD_TEMPLATE = f"""
-WITH journeys AS MATERIALIZED (
-    SELECT session_id, min(ts) AS _joined,
-           TRY_CAST(arg_min(json_extract_string(props, '$.{JOURNEY_PROP}'), ts) AS UUID)
-               AS _journey
-    FROM events
-    WHERE experiment_id = $experiment_id AND type IN ('session_start', 'tap')
-      AND contains(CAST(props AS VARCHAR), '"{JOURNEY_PROP}"')
-      AND json_extract_string(props, '$.{JOURNEY_PROP}') IS NOT NULL
-      AND json_extract_string(props, '$.{JOURNEY_ARM_PROP}') IS DISTINCT FROM '{ARM_GONE}'
-    GROUP BY session_id
-),
-ev AS NOT MATERIALIZED (
-    SELECT coalesce(j._journey, e.session_id) AS session_id, ts, variant, store_id, device,
-           type, screen, element, task, question, "value", props
-    FROM events e LEFT JOIN journeys j ON e.session_id = j.session_id
-    WHERE experiment_id = $experiment_id AND (j._joined IS NULL OR ts >= j._joined)
-),
+WITH {{ev}},
 session_events AS (
     SELECT session_id, min(variant) AS variant, max(variant) AS _max_variant,
            min(store_id) AS store_id, min(ts) AS _first_ts,
@@ -185,7 +158,9 @@ _SLICE_COLUMNS = f""",
                    {list(START_FACTS.values())}) END, ts) AS _start_facts"""
 
 
-def answers_sql(catalogue: Catalogue = CATALOGUE, *, slices: bool = False) -> str:
+def answers_sql(
+    catalogue: Catalogue = CATALOGUE, *, slices: bool = False, journeys: bool = True
+) -> str:
     """The CTEs up to the answers: ``sessions`` (the counted sessions: ``session_id``,
     ``variant``, ``store_id`` and the aggregates of every ``source="events"`` metric; with
     ``slices`` also ``_first_ts``, ``_device``, ``_start_facts``), ``mislabelled``, ``task_runs``,
@@ -204,7 +179,7 @@ def answers_sql(catalogue: Catalogue = CATALOGUE, *, slices: bool = False) -> st
     whole = [inst for inst in scored if not inst.per_task]
     per_task = [inst for inst in scored if inst.per_task]
     return (
-        _HEAD_TEMPLATE.replace("{event_columns}", event_columns)
+        _HEAD_TEMPLATE.replace("{event_columns}", event_columns).replace("{ev}", ev_sql(journeys))
         + f""",
 answers AS (
     {_last_answers_sql(whole, "session_id")}
@@ -310,7 +285,9 @@ def _per_session_columns(metrics: list[Metric]) -> str:
     return ",\n           ".join(values + parts)
 
 
-def per_session_sql(catalogue: Catalogue = CATALOGUE, *, slices: bool = False) -> str:
+def per_session_sql(
+    catalogue: Catalogue = CATALOGUE, *, slices: bool = False, journeys: bool = True
+) -> str:
     """The CTEs that end in ``per_session``: one row per counted session (``session_id``,
     ``variant``, ``store_id``), one DOUBLE column per metric in catalogue order, then each
     ratio metric's ``id__num`` and ``id__den``; with ``slices`` also the session's local
@@ -330,7 +307,7 @@ def per_session_sql(catalogue: Catalogue = CATALOGUE, *, slices: bool = False) -
         if slices
         else ""
     )
-    return f"""{answers_sql(catalogue, slices=slices)},
+    return f"""{answers_sql(catalogue, slices=slices, journeys=journeys)},
 task_metrics AS (
     SELECT session_id,
            {_columns(_behaviour_columns(tasks), "task")}
@@ -382,7 +359,9 @@ def _moments(m: Metric) -> list[str]:
     return [f"count({num})", *(f"fsum({s})" for s in sums)]
 
 
-def sufficient_statistics_sql(catalogue: Catalogue = CATALOGUE, *, slices=False, dims=()) -> str:
+def sufficient_statistics_sql(
+    catalogue: Catalogue = CATALOGUE, *, slices=False, dims=(), journeys: bool = True
+) -> str:
     """Per-variant and per-store statistics of every metric, one wide row per unit: level
     ('variant', 'store'; with ``slices`` also each of ``SLICE_DIMENSIONS`` per variant and
     store), variant, store_id, the ``SLICE_DIMENSIONS``, counted sessions, ``_moments`` of each
@@ -406,7 +385,7 @@ def sufficient_statistics_sql(catalogue: Catalogue = CATALOGUE, *, slices=False,
     padding = ", NULL" * len(moments)
     last = used[-1]
     return (
-        per_session_sql(catalogue, slices=slices)
+        per_session_sql(catalogue, slices=slices, journeys=journeys)
         + f"""SELECT CASE WHEN grouping(store_id) = 1 THEN 'variant'
             WHEN grouping(variant) = 1 THEN 'store' {level}ELSE '{last}' END AS level,
        variant, store_id, {keys}, count(*) AS sessions,
@@ -500,8 +479,8 @@ def render(sql: str, params: dict, literal: Callable[[object], str] | None = Non
 def sufficient_statistics(con: duckdb.DuckDBPyConnection, spec: ExperimentSpec) -> MetricData:
     """Run the reduction for ``spec`` on an open connection (read-only is enough)."""
     catalogue = catalogue_for(spec)
-    rows = execute(con, sufficient_statistics_sql(catalogue), query_parameters(spec))
-    return read_statistics(rows, catalogue=catalogue)[0]
+    sql = sufficient_statistics_sql(catalogue, journeys=has_journeys(con, spec.id))
+    return read_statistics(execute(con, sql, query_parameters(spec)), catalogue=catalogue)[0]
 
 
 def read_statistics(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from experiments.journey_units import has_journeys
 from experiments.measures import catalogue_for
 from experiments.metrics import (
     SESSIONS,
@@ -36,7 +37,9 @@ def statistics_with_slices(
     metrics (``dims``, default all): days are local days in ``time_zone`` (an IANA name)."""
     params = {**query_parameters(spec), "time_zone": time_zone}
     catalogue = catalogue_for(spec)
-    rows = execute(con, sufficient_statistics_sql(catalogue, slices=True, dims=dims), params)
+    journeys = has_journeys(con, spec.id)
+    sql = sufficient_statistics_sql(catalogue, slices=True, dims=dims, journeys=journeys)
+    rows = execute(con, sql, params)
     keep = {m for m, _role in spec.metric_roles()} | {SESSIONS}
     return read_statistics(rows, SliceData(time_zone), keep, catalogue)
 
