@@ -392,14 +392,9 @@ def test_runtime_comments_are_counted_exactly(lab, monkeypatch) -> None:
 
 
 def test_comments_page_shows_counts_comments_and_filters(planted, monkeypatch) -> None:
-    from streamlit.testing.v1 import AppTest
+    from tests.test_reports_app import dashboard_page
 
-    monkeypatch.setenv("STORELAB_LAB", str(planted.root))
-    app = str(Path(__file__).resolve().parents[1] / "reports" / "app.py")
-    at = AppTest.from_file(app, default_timeout=60)
-    at.query_params["token"] = planted.config.dashboard.token
-    at.run()
-    at.switch_page("app_pages/comments.py").run()
+    at = dashboard_page(planted, monkeypatch, "comments")
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Comments"] == "24"

@@ -102,17 +102,11 @@ def test_cli_json_and_text(history_lab) -> None:
 
 
 def test_dashboard_history_page_preselects_the_prototype(history_lab, monkeypatch) -> None:
-    from streamlit.testing.v1 import AppTest
 
-    from tests.test_reports_app import APP, all_text
+    from tests.test_reports_app import all_text, dashboard_page
 
-    monkeypatch.setenv("STORELAB_LAB", str(history_lab.root))
     write_prototype(history_lab, "alpha")  # sorts first: the query param must pick "mini"
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["token"] = history_lab.config.dashboard.token
-    at.query_params["prototype"] = "mini"
-    at.run()
-    at.switch_page("app_pages/history.py").run()
+    at = dashboard_page(history_lab, monkeypatch, "history", prototype="mini")
     assert not at.exception, at.exception
     assert at.selectbox(key="history_prototype").value == "mini"
     text = all_text(at)

@@ -167,19 +167,14 @@ def test_a_kiosk_session_that_took_a_handover_counts_under_the_journey_s_persona
 
 def test_the_dashboard_usability_page_reads_one_persona(hello_lab, monkeypatch) -> None:
     """A prototype with personas gets a persona picker; picking one shows its journeys only."""
-    from streamlit.testing.v1 import AppTest
 
-    from tests.test_reports_app import APP, all_text
+    from tests.test_reports_app import all_text, dashboard_page
 
     lab = hello_lab
     truth = simulate_handover_journeys(lab, PID, journeys=30, continue_share=1.0,
                                        success_share=1.0, seed=4)  # fmt: skip
     assert ingest(lab).rejected == 0
-    monkeypatch.setenv("STORELAB_LAB", str(lab.root))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["token"] = lab.config.dashboard.token
-    at.run()
-    at.switch_page("app_pages/usability.py").run()
+    at = dashboard_page(lab, monkeypatch, "usability")
     assert not at.exception, at.exception
     picker = at.selectbox(key="usab_persona")
     assert picker.options == ["(all)", "anna", "ben", "anonymous"]

@@ -280,16 +280,11 @@ def test_experiment_report_shows_goal_and_question_metrics(pilot, tmp_path):
 
 
 def test_dashboard_usability_page_shows_own_questions(pilot, monkeypatch):
-    from streamlit.testing.v1 import AppTest
 
-    from tests.test_reports_app import APP, all_text
+    from tests.test_reports_app import all_text, dashboard_page
 
     lab, _, _ = pilot
-    monkeypatch.setenv("STORELAB_LAB", str(lab.root))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["token"] = lab.config.dashboard.token
-    at.run()
-    at.switch_page("app_pages/usability.py").run()
+    at = dashboard_page(lab, monkeypatch, "usability")
     assert not at.exception, at.exception
     text = all_text(at)
     assert "The prototype's own questions and goals" in text

@@ -30,6 +30,19 @@ def app(token: str | None = None):
     return at.run()
 
 
+def dashboard_page(lab, monkeypatch, page: str, *, timeout: int = TIMEOUT, **params: str):
+    """The dashboard on ``lab``, signed in with its token (and these query parameters),
+    switched to ``app_pages/<page>.py`` and run."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("STORELAB_LAB", str(lab.root))
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    for key, value in {"token": lab.config.dashboard.token, **params}.items():
+        at.query_params[key] = value
+    at.run()
+    return at.switch_page(f"app_pages/{page}.py").run()
+
+
 def all_text(at) -> str:
     """Every piece of text the page shows (markdown, metrics, captions, alerts, titles)."""
     parts = []

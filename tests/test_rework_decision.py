@@ -141,18 +141,14 @@ def test_decision_json_written_before_rework_screens_reads_back() -> None:
 
 
 def test_scorecard_links_to_the_history(planted, tmp_path, monkeypatch) -> None:
-    from streamlit.testing.v1 import AppTest
 
     from reports.htmlreport import write_report
-    from tests.test_reports_app import APP
 
     html = write_report(planted, EXPERIMENT, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<code>storelab report history scan-and-discover</code>" in html
-    monkeypatch.setenv("STORELAB_LAB", str(planted.root))
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["token"] = planted.config.dashboard.token
-    at.run()
-    at.switch_page("app_pages/experiment.py").run()
+    from tests.test_reports_app import dashboard_page
+
+    at = dashboard_page(planted, monkeypatch, "experiment", timeout=120)
     assert not at.exception, at.exception
     links = [e.proto for e in at.get("page_link")]
     history = [p for p in links if "history" in p.page]

@@ -342,15 +342,9 @@ def test_the_pickers_offer_what_has_taps(tap_lab) -> None:
 
 
 def test_the_dashboard_page_draws_a_map_per_screen_and_filters(tap_lab, monkeypatch) -> None:
-    from streamlit.testing.v1 import AppTest
+    from tests.test_reports_app import dashboard_page
 
-    from tests.fixtures import ROOT
-
-    monkeypatch.setenv("STORELAB_LAB", str(tap_lab.root))
-    at = AppTest.from_file(str(ROOT / "reports" / "app.py"), default_timeout=60)
-    at.query_params["token"] = tap_lab.config.dashboard.token
-    at.run()
-    at.switch_page("app_pages/tapmaps.py").run()
+    at = dashboard_page(tap_lab, monkeypatch, "tapmaps")
     assert not at.exception
     assert at.selectbox(key="tm_version").value == 2  # the newest version first
     assert len(at.get("plotly_chart")) == 1

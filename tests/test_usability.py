@@ -267,16 +267,11 @@ def test_html_file_has_tasks_screens_and_a_sankey(hand_lab, tmp_path) -> None:
 
 
 def test_dashboard_usability_page(hand_lab, monkeypatch) -> None:
-    from streamlit.testing.v1 import AppTest
 
-    from tests.test_reports_app import APP, all_text
+    from tests.test_reports_app import all_text, dashboard_page
 
-    monkeypatch.setenv("STORELAB_LAB", str(hand_lab.root))
     write_prototype(hand_lab, "quiet")
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["token"] = hand_lab.config.dashboard.token
-    at.run()
-    at.switch_page("app_pages/usability.py").run()
+    at = dashboard_page(hand_lab, monkeypatch, "usability")
     assert not at.exception, at.exception
     text = all_text(at)
     assert "Usability" in text and "Screens to rework" in text
