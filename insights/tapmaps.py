@@ -393,10 +393,14 @@ def build_tap_maps(lab: Lab, flt: TapFilter) -> TapMapReport:
         by_screen.setdefault((device, screen), ([], []))[0].append((kind, ix, iy, n))
     for device, screen, kind, x, y in sample:
         by_screen.setdefault((device, screen), ([], []))[1].append((kind, x, y))
+    manifests = {  # one read per device, not per screen
+        device: _manifest(lab, proto.id, version, device, flt.variant)
+        for device in {device for device, _screen in by_screen}
+    }
     maps, missing, base_layout = [], [], []
     for (device, screen), (c, p) in sorted(by_screen.items()):
         one = screen_map(device, screen, c, p)
-        manifest = _manifest(lab, proto.id, version, device, flt.variant)
+        manifest = manifests[device]
         if manifest is None:  # a blank frame in the device's own shape
             missing.append(device)
             maps.append(_with_snapshot(one, None, *VIEWPORTS[BLANK_FRAME.get(device, device)], ()))
